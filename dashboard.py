@@ -1,0 +1,13 @@
+"""Entry point: routes pages and draws the shared sidebar; nothing else."""
+import streamlit as st
+
+from ui.common import sidebar
+
+st.set_page_config(page_title="Cruddur dashboard", page_icon=":material/monitoring:", layout="wide")
+
+pages = {
+    "Growth": [st.Page("pages/growth.py", title="Growth", icon=":material/trending_up:", default=True)],
+}
+page = st.navigation(pages)
+sidebar()
+page.run()

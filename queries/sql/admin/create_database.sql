@@ -1,0 +1,2 @@
+-- Create a database (the name is an identifier, filled by psycopg.sql.Identifier).
+CREATE DATABASE {name}

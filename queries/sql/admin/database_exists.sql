@@ -1,0 +1,2 @@
+-- Whether a database of this name exists on the server.
+SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = %(name)s) AS present

@@ -1,0 +1,2 @@
+-- Migrations already applied, oldest first.
+SELECT version, name, checksum, applied_at FROM public.dashboard_migrations ORDER BY version

@@ -1,0 +1,2 @@
+-- Whether the migration ledger exists (a database our migrations never touched has none).
+SELECT to_regclass('public.dashboard_migrations') IS NOT NULL AS present

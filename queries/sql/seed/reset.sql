@@ -1,0 +1,2 @@
+-- Empty the two app tables (the confirmed "reset" action).
+TRUNCATE public.activities, public.users

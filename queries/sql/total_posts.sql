@@ -1,0 +1,3 @@
+-- How many posts are on the platform (every row of activities).
+-- reads: activities
+SELECT count(*)::bigint AS count FROM activities

@@ -1,0 +1,21 @@
+"""A dependency-free progress bar for the command line."""
+from __future__ import annotations
+
+import sys
+import time
+
+
+class ProgressBar:
+    def __init__(self, label: str, stream=sys.stderr, width: int = 30) -> None:
+        self.label, self.stream, self.width = label, stream, width
+        self.started = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        frac = done / total if total else 1.0
+        filled = int(self.width * frac)
+        rate = done / max(time.perf_counter() - self.started, 1e-9)
+        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
+                          f"{frac:6.1%} {done:,}/{total:,} rows  {rate:,.0f} rows/s")
+        if done >= total:
+            self.stream.write("\n")
+        self.stream.flush()

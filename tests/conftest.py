@@ -1,0 +1,131 @@
+"""Test harness: one real PostgreSQL per test session, a fresh database per test.
+
+The server is an embedded PostgreSQL in a temporary directory, or the one at
+TEST_DATABASE_URL (which needs CREATEDB). Each test gets its own database,
+cloned from a migrated template in a few milliseconds, and CONNECTION_URL
+pointing at it; pools and the cache are reset around every test.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "dashboard_test_template"
+LEGACY_TEMPLATE = "dashboard_test_legacy"
+
+# Settings that a developer's shell or secrets file could leak into tests.
+_ISOLATED = ["CONNECTION_URL", "PROD_CONNECTION_URL", "APP_ENV", "REPORT_TZ", "CACHE_TTL", "ADMIN_PASSWORD",
+             "ALLOW_PROD_WRITES", "STATEMENT_TIMEOUT_MS", "POOL_MAX_SIZE", "POOL_TIMEOUT_MS", "MOMENTO_API_KEY"]
+
+
+def _admin(url: str) -> psycopg.Connection:
+    return psycopg.connect(url, autocommit=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory) -> str:
+    """URL of a PostgreSQL server's maintenance database for this test session."""
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    from db import embedded
+
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    url = embedded.start(pgdata, log=lambda m: None)
+    try:
+        yield url
+    finally:
+        embedded.destroy(pgdata)
+
+
+def _create(server: str, name: str, template: str | None = None) -> str:
+    from db.embedded import with_database
+
+    with _admin(server) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if template:
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+        else:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return with_database(server, name)
+
+
+def _drop(server: str, name: str) -> None:
+    with _admin(server) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def templates(pg_server) -> dict[str, str]:
+    """A fully migrated template, and a 'legacy' one with only production's two tables."""
+    from db.migrate import MIGRATIONS_DIR, migrate
+
+    migrated = _create(pg_server, TEMPLATE)
+    migrate(migrated, log=lambda m: None)
+    legacy = _create(pg_server, LEGACY_TEMPLATE)
+    with psycopg.connect(legacy, autocommit=True) as conn:
+        conn.execute((MIGRATIONS_DIR / "0001_original_tables.sql").read_text())
+    yield {"migrated": TEMPLATE, "legacy": LEGACY_TEMPLATE}
+    _drop(pg_server, TEMPLATE)
+    _drop(pg_server, LEGACY_TEMPLATE)
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(monkeypatch, tmp_path):
+    for name in _ISOLATED:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path / "data"))
+    yield
+    _reset_process_state()
+
+
+def _reset_process_state():
+    import queries
+    from db import pool
+
+    pool.close_all()
+    queries.clear_cache()
+    queries.stats.reset()
+
+
+def _database(pg_server, template, monkeypatch):
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    url = _create(pg_server, name, template)
+    monkeypatch.setenv("CONNECTION_URL", url)
+    _reset_process_state()
+    yield url
+    _reset_process_state()
+    _drop(pg_server, name)
+
+
+@pytest.fixture
+def db_url(pg_server, templates, monkeypatch) -> str:
+    """A fresh, migrated, empty database; CONNECTION_URL points at it."""
+    yield from _database(pg_server, templates["migrated"], monkeypatch)
+
+
+@pytest.fixture
+def legacy_db_url(pg_server, templates, monkeypatch) -> str:
+    """A database shaped like production before any migration of ours: two tables, no indexes."""
+    yield from _database(pg_server, templates["legacy"], monkeypatch)
+
+
+@pytest.fixture
+def empty_db_url(pg_server, monkeypatch) -> str:
+    """A database with no tables at all."""
+    yield from _database(pg_server, None, monkeypatch)
+
+
+@pytest.fixture
+def db(db_url):
+    """An autocommit connection to the test database, for arranging rows."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield conn

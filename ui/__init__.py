@@ -1,0 +1,1 @@
+"""Shared page furniture: the sidebar, error handling, freshness lines, downloads."""

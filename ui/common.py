@@ -1,0 +1,74 @@
+"""Helpers every page uses, so that pages read as short stories."""
+from __future__ import annotations
+
+import zoneinfo
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from db.errors import DatabaseUnavailable, safe_message
+from db.settings import ConfigError, get_settings, mask_url
+
+COMMON_ZONES = ["UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
+                "America/Sao_Paulo", "Europe/London", "Europe/Berlin", "Africa/Lagos", "Asia/Kolkata",
+                "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland"]
+
+
+def report_tz() -> str:
+    """The report time zone: the sidebar's choice, else REPORT_TZ."""
+    return st.session_state.get("report_tz") or get_settings().report_tz
+
+
+def sidebar() -> None:
+    """Drawn once by dashboard.py for every page."""
+    try:
+        settings = get_settings()
+    except ConfigError as exc:
+        st.sidebar.error(str(exc))
+        return
+    zones = COMMON_ZONES if settings.report_tz in COMMON_ZONES else [settings.report_tz, *COMMON_ZONES]
+    if "report_tz" not in st.session_state:
+        st.session_state["report_tz"] = settings.report_tz
+    st.sidebar.selectbox("Report time zone", zones, key="report_tz",
+                         help="Days are calendar days in this zone. The default comes from REPORT_TZ.")
+    target = "production" if settings.is_prod else "development"
+    st.sidebar.caption(f"Database ({target}): `{mask_url(settings.database_url)}`")
+
+
+@contextmanager
+def database_guard(what: str = "this page") -> Iterator[None]:
+    """Turn any failure into a plain message with a Retry button, then stop the page.
+    Streamlit's own control flow (rerun, stop) derives from BaseException and passes."""
+    try:
+        yield
+    except DatabaseUnavailable as exc:
+        _failure("The database is unavailable right now.", str(exc), what)
+    except ConfigError as exc:
+        _failure("The dashboard is not configured.", str(exc), what)
+    except Exception as exc:
+        _failure(f"Could not load {what}.", safe_message(exc), what)
+
+
+def _failure(headline: str, detail: str, what: str) -> None:
+    st.error(f"**{headline}** {detail}", icon=":material/cloud_off:")
+    if st.button("Retry", key=f"retry-{what}", type="primary"):
+        st.rerun()
+    st.stop()
+
+
+def as_of_line(computed_at: datetime, tz: str, from_cache: bool) -> str:
+    """'As of 14:05 (Europe/Berlin) · cached 12 s ago' (or '· fresh from the database')."""
+    local = computed_at.astimezone(zoneinfo.ZoneInfo(tz))
+    age = max(0, round((datetime.now(computed_at.tzinfo) - computed_at).total_seconds()))
+    source = f"cached {age} s ago" if from_cache else "fresh from the database"
+    return f"As of {local:%H:%M} ({tz}, {local:%a %d %b %Y}) · {source}"
+
+
+def csv_download(frame: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV") -> None:
+    from queries.formats import to_csv
+
+    st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key,
+                       icon=":material/download:")
