@@ -75,7 +75,7 @@ def main() -> int:
         cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"),
                "--server.port", port, "--server.address", setting("HOST", "127.0.0.1"),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
-        streamlit = subprocess.Popen(cmd, cwd=ROOT)
+        streamlit = subprocess.Popen(cmd, cwd=ROOT, preexec_fn=_die_with_parent)
         _warm_up(port)
         log(f"dashboard on http://127.0.0.1:{port}  (Ctrl-C stops it{' and the database' if owns_server else ''})")
         return streamlit.wait()
@@ -97,6 +97,16 @@ def main() -> int:
             embedded_url_file().unlink(missing_ok=True)
             if embedded.stop(log=log):
                 log("embedded PostgreSQL stopped")
+
+
+def _die_with_parent() -> None:
+    """Linux: Streamlit gets SIGTERM if this launcher is killed, so no orphan keeps the port."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _warm_up(port: str, timeout: float = 30) -> None:

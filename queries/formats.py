@@ -9,12 +9,12 @@ import pandas as pd
 
 
 def presentable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Dates as ISO text, everything else as is; metadata (attrs) kept."""
+    """Dates as ISO text, everything else as is (attrs dropped: they are not data)."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object and out[col].map(lambda v: isinstance(v, dt.date)).any():
             out[col] = out[col].map(lambda v: v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v)
-    out.attrs = dict(frame.attrs)
+    out.attrs = {}
     return out
 
 

@@ -6,8 +6,9 @@ import time
 
 
 class ProgressBar:
-    def __init__(self, label: str, stream=sys.stderr, width: int = 30) -> None:
-        self.label, self.stream, self.width = label, stream, width
+    def __init__(self, label: str, stream=None, width: int = 30) -> None:
+        self.label, self.width = label, width
+        self.stream = stream or sys.stderr
         self.started = time.perf_counter()
 
     def __call__(self, done: int, total: int) -> None:

@@ -1,0 +1,34 @@
+"""Every SQL file in queries/sql follows the catalog's rules (queries/catalog.py)."""
+import re
+
+import pytest
+
+from queries import catalog
+
+ALL = sorted(catalog.catalog().values(), key=lambda q: q.name)
+
+
+def test_growth_questions_exist():
+    for name in ["total_users", "total_posts", "new_users_per_day", "new_posts_per_day", "weekly_new_counts"]:
+        assert catalog.get(name).doc
+
+
+@pytest.mark.parametrize("query", ALL, ids=[q.name for q in ALL])
+def test_one_described_statement_per_file(query):
+    assert query.doc and not re.match(r"(select\s|insert\s+into|with\s+\w+\s+as|create\s+table)", query.doc, re.I)
+    body = re.sub(r"--[^\n]*", "", query.text)
+    body = re.sub(r"'(?:[^']|'')*'", "''", body)  # string literals may hold semicolons
+    assert body.strip().rstrip(";").count(";") == 0, "one statement per file"
+    assert "{" not in body or re.search(r"\{\w+\}", body), "only {identifier} placeholders"
+    assert not re.search(r"%s|\{\}|%\w(?!\()", body.replace("%%", "")), "values only as %(name)s"
+    for table in query.reads:
+        assert table in ("users", "activities"), f"unknown table in -- reads: {table}"
+
+
+def test_no_sql_in_pages_or_router():
+    from tests.conftest import ROOT
+
+    files = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    pattern = re.compile(r"\b(select\s+.+\s+from|insert\s+into|delete\s+from|update\s+\w+\s+set)\b", re.I)
+    for path in files:
+        assert not pattern.search(path.read_text()), f"SQL text in {path.name}"

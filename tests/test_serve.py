@@ -1,0 +1,78 @@
+"""`make run`'s launcher (serve.py): embedded database, demo data, clean shutdown, no orphans."""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import psutil
+import pytest
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def our_postgres(data_dir) -> list[psutil.Process]:
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline"]):
+        if proc.info["name"] == "postgres" and any(str(data_dir) in part for part in proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def start(tmp_path, port):
+    env = {k: v for k, v in os.environ.items() if k != "CONNECTION_URL"}
+    env.update(PORT=str(port), DASHBOARD_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    log = open(tmp_path / f"serve-{port}.log", "w")
+    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as resp:
+                if resp.read() == b"ok":
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+        assert proc.poll() is None, (tmp_path / f"serve-{port}.log").read_text()
+    raise AssertionError("dashboard did not become healthy")
+
+
+def test_run_seeds_serves_and_stops_everything_on_ctrl_c(tmp_path):
+    port = free_port()
+    proc = start(tmp_path, port)
+    try:
+        log = (tmp_path / f"serve-{port}.log").read_text()
+        assert "loading demo data" in log
+        assert our_postgres(tmp_path / "data"), "embedded server should be running"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(30)
+    assert not our_postgres(tmp_path / "data")
+    assert not (tmp_path / "data" / "embedded-url").exists()
+
+
+def test_a_killed_run_leaves_a_server_that_the_next_run_reuses_and_stops(tmp_path):
+    port = free_port()
+    proc = start(tmp_path, port)
+    proc.kill()  # SIGKILL: no chance to clean up
+    proc.wait(10)
+    assert our_postgres(tmp_path / "data"), "the orphaned server is the case under test"
+    port2 = free_port()
+    proc = start(tmp_path, port2)
+    try:
+        log = (tmp_path / f"serve-{port2}.log").read_text()
+        assert "Reusing the embedded PostgreSQL" in log
+        assert "not seeding" in log  # the data survived
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+    assert not our_postgres(tmp_path / "data")
