@@ -36,6 +36,9 @@ def sidebar() -> None:
                          help="Days are calendar days in this zone. The default comes from REPORT_TZ.")
     target = "production" if settings.is_prod else "development"
     st.sidebar.caption(f"Database ({target}): `{mask_url(settings.database_url)}`")
+    from ui.auth import sign_out_button
+
+    sign_out_button()
 
 
 @contextmanager
