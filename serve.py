@@ -109,16 +109,24 @@ def _die_with_parent() -> None:
         pass
 
 
-def _warm_up(port: str, timeout: float = 30) -> None:
-    """Wait for health, so the first visitor never meets a cold server."""
+def _warm_up(port: str, timeout: float = 60) -> None:
+    """Wait for health, then run the default page once (script health check) so
+    the first visitor meets warm imports and a warm query cache."""
+    base = f"http://127.0.0.1:{port}/_stcore"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as resp:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as resp:
                 if resp.read().strip() == b"ok":
-                    return
+                    break
         except OSError:
             time.sleep(0.2)
+    try:
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(f"{base}/script-health-check", timeout=max(1, deadline - time.monotonic())) as resp:
+            log(f"warmed up in {time.perf_counter() - t0:.1f} s ({resp.read().decode().strip()})")
+    except OSError as exc:  # 503 when the page fails (e.g. database down): visitors will see why
+        log(f"warm-up did not complete: {exc}")
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ PARTIAL = "#B9B3F5"
 
 def day_label(day: date | str, partial: bool) -> str:
     d = date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{d:%a %d %b}" + ("|today (partial)" if partial else "")
+    return f"{d:%a}|{d:%d %b}" + ("|(partial)" if partial else "")
 
 
 def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
@@ -24,11 +24,11 @@ def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
         "partial": frame["partial"].astype(bool),
     })
     order = list(data["label"])
-    x = alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelLimit=160, labelExpr="split(datum.label, '|')"))
+    x = alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelExpr="split(datum.label, '|')"))
     base = alt.Chart(data, title=title)
     bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
         x=x,
-        y=alt.Y("count:Q", title=None, axis=alt.Axis(tickMinStep=1, format="~s")),
+        y=alt.Y("count:Q", title=None, axis=alt.Axis(tickMinStep=1, format=",d")),
         color=alt.condition("datum.partial", alt.value(PARTIAL), alt.value(BAR)),
         tooltip=[alt.Tooltip("day:N", title="Day"), alt.Tooltip("count:Q", title="Count", format=","),
                  alt.Tooltip("partial:N", title="Partial day")],
