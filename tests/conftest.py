@@ -45,7 +45,7 @@ def pg_server(tmp_path_factory) -> str:
         embedded.destroy(pgdata)
 
 
-def _create(server: str, name: str, template: str | None = None) -> str:
+def create_database(server: str, name: str, template: str | None = None) -> str:
     from db.embedded import with_database
 
     with _admin(server) as conn:
@@ -57,7 +57,7 @@ def _create(server: str, name: str, template: str | None = None) -> str:
     return with_database(server, name)
 
 
-def _drop(server: str, name: str) -> None:
+def drop_database(server: str, name: str) -> None:
     with _admin(server) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
@@ -67,14 +67,14 @@ def templates(pg_server) -> dict[str, str]:
     """A fully migrated template, and a 'legacy' one with only production's two tables."""
     from db.migrate import MIGRATIONS_DIR, migrate
 
-    migrated = _create(pg_server, TEMPLATE)
+    migrated = create_database(pg_server, TEMPLATE)
     migrate(migrated, log=lambda m: None)
-    legacy = _create(pg_server, LEGACY_TEMPLATE)
+    legacy = create_database(pg_server, LEGACY_TEMPLATE)
     with psycopg.connect(legacy, autocommit=True) as conn:
         conn.execute((MIGRATIONS_DIR / "0001_original_tables.sql").read_text())
     yield {"migrated": TEMPLATE, "legacy": LEGACY_TEMPLATE}
-    _drop(pg_server, TEMPLATE)
-    _drop(pg_server, LEGACY_TEMPLATE)
+    drop_database(pg_server, TEMPLATE)
+    drop_database(pg_server, LEGACY_TEMPLATE)
 
 
 @pytest.fixture(autouse=True)
@@ -98,12 +98,12 @@ def _reset_process_state():
 
 def _database(pg_server, template, monkeypatch):
     name = f"t_{uuid.uuid4().hex[:12]}"
-    url = _create(pg_server, name, template)
+    url = create_database(pg_server, name, template)
     monkeypatch.setenv("CONNECTION_URL", url)
     _reset_process_state()
     yield url
     _reset_process_state()
-    _drop(pg_server, name)
+    drop_database(pg_server, name)
 
 
 @pytest.fixture

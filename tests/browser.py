@@ -1,0 +1,112 @@
+"""Shared machinery for tests that drive the real app in headless Chromium.
+
+Debian's Chromium (/usr/bin/chromium) driven by Playwright; Playwright's own
+browser download does not work here. Tests skip, saying why, when it is absent.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or (
+        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+def require_chromium() -> str:
+    path = chromium_path()
+    if not path:
+        pytest.skip("browser tests skipped: Chromium not found (apt-get install chromium; .ci/run installs it)")
+    return path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def running_app(env: dict[str, str], log_path: Path):
+    """`streamlit run dashboard.py` on a free port with `env`; yields the base URL."""
+    port = free_port()
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none"]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                        if r.read() == b"ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("app did not start: " + log_path.read_text()[-2000:])
+                time.sleep(0.2)
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@contextmanager
+def browser():
+    path = require_chromium()
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("browser tests skipped: playwright is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_for_app(page, timeout_ms: int = 30_000) -> None:
+    """Until Streamlit has finished running the script (no 'running' status widget)."""
+    page.wait_for_selector("[data-testid=stApp]", timeout=timeout_ms)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=stStatusWidget]') && document.querySelector('[data-testid=stMain]')",
+        timeout=timeout_ms,
+    )
+
+
+def visible_errors(page) -> list[str]:
+    """Texts of exception boxes and error alerts shown on the page."""
+    texts = [e.inner_text() for e in page.locator("[data-testid=stException]").all()]
+    texts += [e.inner_text() for e in page.locator("[data-testid=stAlertContentError]").all()]
+    return texts
