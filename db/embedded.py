@@ -53,6 +53,9 @@ def start(pgdata: Path | None = None, log=print) -> str:
     if leftover:
         log(f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); it will be stopped on exit.")
     pkg = _pkg()
+    if not leftover:
+        # The package memoises servers per directory; a stopped one must start anew.
+        pkg.PostgresServer._instances.pop(pgdata.resolve(), None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         server = pkg.get_server(pgdata, cleanup_mode=None)

@@ -64,7 +64,7 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
                 max_size=settings.pool_max_size if role == READER else max(2, settings.pool_max_size // 2),
                 timeout=settings.pool_timeout_s,
                 check=ConnectionPool.check_connection,
-                reconnect_timeout=0,  # keep trying forever: the database may come back
+                reconnect_timeout=10,
                 name=application_name(role),
                 open=False,
             )
@@ -83,14 +83,37 @@ def connection(role: str = READER) -> Iterator[psycopg.Connection]:
         with pool.connection() as conn:
             yield conn
     except PoolTimeout as exc:
-        raise DatabaseUnavailable(
-            "The database did not answer in time (no connection available). "
-            "It may be down or overloaded."
-        ) from exc
+        # A pool with no connections may have given up reconnecting; the next
+        # request starts on a new one, so the dashboard recovers when the database does.
+        stats = pool.get_stats()
+        if stats.get("pool_size", 0) == 0:
+            _discard(pool)
+        elif stats["pool_size"] >= pool.max_size:
+            raise DatabaseUnavailable(
+                f"All {pool.max_size} database connections stayed busy for {pool.timeout:g} s; "
+                "try again in a moment."
+            ) from exc
+        raise DatabaseUnavailable(f"No connection to the database within {pool.timeout:g} s.") from exc
     except psycopg.OperationalError as exc:
-        if isinstance(exc, psycopg.errors.QueryCanceled):
+        if not is_connection_error(exc):
             raise
+        _discard(pool)
         raise DatabaseUnavailable(safe_message(exc)) from exc
+
+
+def is_connection_error(exc: psycopg.Error) -> bool:
+    """Lost or refused connections (no SQLSTATE, class 08, or the server shutting
+    down), as opposed to errors of a statement such as a timeout or a deadlock."""
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
+def _discard(pool: ConnectionPool) -> None:
+    with _lock:
+        for key, value in list(_pools.items()):
+            if value is pool:
+                del _pools[key]
+    threading.Thread(target=pool.close, kwargs={"timeout": 1}, daemon=True).start()
 
 
 def pool_stats() -> dict[str, dict]:

@@ -55,11 +55,34 @@ def database_guard(what: str = "this page") -> Iterator[None]:
         _failure(f"Could not load {what}.", safe_message(exc), what)
 
 
+RETRY_EVERY_S = 5
+
+
 def _failure(headline: str, detail: str, what: str) -> None:
     st.error(f"**{headline}** {detail}", icon=":material/cloud_off:")
     if st.button("Retry", key=f"retry-{what}", type="primary"):
         st.rerun()
+    _auto_retry()
     st.stop()
+
+
+@st.fragment(run_every=RETRY_EVERY_S)
+def _auto_retry() -> None:
+    """While a page shows a failure, ask the database every few seconds and
+    rerun the whole page once it answers, so nobody has to press Retry."""
+    armed = st.session_state.get("_auto_retry_armed", False)
+    st.session_state["_auto_retry_armed"] = True
+    if armed:
+        from queries import fetch
+
+        try:
+            fetch("admin.ping")
+        except Exception:
+            pass
+        else:
+            st.session_state["_auto_retry_armed"] = False
+            st.rerun(scope="app")
+    st.caption(f"Trying again automatically every {RETRY_EVERY_S} s.")
 
 
 def as_of_line(computed_at: datetime, tz: str, from_cache: bool) -> str:
