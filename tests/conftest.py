@@ -8,6 +8,7 @@ pointing at it; pools and the cache are reset around every test.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -28,8 +29,17 @@ def _admin(url: str) -> psycopg.Connection:
     return psycopg.connect(url, autocommit=True)
 
 
+def server_dir(label: str) -> Path:
+    """A directory for an embedded server's data. Not under pytest's tmp_path:
+    pytest resets /tmp/pytest-of-<user> to mode 0700 at every session start,
+    which locks out the server's own system user when sessions overlap."""
+    import tempfile
+
+    return Path(tempfile.mkdtemp(prefix=f"cruddur-{label}-"))
+
+
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory) -> str:
+def pg_server() -> str:
     """URL of a PostgreSQL server's maintenance database for this test session."""
     external = os.environ.get("TEST_DATABASE_URL")
     if external:
@@ -37,12 +47,13 @@ def pg_server(tmp_path_factory) -> str:
         return
     from db import embedded
 
-    pgdata = tmp_path_factory.mktemp("pg") / "data"
-    url = embedded.start(pgdata, log=lambda m: None)
+    base = server_dir("test")
+    url = embedded.start(base / "data", log=lambda m: None)
     try:
         yield url
     finally:
-        embedded.destroy(pgdata)
+        embedded.destroy(base / "data")
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def create_database(server: str, name: str, template: str | None = None) -> str:
@@ -82,7 +93,7 @@ def isolated_settings(monkeypatch, tmp_path):
     for name in _ISOLATED:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
-    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path / "no-data"))
     yield
     _reset_process_state()
 

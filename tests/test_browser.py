@@ -56,6 +56,7 @@ def test_growth_page_shows_the_database_counts(app, chromium):
     screenshot(page, "growth")
 
     charts = page.locator("[data-testid=stVegaLiteChart]")
+    charts.nth(1).locator("svg g.mark-rect path").nth(6).wait_for(state="attached")
     assert charts.count() == 2
     for i in range(2):
         svg = charts.nth(i).locator("svg").first

@@ -10,7 +10,7 @@ import urllib.request
 import psutil
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, server_dir
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +29,21 @@ def our_postgres(data_dir) -> list[psutil.Process]:
     return found
 
 
-def start(tmp_path, port):
+@pytest.fixture
+def data_dir():
+    import shutil
+
+    from db import embedded
+
+    path = server_dir("serve")
+    yield path
+    embedded.destroy(path / "pg")
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def start(tmp_path, port, data_dir):
     env = {k: v for k, v in os.environ.items() if k != "CONNECTION_URL"}
-    env.update(PORT=str(port), DASHBOARD_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1")
+    env.update(PORT=str(port), DASHBOARD_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1")
     log = open(tmp_path / f"serve-{port}.log", "w")
     proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 90
@@ -46,28 +58,28 @@ def start(tmp_path, port):
     raise AssertionError("dashboard did not become healthy")
 
 
-def test_run_seeds_serves_and_stops_everything_on_ctrl_c(tmp_path):
+def test_run_seeds_serves_and_stops_everything_on_ctrl_c(tmp_path, data_dir):
     port = free_port()
-    proc = start(tmp_path, port)
+    proc = start(tmp_path, port, data_dir)
     try:
         log = (tmp_path / f"serve-{port}.log").read_text()
         assert "loading demo data" in log
-        assert our_postgres(tmp_path / "data"), "embedded server should be running"
+        assert our_postgres(data_dir), "embedded server should be running"
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(30)
-    assert not our_postgres(tmp_path / "data")
-    assert not (tmp_path / "data" / "embedded-url").exists()
+    assert not our_postgres(data_dir)
+    assert not (data_dir / "embedded-url").exists()
 
 
-def test_a_killed_run_leaves_a_server_that_the_next_run_reuses_and_stops(tmp_path):
+def test_a_killed_run_leaves_a_server_that_the_next_run_reuses_and_stops(tmp_path, data_dir):
     port = free_port()
-    proc = start(tmp_path, port)
+    proc = start(tmp_path, port, data_dir)
     proc.kill()  # SIGKILL: no chance to clean up
     proc.wait(10)
-    assert our_postgres(tmp_path / "data"), "the orphaned server is the case under test"
+    assert our_postgres(data_dir), "the orphaned server is the case under test"
     port2 = free_port()
-    proc = start(tmp_path, port2)
+    proc = start(tmp_path, port2, data_dir)
     try:
         log = (tmp_path / f"serve-{port2}.log").read_text()
         assert "Reusing the embedded PostgreSQL" in log
@@ -75,4 +87,4 @@ def test_a_killed_run_leaves_a_server_that_the_next_run_reuses_and_stops(tmp_pat
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(30)
-    assert not our_postgres(tmp_path / "data")
+    assert not our_postgres(data_dir)
