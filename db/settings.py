@@ -85,8 +85,8 @@ def mask_url(url: str | None) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)
-        user = userinfo.split(":", 1)[0]
-        netloc = f"{user}:***@{host}" if ":" in userinfo else f"{user}@{host}"
+        user, _, password = userinfo.partition(":")
+        netloc = f"{user}:***@{host}" if password else f"{user}@{host}"
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
