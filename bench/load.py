@@ -1,0 +1,188 @@
+"""Load: N concurrent browser sessions reloading the Growth page for a while.
+
+    .venv/bin/python -m bench.load [--sessions 25] [--seconds 60] [--posts 1000000] [--ttl 60]
+
+Starts its own embedded PostgreSQL (under .data/bench-load), loads demo data
+with the seed generator, serves the real app, and drives it with headless
+Chromium pages (one browser context per session). Reports page loads per
+second, median and p95 time from navigation to the KPIs being visible, errors,
+the peak number of PostgreSQL connections the app held, and the number of
+dashboard queries the database ran (from pg_stat_database transactions;
+reads are autocommit, so one read = one transaction).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import threading
+import time
+
+import psycopg
+
+from db import embedded
+from db.migrate import migrate
+from db.settings import ROOT
+
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def prepare(pgdata, users: int, posts: int) -> str:
+    url = embedded.ensure_database(embedded.start(pgdata, log=lambda m: None), "cruddur")
+    migrate(url, log=lambda m: None)
+    with psycopg.connect(url) as conn:
+        have = conn.execute("SELECT count(*) FROM activities").fetchone()[0]
+        if have != posts:
+            from seed import generate
+
+            conn.execute("TRUNCATE users, activities")
+            result = generate(conn, users=users, posts=posts, days=90, seed=42)
+            print(f"loaded {users:,} users and {posts:,} posts at {result.rows_per_second:,.0f} rows/s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE")
+    return url
+
+
+class ConnectionSampler(threading.Thread):
+    """Samples how many backends the app holds (application_name cruddur-dashboard:%)."""
+
+    def __init__(self, server_url: str) -> None:
+        super().__init__(daemon=True)
+        self.server_url, self.peak, self.stop = server_url, 0, threading.Event()
+
+    def run(self) -> None:
+        with psycopg.connect(self.server_url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                n = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cruddur-dashboard:%%'").fetchone()[0]
+                self.peak = max(self.peak, n)
+                time.sleep(0.2)
+
+
+def transactions(server_url: str, dbname: str) -> int:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        return conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %(d)s", {"d": dbname}).fetchone()[0]
+
+
+async def session_loop(browser, base: str, until: float, times: list[float], errors: list[str]) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    while time.monotonic() < until:
+        started = time.monotonic()
+        try:
+            await page.goto(base, wait_until="commit")
+            await page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+            times.append(time.monotonic() - started)
+            if await page.get_by_test_id("stException").count() or await page.get_by_test_id("stAlertContentError").count():
+                errors.append("error element on page")
+        except Exception as exc:  # noqa: BLE001 - a benchmark records every failure
+            errors.append(type(exc).__name__)
+    await context.close()
+
+
+async def drive(base: str, sessions: int, seconds: float) -> tuple[list[float], list[str], float]:
+    from playwright.async_api import async_playwright
+
+    times: list[float] = []
+    errors: list[str] = []
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=ARGS)
+        started = time.monotonic()
+        await asyncio.gather(*(session_loop(browser, base, started + seconds, times, errors) for _ in range(sessions)))
+        elapsed = time.monotonic() - started
+        await browser.close()
+    return times, errors, elapsed
+
+
+async def first_visit(base: str) -> tuple[float, float]:
+    """Time to KPIs for the first visitor of a freshly started server, then a reload."""
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=ARGS)
+        page = await browser.new_page()
+        t0 = time.monotonic()
+        await page.goto(base, wait_until="commit")
+        await page.get_by_test_id("stMetricValue").first.wait_for(timeout=60_000)
+        first = time.monotonic() - t0
+        await page.wait_for_timeout(500)
+        t0 = time.monotonic()
+        await page.reload(wait_until="commit")
+        await page.get_by_test_id("stMetricValue").first.wait_for(timeout=60_000)
+        reload = time.monotonic() - t0
+        await browser.close()
+    return first, reload
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=25)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--posts", type=int, default=1_000_000)
+    parser.add_argument("--ttl", type=int, default=60)
+    parser.add_argument("--pool", type=int, default=8)
+    args = parser.parse_args(argv)
+
+    from tests.browser import free_port  # the same launcher the browser tests use
+    import subprocess
+    import sys
+    import urllib.request
+
+    pgdata = ROOT / ".data" / "bench-load" / "pg"
+    url = prepare(pgdata, args.users, args.posts)
+    server_url = embedded.with_database(url, "postgres")
+    port = free_port()
+    env = {**os.environ, "CONNECTION_URL": url, "CACHE_TTL": str(args.ttl), "POOL_MAX_SIZE": str(args.pool)}
+    cmd = [sys.executable, str(ROOT / "serve.py")]
+    env.update(PORT=str(port))
+    app = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/script-health-check", timeout=60) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        base = f"http://127.0.0.1:{port}"
+        first, reload = asyncio.run(first_visit(base))
+        sampler = ConnectionSampler(server_url)
+        before = transactions(server_url, "cruddur")
+        sampler.start()
+        times, errors, elapsed = asyncio.run(drive(base, args.sessions, args.seconds))
+        sampler.stop.set()
+        sampler.join()
+        queries = transactions(server_url, "cruddur") - before
+    finally:
+        app.send_signal(2)
+        app.wait(30)
+        embedded.stop(pgdata)
+
+    ttl_windows = max(1, -(-elapsed // args.ttl)) if args.ttl > 0 else None
+    print()
+    print(f"| measure ({args.posts:,} posts, {args.sessions} sessions, {elapsed:.0f} s, CACHE_TTL={args.ttl}) | value |")
+    print("|---|---|")
+    print(f"| first visit after start: KPIs visible | {first:.2f} s |")
+    print(f"| reload: KPIs visible | {reload:.2f} s |")
+    print(f"| page loads | {len(times):,} ({len(times) / elapsed:.1f} per second) |")
+    if times:
+        print(f"| time to KPIs visible, median / p95 | {statistics.median(times):.2f} s / {p95(times):.2f} s |")
+    print(f"| errors | {len(errors)}{' ' + str(sorted(set(errors))) if errors else ''} |")
+    print(f"| peak PostgreSQL connections held by the app | {sampler.peak} (pool max {args.pool} reader + {max(2, args.pool // 2)} writer) |")
+    if ttl_windows:
+        print(f"| database transactions during the run | {queries} over {int(ttl_windows)} TTL window(s) |")
+    return 0 if not errors else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
