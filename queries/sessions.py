@@ -397,7 +397,9 @@ def recent_audit(limit: int = 20) -> pd.DataFrame:
     from queries import fetch
 
     try:
-        return fetch("sessions.get_audit_log", limit=limit)
+        frame = fetch("sessions.get_audit_log", limit=limit)
+        frame.attrs = {}
+        return frame
     except (psycopg.Error, DatabaseUnavailable):
         pass
     try:
