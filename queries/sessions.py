@@ -152,7 +152,9 @@ def visible(frame: pd.DataFrame, *, hide_idle: bool = True, include_own: bool = 
         keep &= frame["duration_seconds"].fillna(-1) >= min_seconds
     needle = search.strip().lower()
     if needle:
-        text = frame[["query", "user", "application"]].fillna("").astype(str).agg(" ".join, axis=1).str.lower()
+        text = pd.Series("", index=frame.index)
+        for col in ("query", "user", "application"):
+            text = text + " " + frame[col].fillna("").astype(str).str.lower()
         keep &= text.str.contains(needle, regex=False)
     return frame[keep]
 

@@ -214,6 +214,7 @@ def test_filters(started, monkeypatch):
     assert pids(sessions.visible(frame, hide_idle=False, search="idler")) == {idle.pid}
     assert sleeper.pid in pids(sessions.visible(frame, min_seconds=0.2))
     assert sleeper.pid not in pids(sessions.visible(frame, min_seconds=3600))
+    assert sessions.visible(frame.iloc[0:0], search="anything").empty
 
 
 def test_this_database_only_unless_all(started, pg_server):

@@ -48,6 +48,8 @@ def test_lists_sessions_with_metrics_and_csv(sleeper, monkeypatch):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Long-running (≥ 0.2 s)"] == "1"
     assert at.download_button[0].label == "Download CSV (whole queries)"
+    next(t for t in at.toggle if t.label.startswith("Auto refresh every 10 s")).set_value(True).run()
+    assert not at.exception and sleeper.pid in shown_pids(at)
     # The chosen session's whole query is shown.
     at.selectbox(key="sessions-pid").set_value(sleeper.pid).run()
     assert any("page test" in c.value for c in at.code)

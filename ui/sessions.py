@@ -6,6 +6,7 @@ import streamlit as st
 
 from queries import sessions
 from ui.auth import is_admin, require_admin, sign_in_form
+from ui.common import database_guard
 
 PENDING = "sessions-pending"  # (action, [Target, ...]) awaiting confirmation
 RESULTS = "sessions-results"  # outcomes of the last confirmed action
@@ -92,12 +93,13 @@ def session_panel(shown: pd.DataFrame) -> None:
             _ask("terminate", [target])
     if st.button("Terminate all other sessions of this database…", key="sessions-terminate-all",
                  help="For when the database must be dropped; the dashboard's own sessions are kept"):
-        targets = sessions.terminate_candidates()
+        with database_guard("the sessions to terminate"):
+            targets = sessions.terminate_candidates()
         if targets:
             _ask("terminate", targets)
         else:
             st.info("No other client session is connected to this database.")
-    with st.expander("Audit log"):
+    with st.expander("Audit log"), database_guard("the audit log"):
         st.dataframe(sessions.recent_audit(), hide_index=True, width="stretch")
 
 
@@ -122,8 +124,9 @@ def _confirmation() -> None:
         yes, no = st.columns(2)
         if yes.button(f"Yes, {action}", type="primary", key="sessions-confirm"):
             actor = require_admin()  # checked again at the moment of acting
-            st.session_state[RESULTS] = [sessions.signal(action, t, actor=actor) for t in targets]
             del st.session_state[PENDING]
+            with database_guard(f"the {action} action"):  # e.g. the audit file not writable
+                st.session_state[RESULTS] = [sessions.signal(action, t, actor=actor) for t in targets]
             st.rerun()
         if no.button("No, go back", key="sessions-back"):
             del st.session_state[PENDING]
