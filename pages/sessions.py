@@ -3,7 +3,7 @@ import streamlit as st
 
 from queries import sessions
 from ui.common import csv_download, database_guard
-from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config
+from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config, tree_table_config
 
 st.title("Database sessions")
 with database_guard("the session settings"):
@@ -44,7 +44,8 @@ def live() -> None:
     if tree.empty:
         st.caption("No session is waiting on a lock held by another session.")
     else:
-        st.dataframe(tree.drop(columns=["level", "pid"]), hide_index=True, width="stretch")
+        st.dataframe(tree.drop(columns=["level", "pid"]), hide_index=True, width="stretch",
+                     column_config=tree_table_config())
         st.caption("Root blockers first; a session waiting on several sessions appears under each of them.")
 
     session_panel(shown)

@@ -52,6 +52,13 @@ def session_table_config() -> dict:
     }
 
 
+def tree_table_config() -> dict:
+    return {"tree": "Session (pid)", "blocked_by": "Blocked by", "waiting_behind": "Sessions waiting behind it",
+            "user": "User", "application": "Application", "state": "State", "wait_event": "Wait event",
+            "seconds": st.column_config.NumberColumn("For", format="%.1f s"),
+            "query": st.column_config.TextColumn("Query", width="large")}
+
+
 def _label(row: dict) -> str:
     return f"{row['pid']} · {row['user'] or '?'} · {row['application'] or '-'} · {row['state'] or 'hidden'}"
 
