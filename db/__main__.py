@@ -37,12 +37,23 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_sessions(args) -> int:
+    from queries.sessions import cli_report
+
+    print(cli_report(all_databases=args.all), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(func=cmd_status)
+    sessions = sub.add_parser("sessions", help="who is connected to this database, what runs, who is blocked")
+    sessions.add_argument("--all", action="store_true", help="every database on the server, not just this one")
+    sessions.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
+    sessions.set_defaults(func=cmd_sessions)
     args = parser.parse_args(argv)
     if args.prod:
         import os

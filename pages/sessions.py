@@ -1,0 +1,54 @@
+"""Database sessions: who is connected, what runs, who blocks whom; cancel or terminate safely."""
+import streamlit as st
+
+from queries import sessions
+from ui.common import csv_download, database_guard
+from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config, tree_table_config
+
+st.title("Database sessions")
+with database_guard("the session settings"):
+    lim = sessions.limits()
+
+left, middle, right = st.columns(3)
+hide_idle = left.toggle("Hide idle sessions", value=True)
+this_db = left.toggle("This database only", value=True)
+include_own = middle.toggle("Include the dashboard's own sessions", value=False,
+                            help="Recognised by application_name cruddur-dashboard:*")
+min_seconds = middle.number_input("Minimum duration (s)", min_value=0.0, value=0.0, step=5.0,
+                                  help="Of the running query; for other states, time spent in that state")
+search = right.text_input("Search query, user or application")
+auto = right.toggle(f"Auto refresh every {lim.refresh_s} s", value=False,
+                    help="SESSIONS_REFRESH_SECONDS; paused while a confirmation is open")
+st.button("Refresh", icon=":material/refresh:", help="The list is read from the database on every refresh; never cached")
+
+
+@st.fragment(run_every=lim.refresh_s if auto and PENDING not in st.session_state else None)
+def live() -> None:
+    with database_guard("the sessions"):
+        snap = sessions.snapshot(all_databases=not this_db, lim=lim)
+    st.caption(f"As of {snap.taken_at:%H:%M:%S} UTC · read in {snap.db_ms:.0f} ms · connected as "
+               f"`{snap.viewer['user']}` to `{snap.viewer['database']}`")
+    hint = snap.grant_hint()
+    if hint:
+        st.info(hint, icon=":material/visibility_off:")
+    metrics_row(snap)
+
+    shown = sessions.visible(snap.sessions, hide_idle=hide_idle, include_own=include_own,
+                             min_seconds=min_seconds, search=search)
+    st.dataframe(flag_rows(sessions.table(shown, short_query=True), shown), hide_index=True, width="stretch",
+                 column_config=session_table_config())
+    csv_download(sessions.table(shown), "sessions.csv", key="csv-sessions", label="Download CSV (whole queries)")
+
+    st.subheader("Blocking")
+    tree = sessions.blocking_tree(snap.sessions)
+    if tree.empty:
+        st.caption("No session is waiting on a lock held by another session.")
+    else:
+        st.dataframe(tree.drop(columns=["level", "pid"]), hide_index=True, width="stretch",
+                     column_config=tree_table_config())
+        st.caption("Root blockers first; a session waiting on several sessions appears under each of them.")
+
+    session_panel(shown)
+
+
+live()

@@ -1,0 +1,434 @@
+"""Database sessions: who is connected, what runs, who blocks whom, and ending it safely.
+
+Reads are never cached: each call asks pg_stat_activity, inside one short
+transaction whose statement timeout is SESSIONS_TIMEOUT_MS, so the list stays
+cheap however many sessions there are. Cancel and terminate go through the
+writer pool, are refused for the dashboard's own sessions (here and again in
+the SQL), are refused against production unless ALLOW_PROD_WRITES=1, and every
+attempt lands in the audit log (the `dashboard_audit_log` table, else a
+JSON-lines file).
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import psycopg
+
+from db import pool
+from db.errors import DatabaseUnavailable, safe_message
+from db.guard import WriteRefused, require_writable
+from db.settings import APP_NAME, ConfigError, data_dir, setting
+from queries import execute, writing
+
+HIDDEN_QUERY = "<insufficient privilege>"
+OWN_APPLICATION_PATTERN = APP_NAME + "%"  # LIKE pattern: every pool and tool of ours
+TERMINATE_WAIT_MS = 2000
+
+
+def _number(name: str, default: float) -> float:
+    raw = setting(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    long_query_s: float  # an active query running longer is flagged
+    idle_in_transaction_s: float  # a transaction left idle longer is flagged
+    timeout_ms: int  # statement timeout of the session list itself
+    refresh_s: int  # auto-refresh interval of the page
+
+
+def limits() -> Limits:
+    return Limits(
+        long_query_s=_number("LONG_QUERY_SECONDS", 60),
+        idle_in_transaction_s=_number("IDLE_IN_TRANSACTION_SECONDS", 30),
+        timeout_ms=max(1, int(_number("SESSIONS_TIMEOUT_MS", 2000))),
+        refresh_s=max(1, int(_number("SESSIONS_REFRESH_SECONDS", 10))),
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+@dataclass
+class Snapshot:
+    sessions: pd.DataFrame  # one row per session in scope, with flag columns
+    viewer: dict[str, Any]  # user, database, pid, superuser, sees_all, signals_all
+    taken_at: datetime
+    db_ms: float
+    limits: Limits
+
+    @property
+    def hidden(self) -> int:
+        return int(self.sessions["hidden"].sum())
+
+    def grant_hint(self) -> str | None:
+        """Why some rows say <insufficient privilege>, and the fix; None when nothing is hidden."""
+        if not self.hidden:
+            return None
+        user = self.viewer["user"]
+        return (
+            f"{self.hidden} session(s) belong to other users and PostgreSQL shows them to `{user}` only as "
+            f"`{HIDDEN_QUERY}`: their query, state, client and timings are hidden. To see them, a superuser "
+            f"(on RDS, the master user) can run `GRANT pg_monitor TO \"{user}\";` (pg_monitor includes "
+            "pg_read_all_stats). Ending other users' sessions additionally needs `pg_signal_backend`."
+        )
+
+    def counts(self) -> dict[str, int]:
+        s = self.sessions
+        return {
+            "sessions": len(s),
+            "active": int((s["state"] == "active").sum()),
+            "long_running": int(s["long_running"].sum()),
+            "idle_in_transaction": int(s["idle_in_transaction"].sum()),
+            "blocked": int(s["blocked"].sum()),
+            "hidden": self.hidden,
+        }
+
+
+def snapshot(*, all_databases: bool = False, lim: Limits | None = None) -> Snapshot:
+    """Every session in scope (this database, or all with `all_databases`), never our own backend."""
+    lim = lim or limits()
+    started = datetime.now(timezone.utc)
+    with pool.connection(pool.READER) as conn:
+        with conn.transaction():
+            execute(conn, "sessions.set_statement_timeout", timeout_ms=lim.timeout_ms)
+            cur = execute(conn, "sessions.get_viewer")
+            viewer = dict(zip([c.name for c in cur.description], cur.fetchone()))
+            cur = execute(conn, "sessions.get_activity", all_databases=all_databases)
+            frame = pd.DataFrame.from_records(cur.fetchall(), columns=[c.name for c in cur.description])
+    db_ms = (datetime.now(timezone.utc) - started).total_seconds() * 1000
+    return Snapshot(sessions=add_flags(frame, lim), viewer=viewer, taken_at=started, db_ms=db_ms, limits=lim)
+
+
+def add_flags(frame: pd.DataFrame, lim: Limits) -> pd.DataFrame:
+    out = frame.copy()
+    for col in ("query_seconds", "transaction_seconds", "state_seconds", "connected_seconds"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
+    out["blocked_by"] = out["blocked_by"].map(lambda v: sorted(v) if isinstance(v, list) else [])
+    blockers = {pid for pids in out["blocked_by"] for pid in pids}
+    state = out["state"].fillna("")
+    out["own"] = out["application"].fillna("").str.startswith(APP_NAME)
+    out["long_running"] = (state == "active") & (out["query_seconds"].fillna(0) >= lim.long_query_s)
+    out["idle_in_transaction"] = state.str.startswith("idle in transaction") & (
+        out["state_seconds"].fillna(0) >= lim.idle_in_transaction_s)
+    out["blocked"] = out["blocked_by"].map(bool)
+    out["blocking"] = out["pid"].isin(blockers)
+    # What "duration" means for the minimum-duration filter: the running query, else time in this state.
+    out["duration_seconds"] = out["query_seconds"].where(state == "active", out["state_seconds"])
+    out["flags"] = [
+        ", ".join(label for label, on in (("long-running", r.long_running), ("idle in transaction", r.idle_in_transaction),
+                                          ("blocked", r.blocked), ("blocking", r.blocking), ("dashboard", r.own)) if on)
+        for r in out.itertuples()
+    ]
+    return out
+
+
+def visible(frame: pd.DataFrame, *, hide_idle: bool = True, include_own: bool = False,
+            min_seconds: float = 0, search: str = "") -> pd.DataFrame:
+    """The page's filters. Hidden (<insufficient privilege>) rows have no state or timing, so
+    they survive "hide idle" but not a minimum duration."""
+    keep = pd.Series(True, index=frame.index)
+    if hide_idle:
+        # Background processes have no state; waiting in their main loop ("Activity") is their idle.
+        keep &= (frame["state"].fillna("") != "idle") & (frame["wait_event_type"].fillna("") != "Activity")
+    if not include_own:
+        keep &= ~frame["own"]
+    if min_seconds > 0:
+        keep &= frame["duration_seconds"].fillna(-1) >= min_seconds
+    needle = search.strip().lower()
+    if needle:
+        text = pd.Series("", index=frame.index)
+        for col in ("query", "user", "application"):
+            text = text + " " + frame[col].fillna("").astype(str).str.lower()
+        keep &= text.str.contains(needle, regex=False)
+    return frame[keep]
+
+
+TABLE_COLUMNS = ["pid", "user", "database", "application", "client", "backend_type", "state", "wait_event_type",
+                 "wait_event", "query_seconds", "transaction_seconds", "connected_seconds", "blocked_by", "flags",
+                 "query"]
+
+
+def shorten(query: str | None, width: int = 80) -> str:
+    text = " ".join((query or "").split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def table(frame: pd.DataFrame, *, short_query: bool = False) -> pd.DataFrame:
+    """The columns people read, for the page table, the CSV download and the CLI."""
+    out = frame[TABLE_COLUMNS].copy()
+    for col in ("query_seconds", "transaction_seconds", "connected_seconds"):
+        out[col] = out[col].round(1)
+    out["blocked_by"] = out["blocked_by"].map(lambda pids: ", ".join(map(str, pids)))
+    if short_query:
+        out["query"] = out["query"].map(shorten)
+    return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- blocking
+
+
+def blocking_tree(frame: pd.DataFrame) -> pd.DataFrame:
+    """Blocking chains as an indented list: root blockers first (most sessions held up first),
+    each followed by the sessions waiting on it. A session with several blockers appears under
+    each of them; `blocked_by` always lists all of them."""
+    columns = ["level", "pid", "tree", "blocked_by", "waiting_behind", "user", "application", "state",
+               "wait_event", "seconds", "query"]
+    rows = {int(r["pid"]): r for r in frame.to_dict("records")}
+    children: dict[int, list[int]] = {}
+    for pid, row in rows.items():
+        for blocker in row["blocked_by"]:
+            children.setdefault(int(blocker), []).append(pid)
+    if not children:
+        return pd.DataFrame(columns=columns)
+
+    def reach(pid: int, seen: set[int]) -> set[int]:
+        for child in children.get(pid, []):
+            if child not in seen:
+                seen.add(child)
+                reach(child, seen)
+        return seen
+
+    waiting = {pid: reach(pid, set()) - {pid} for pid in children}
+    blocked = {pid for kids in children.values() for pid in kids}
+    roots = [pid for pid in children if pid not in blocked]
+    # A cycle (a deadlock PostgreSQL has not broken yet) has no root: start it at its lowest pid.
+    covered = set(roots).union(*(waiting[r] for r in roots)) if roots else set()
+    for pid in sorted(children):
+        if pid not in covered:
+            roots.append(pid)
+            covered |= {pid} | waiting[pid]
+    roots.sort(key=lambda pid: (-len(waiting[pid]), pid))
+
+    out: list[dict] = []
+
+    def emit(pid: int, level: int, path: frozenset[int]) -> None:
+        row = rows.get(pid)
+        if row is None:  # a blocker outside this list (another database, or this very backend)
+            row = {"blocked_by": [], "user": None, "application": None, "state": None, "wait_event": None,
+                   "duration_seconds": None, "query": "(not in this list: another database or the dashboard's own backend)"}
+        out.append({
+            "level": level, "pid": pid,
+            "tree": "\u2003" * level + ("● " if level == 0 else "└ ") + str(pid),
+            "blocked_by": ", ".join(map(str, row["blocked_by"])),
+            "waiting_behind": len(waiting.get(pid, ())),
+            "user": row["user"], "application": row["application"], "state": row["state"],
+            "wait_event": row["wait_event"],
+            "seconds": None if pd.isna(row["duration_seconds"]) else round(float(row["duration_seconds"]), 1),
+            "query": row["query"],
+        })
+        for child in sorted(children.get(pid, [])):
+            if child not in path:
+                emit(child, level + 1, path | {child})
+
+    for root in roots:
+        emit(root, 0, frozenset({root}))
+    return pd.DataFrame(out, columns=columns)
+
+
+# ---------------------------------------------------------------- cancel / terminate
+
+
+@dataclass(frozen=True)
+class Target:
+    """The session a person confirmed. backend_start pins it: a pid reused by a new session
+    after the confirmation is not the one they agreed to end."""
+    pid: int
+    backend_start: datetime | None
+    user: str | None
+    application: str | None
+    database: str | None
+    query: str | None
+
+    @classmethod
+    def from_row(cls, row: dict) -> "Target":
+        start = row.get("backend_start")
+        if isinstance(start, pd.Timestamp):
+            start = start.to_pydatetime()
+        return cls(pid=int(row["pid"]), backend_start=None if pd.isna(start) else start,
+                   user=row.get("user"), application=row.get("application"),
+                   database=row.get("database"), query=row.get("query"))
+
+    @property
+    def is_dashboard(self) -> bool:
+        return (self.application or "").startswith(APP_NAME)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str  # cancel | terminate
+    pid: int
+    ok: bool
+    outcome: str  # done | refused | failed | gone
+    message: str
+    audit: str = field(default="", compare=False)  # where the audit entry went
+
+
+ACTIONS = {"cancel": "sessions.do_cancel", "terminate": "sessions.do_terminate"}
+
+
+def privilege_explanation(action: str, target: Target, db_user: str | None, exc: BaseException) -> str:
+    return (
+        f"PostgreSQL refused to {action} session {target.pid} (user {target.user or 'unknown'}): "
+        f"{safe_message(exc)} The dashboard connects as `{db_user or 'its database user'}`, which may end only "
+        "sessions of roles it is a member of, or any non-superuser's session if it has `pg_signal_backend` "
+        f"(`GRANT pg_signal_backend TO \"{db_user or 'dashboard_user'}\";`). A superuser's session can only be "
+        "ended by a superuser: on RDS, `rds_superuser` is not one, so it cannot end sessions of `rdsadmin` or "
+        "other superusers."
+    )
+
+
+def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
+    """Cancel the running query of, or terminate, one confirmed session; always audited."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}: use cancel or terminate")
+    if not actor:
+        raise PermissionError("cancel and terminate need a signed-in admin")
+    verb = "cancel the query of" if action == "cancel" else "terminate"
+    outcome: Outcome
+    if target.is_dashboard:
+        outcome = Outcome(action, target.pid, False, "refused",
+                          f"Refused: session {target.pid} is the dashboard's own ({target.application}).")
+        return _audited(outcome, target, actor)
+    try:
+        require_writable(f"{verb} session {target.pid}")
+    except WriteRefused as exc:
+        return _audited(Outcome(action, target.pid, False, "refused", str(exc)), target, actor)
+    params: dict[str, Any] = {"pid": target.pid, "backend_start": target.backend_start,
+                              "own_application": OWN_APPLICATION_PATTERN}
+    if action == "terminate":
+        params["wait_ms"] = wait_ms
+    db_user = None
+    try:
+        with writing() as conn:
+            db_user = conn.info.user
+            rows = execute(conn, ACTIONS[action], **params).fetchall()
+    except psycopg.errors.InsufficientPrivilege as exc:
+        outcome = Outcome(action, target.pid, False, "failed", privilege_explanation(action, target, db_user, exc))
+    except (psycopg.Error, DatabaseUnavailable, ConfigError) as exc:
+        outcome = Outcome(action, target.pid, False, "failed", f"Could not {verb} session {target.pid}: {safe_message(exc)}")
+    else:
+        if not rows:
+            outcome = Outcome(action, target.pid, False, "gone",
+                              f"Nothing done: session {target.pid} has ended, or its pid now belongs to a newer "
+                              "session than the one you confirmed.")
+        elif rows[0][1]:
+            done = ("Cancelled the running query of" if action == "cancel" else "Terminated")
+            outcome = Outcome(action, target.pid, True, "done", f"{done} session {target.pid}.")
+        else:
+            outcome = Outcome(action, target.pid, False, "failed",
+                              f"PostgreSQL could not {verb} session {target.pid}"
+                              + (f" within {wait_ms} ms." if action == "terminate" else " (it may have just ended)."))
+    return _audited(outcome, target, actor)
+
+
+def cancel(target: Target, *, actor: str) -> Outcome:
+    return signal("cancel", target, actor=actor)
+
+
+def terminate(target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
+    return signal("terminate", target, actor=actor, wait_ms=wait_ms)
+
+
+def terminate_candidates() -> list[Target]:
+    """Client sessions of this database that "terminate all others" would end (never ours)."""
+    with pool.connection(pool.READER) as conn:
+        cur = execute(conn, "sessions.get_terminate_candidates", own_application=OWN_APPLICATION_PATTERN)
+        names = [c.name for c in cur.description]
+        return [Target.from_row(dict(zip(names, row))) for row in cur.fetchall()]
+
+
+def terminate_all(targets: list[Target], *, actor: str) -> list[Outcome]:
+    """Terminate the confirmed sessions one by one, so one refusal does not stop the rest."""
+    return [terminate(t, actor=actor) for t in targets]
+
+
+# ---------------------------------------------------------------- audit log
+
+_file_lock = threading.Lock()
+
+
+def audit_file() -> Path:
+    return Path(setting("AUDIT_LOG_FILE") or data_dir() / "audit.jsonl")
+
+
+def _audited(outcome: Outcome, target: Target, actor: str) -> Outcome:
+    entry = {"actor": actor, "action": outcome.action, "pid": target.pid, "target_user": target.user,
+             "target_application": target.application, "target_database": target.database,
+             "query": target.query, "outcome": outcome.outcome, "detail": outcome.message}
+    where = write_audit(entry)
+    return Outcome(**{**asdict(outcome), "audit": where})
+
+
+def write_audit(entry: dict[str, Any]) -> str:
+    """Into dashboard_audit_log when it exists and we may write; otherwise (no table, read-only,
+    production writes refused, database down) into the JSON-lines file. Returns where it went."""
+    try:
+        require_writable("write the audit log")
+        with writing() as conn:
+            execute(conn, "sessions.audit_insert", **entry)
+        return "dashboard_audit_log"
+    except (WriteRefused, psycopg.Error, DatabaseUnavailable):
+        pass
+    path = audit_file()
+    line = json.dumps({"at": datetime.now(timezone.utc).isoformat(), **entry}, ensure_ascii=False, default=str)
+    with _file_lock:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+    return str(path)
+
+
+def recent_audit(limit: int = 20) -> pd.DataFrame:
+    """The latest audit entries: the table if readable, else the file."""
+    from queries import fetch
+
+    try:
+        frame = fetch("sessions.get_audit_log", limit=limit)
+        frame.attrs = {}
+        return frame
+    except (psycopg.Error, DatabaseUnavailable):
+        pass
+    try:
+        lines = audit_file().read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        lines = []
+    records = [json.loads(line) for line in lines[-limit:] if line.strip()]
+    return pd.DataFrame(list(reversed(records)))
+
+
+# ---------------------------------------------------------------- CLI
+
+
+def cli_report(*, all_databases: bool = False) -> str:
+    """`python -m db sessions`: every session in scope, idle ones included, as a text table."""
+    from queries.formats import to_table
+
+    snap = snapshot(all_databases=all_databases)
+    rows = table(snap.sessions, short_query=True)
+    scope = "all databases" if all_databases else f"database {snap.viewer['database']}"
+    c = snap.counts()
+    lines = [f"{c['sessions']} session(s) in {scope} as {snap.viewer['user']}: {c['active']} active, "
+             f"{c['long_running']} long-running (>= {snap.limits.long_query_s:g} s), "
+             f"{c['idle_in_transaction']} idle in transaction (>= {snap.limits.idle_in_transaction_s:g} s), "
+             f"{c['blocked']} blocked"]
+    hint = snap.grant_hint()
+    if hint:
+        lines.append("note: " + hint.replace("`", ""))
+    text = "\n".join(lines) + "\n"
+    return text + (to_table(rows) if len(rows) else "(no sessions)\n")
