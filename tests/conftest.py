@@ -21,7 +21,9 @@ LEGACY_TEMPLATE = "dashboard_test_legacy"
 
 # Settings that a developer's shell or secrets file could leak into tests.
 _ISOLATED = ["CONNECTION_URL", "PROD_CONNECTION_URL", "APP_ENV", "REPORT_TZ", "CACHE_TTL", "ADMIN_PASSWORD",
-             "ALLOW_PROD_WRITES", "STATEMENT_TIMEOUT_MS", "POOL_MAX_SIZE", "POOL_TIMEOUT_MS", "MOMENTO_API_KEY"]
+             "ALLOW_PROD_WRITES", "STATEMENT_TIMEOUT_MS", "POOL_MAX_SIZE", "POOL_TIMEOUT_MS", "MOMENTO_API_KEY",
+             "READ_REPLICA_URL", "DB_IAM_AUTH", "DB_IAM_HOST", "PGSSLMODE", "PGSSLROOTCERT", "PGHOST", "PGPASSWORD",
+             "AWS_REGION", "AWS_DEFAULT_REGION"]
 
 
 def _admin(url: str) -> psycopg.Connection:
