@@ -138,3 +138,18 @@ def test_database_failures_are_raised_not_swallowed(db_url, db, monkeypatch):
     handler._close()
     with pytest.raises(RuntimeError, match="CONNECTION_URL is not set"):
         handler.lambda_handler(cognito_event(sub="fourth"), None)
+
+
+def test_iam_login_uses_a_token_for_the_urls_host_and_user(monkeypatch, caplog):
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIADUMMYDUMMYDUMMY0")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "dummy-secret-key-for-tests")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    token = handler._iam_token("postgresql://cognito@cruddur.abc.us-east-1.rds.amazonaws.com:5432/cruddur")
+    assert token.startswith("cruddur.abc.us-east-1.rds.amazonaws.com:5432/?Action=connect&DBUser=cognito&")
+    monkeypatch.setenv("DB_IAM_AUTH", "1")
+    monkeypatch.setenv("CONNECTION_URL", "postgresql://cognito@127.0.0.1:1/cruddur")
+    with pytest.raises(psycopg.OperationalError) as caught:
+        handler.lambda_handler(cognito_event(), None)
+    assert "X-Amz" not in str(caught.value)

@@ -2,7 +2,9 @@
 
 Deployed on its own (handler `lambda_function.lambda_handler`, with psycopg from
 requirements.txt and the .sql files beside it). Settings: CONNECTION_URL (for RDS
-include `sslmode=verify-full&sslrootcert=global-bundle.pem` and ship the bundle).
+include `sslmode=verify-full&sslrootcert=global-bundle.pem` and ship the bundle);
+DB_IAM_AUTH=1 logs in with an IAM token made from the function's role (boto3 is
+part of the Lambda runtime) instead of a password.
 
 - Values go to PostgreSQL only as parameters; the SQL is in the .sql files here.
 - Idempotent on cognito_user_id: production has no unique constraint, so a
@@ -77,8 +79,18 @@ def _connection() -> psycopg.Connection:
         url = os.environ.get("CONNECTION_URL")
         if not url:
             raise RuntimeError("CONNECTION_URL is not set for the post-confirmation Lambda")
-        _conn = psycopg.connect(url, connect_timeout=5, application_name=APP_NAME)
+        extra = {"password": _iam_token(url)} if os.environ.get("DB_IAM_AUTH") == "1" else {}
+        _conn = psycopg.connect(url, connect_timeout=5, application_name=APP_NAME, **extra)
     return _conn
+
+
+def _iam_token(url: str) -> str:
+    """A fresh RDS IAM token (valid 15 minutes) for the URL's host, port and user."""
+    import boto3
+
+    p = psycopg.conninfo.conninfo_to_dict(url)
+    return boto3.session.Session().client("rds").generate_db_auth_token(
+        DBHostname=p["host"], Port=int(p.get("port") or 5432), DBUsername=p["user"])
 
 
 def lambda_handler(event: dict, context=None) -> dict:
