@@ -1,34 +1,90 @@
-"""python -m db COMMAND: the database chores the original shell scripts did, safely."""
+"""python -m db [--prod] COMMAND: the database chores the original shell scripts did, safely.
+
+Every command names its target: CONNECTION_URL, or PROD_CONNECTION_URL with
+--prod (or APP_ENV=prod). URLs are only ever printed with the password masked.
+Destructive commands against production (drop, kill-all) need --prod and the
+database name typed back (or --yes-i-mean-prod); `setup` refuses production.
+"""
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 
-from db.errors import safe_message
-from db.settings import ConfigError, get_settings, mask_url
+from db.errors import safe_message, scrub
+from db.guard import WriteRefused, require_writable
+from db.settings import ConfigError, get_settings
+
+
+class Refused(PermissionError):
+    """A command was refused by a guard; nothing was changed."""
+
+
+def _target():
+    from db.server import target
+
+    return target(get_settings())
+
+
+def confirm_destructive(args, t, action: str) -> None:
+    """Production needs --prod, then the database name typed back or --yes-i-mean-prod."""
+    if not t.is_prod:
+        return
+    if not args.prod:
+        raise Refused(f"Refused to {action}: {t.setting_name} points at the production database ({t.shown}). "
+                      "Use --prod to act on production deliberately.")
+    if args.yes_i_mean_prod:
+        return
+    print(f"This will {action} on PRODUCTION: {t.shown}", file=sys.stderr)
+    print(f"Type the database name ({t.dbname}) to confirm: ", end="", file=sys.stderr, flush=True)
+    try:
+        answer = sys.stdin.readline().strip() if sys.stdin else ""
+    except (OSError, ValueError):
+        answer = ""
+    if answer != t.dbname:
+        raise Refused(f"Refused to {action}: the name typed did not match {t.dbname!r}. Nothing was changed.")
+
+
+def cmd_create(args) -> int:
+    from db.server import create_database
+
+    t = _target()
+    made = create_database(t)
+    print(f"database {t.dbname} {'created' if made else 'already exists'} ({t.shown})")
+    return 0
+
+
+def cmd_drop(args) -> int:
+    from db.server import drop_database
+
+    t = _target()
+    confirm_destructive(args, t, f"drop database {t.dbname}")
+    dropped = drop_database(t)
+    print(f"database {t.dbname} {'dropped' if dropped else 'did not exist'} ({t.shown})")
+    return 0
 
 
 def cmd_migrate(args) -> int:
     from db.migrate import migrate
 
-    settings = get_settings()
-    applied = migrate(settings.require_url())
-    print(f"{len(applied)} migration(s) applied to {mask_url(settings.database_url)}")
+    t = _target()
+    applied = migrate(t.url)
+    print(f"{len(applied)} migration(s) applied to {t.shown}")
     return 0
 
 
 def cmd_status(args) -> int:
-    import psycopg
-
+    from db import server
     from db.migrate import applied, discover
     from queries import fetch
 
     settings = get_settings()
-    url = settings.require_url()
-    with psycopg.connect(url) as conn:
+    t = _target()
+    with server.connect(t) as conn:
         done = applied(conn)
         version = conn.info.server_version
-    print(f"database   {mask_url(url)} ({settings.app_env})")
+    print(f"database   {t.shown} ({settings.app_env})")
     print(f"server     PostgreSQL {version // 10000}.{version % 10000}")
     for m in discover():
         print(f"migration  {m.path.name:40} {'applied' if m.version in done else 'PENDING'}")
@@ -44,25 +100,121 @@ def cmd_sessions(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def cmd_seed(args) -> int:
+    from queries import writing
+    from seed import DEMO, generate, load_sample
+
+    t = _target()
+    if t.is_prod:
+        raise Refused("Refused to seed production: demo data never goes there. Nothing was written.")
+    require_writable("seed the database")
+    with writing("users", "activities") as conn:
+        users, activities = load_sample(conn)
+        print(f"sample seed: {users} user(s) and {activities} activity(ies) added to {t.shown}")
+        if args.demo:
+            result = generate(conn, **DEMO)
+            print(f"demo data: {result.users:,} users and {result.posts:,} posts")
+    return 0
+
+
+def cmd_setup(args) -> int:
+    """drop, create, migrate, seed: only ever a development database."""
+    from db.migrate import migrate
+    from db.server import create_database, drop_database
+
+    settings = get_settings()
+    if settings.is_prod or args.prod:
+        raise Refused("Refused: setup drops and recreates the database, so it never runs against production.")
+    t = _target()
+    if t.is_prod:
+        raise Refused(f"Refused: {t.setting_name} points at the production database ({t.shown}); setup never runs there.")
+    print(f"setup {t.shown}")
+    print(f"  drop     {'dropped' if drop_database(t) else 'did not exist'}")
+    print(f"  create   {'created' if create_database(t) else 'already exists'}")
+    print(f"  migrate  {len(migrate(t.url, log=lambda m: None))} migration(s) applied")
+    return cmd_seed(args)
+
+
+def cmd_connect(args) -> int:
+    """Replace this process with psql. The password (or IAM token) goes in PGPASSWORD,
+    the rest as a conninfo string without it, so neither shows on screen."""
+    from psycopg.conninfo import make_conninfo
+
+    from db import rds
+    from db.server import APP
+
+    t = _target()
+    psql = shutil.which("psql")
+    if not psql:
+        raise ConfigError("psql is not installed (Debian: apt-get install postgresql-client).")
+    params = {**rds.params(t.url), **rds.security_kwargs(t.url)}
+    env = dict(os.environ)
+    password = params.pop("password", None)
+    if password:
+        env["PGPASSWORD"] = str(password)
+    params.setdefault("application_name", APP.replace(":cli", ":psql"))
+    print(f"psql {t.shown}", file=sys.stderr, flush=True)
+    extra = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
+    os.execve(psql, [psql, make_conninfo(**params), *extra], env)
+    return 1  # not reached
+
+
+def cmd_kill_all(args) -> int:
+    from db.server import terminate_others
+
+    t = _target()
+    confirm_destructive(args, t, f"terminate every other session of {t.dbname}")
+    n = terminate_others(t)
+    print(f"{n} session(s) of {t.dbname} terminated ({t.shown})")
+    return 0
+
+
+def cmd_roles(args) -> int:
+    from db.server import ensure_roles
+
+    t = _target()
+    for line in ensure_roles(t):
+        print(line)
+    print(f"roles ready in {t.shown}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--yes-i-mean-prod", action="store_true",
+                        help="with --prod: skip typing the database name (automation)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("create", help="create the database if it is missing").set_defaults(func=cmd_create)
+    sub.add_parser("drop", help="drop the database (WITH (FORCE) on PostgreSQL 13+)").set_defaults(func=cmd_drop)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(func=cmd_status)
     sessions = sub.add_parser("sessions", help="who is connected to this database, what runs, who is blocked")
     sessions.add_argument("--all", action="store_true", help="every database on the server, not just this one")
     sessions.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
     sessions.set_defaults(func=cmd_sessions)
-    args = parser.parse_args(argv)
-    if args.prod:
-        import os
+    seed = sub.add_parser("seed", help="load the original sample rows (never into production)")
+    seed.add_argument("--demo", action="store_true", help="also generate the demo growth data")
+    seed.set_defaults(func=cmd_seed)
+    setup = sub.add_parser("setup", help="drop, create, migrate, seed (development only)")
+    setup.add_argument("--demo", action="store_true", help="also generate the demo growth data")
+    setup.set_defaults(func=cmd_setup)
+    connect = sub.add_parser("connect", help="open psql on the database without printing its URL")
+    connect.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql (after --)")
+    connect.set_defaults(func=cmd_connect)
+    sub.add_parser("kill-all", help="terminate every other session of the database").set_defaults(func=cmd_kill_all)
+    sub.add_parser("roles", help="create dashboard_reader / dashboard_writer and grant their privileges").set_defaults(func=cmd_roles)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.prod:
         os.environ["APP_ENV"] = "prod"
     try:
         return args.func(args)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (Refused, WriteRefused, ConfigError) as exc:
+        print(f"error: {scrub(str(exc))}", file=sys.stderr)
         return 2
     except Exception as exc:
         print(f"error: {safe_message(exc)}", file=sys.stderr)

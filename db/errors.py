@@ -14,6 +14,8 @@ class DatabaseUnavailable(RuntimeError):
 
 
 _URL = re.compile(r"postgres(?:ql)?://\S+")
+# An RDS IAM token is a presigned URL: anything carrying SigV4 query parameters.
+_IAM_TOKEN = re.compile(r"\S*X-Amz-(?:Credential|Signature|Security-Token)\S*")
 
 
 def scrub(text: str) -> str:
@@ -21,7 +23,8 @@ def scrub(text: str) -> str:
     the configured passwords never appear verbatim."""
     text = _URL.sub(lambda m: mask_url(m.group(0)), text)
     text = re.sub(r"(password\s*=\s*)\S+", r"\1***", text, flags=re.I)
-    for name in ("CONNECTION_URL", "PROD_CONNECTION_URL"):
+    text = _IAM_TOKEN.sub("***", text)
+    for name in ("CONNECTION_URL", "PROD_CONNECTION_URL", "READ_REPLICA_URL"):
         url = setting(name)
         if url and "://" in url:
             password = urlsplit(url).password

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 
+from db import rds
 from queries import catalog
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -67,7 +68,7 @@ def pending(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
 def migrate(url: str, directory: Path = MIGRATIONS_DIR, log=print) -> list[Migration]:
     """Apply pending migrations to the database at `url`; returns those applied."""
     done: list[Migration] = []
-    with psycopg.connect(url, application_name="cruddur-dashboard:migrate") as conn:
+    with rds.connect(url, application_name="cruddur-dashboard:migrate") as conn:
         for migration in discover(directory):
             with conn.transaction():
                 conn.execute(catalog.text("migrations.lock"))

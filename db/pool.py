@@ -13,8 +13,9 @@ from typing import Iterator
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from db import rds
 from db.errors import DatabaseUnavailable, safe_message
-from db.settings import APP_NAME, Settings, get_settings
+from db.settings import APP_NAME, Settings, get_settings, setting
 
 READER = "reader"
 WRITER = "writer"
@@ -47,9 +48,15 @@ def connect_kwargs(role: str, settings: Settings) -> dict:
     }
 
 
+def pool_url(role: str, settings: Settings) -> str:
+    """The reader pool reads from READ_REPLICA_URL when it is set."""
+    primary = settings.require_url()
+    return (setting("READ_REPLICA_URL") or primary) if role == READER else primary
+
+
 def get_pool(role: str = READER, settings: Settings | None = None) -> ConnectionPool:
     settings = settings or get_settings()
-    url = settings.require_url()
+    url = pool_url(role, settings)
     key = (role, url)
     pool = _pools.get(key)
     if pool is not None:
@@ -59,7 +66,8 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
         if pool is None:
             pool = ConnectionPool(
                 url,
-                kwargs=connect_kwargs(role, settings),
+                # TLS verification; with DB_IAM_AUTH=1 a callable giving each new connection a fresh token.
+                kwargs=rds.kwargs_factory(url, connect_kwargs(role, settings)),
                 min_size=1,
                 max_size=settings.pool_max_size if role == READER else max(2, settings.pool_max_size // 2),
                 timeout=settings.pool_timeout_s,

@@ -16,6 +16,7 @@ from db import embedded
 from queries import sessions
 from tests.background import Background, as_user, wait_until
 from tests.helpers import add_user
+from tests.conftest import server_dir
 
 
 @pytest.fixture
@@ -290,9 +291,12 @@ def test_without_pg_monitor_rows_are_hidden_and_ending_them_is_explained(started
 
 
 @pytest.fixture(scope="module")
-def crowded_server(tmp_path_factory):
+def crowded_server():
     """A dedicated embedded server with room for 200 extra connections (the shared one allows 100)."""
-    pgdata = tmp_path_factory.mktemp("crowded") / "data"
+    import shutil
+
+    base = server_dir("crowded")
+    pgdata = base / "data"
     url = embedded.start(pgdata, log=lambda m: None)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER SYSTEM SET max_connections = 230")
@@ -300,6 +304,7 @@ def crowded_server(tmp_path_factory):
                            user=embedded.SYSTEM_USER if os.geteuid() == 0 else None)
     yield url
     embedded.destroy(pgdata)
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def test_session_list_stays_cheap_with_200_idle_connections(crowded_server, monkeypatch):

@@ -1,0 +1,128 @@
+"""Server-level chores behind `python -m db`: create, drop, terminate sessions, roles.
+
+A target database is named by parsing its URL (libpq's own parser); creating
+and dropping connect to the `postgres` maintenance database of the same server
+by overriding `dbname` at connect time, so no URL is ever edited as text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import psycopg
+
+from db import rds
+from db.settings import ConfigError, Settings, mask_url, setting
+from queries import catalog
+
+MAINTENANCE_DB = "postgres"
+PROTECTED = frozenset({"postgres", "template0", "template1", "rdsadmin"})
+READER_ROLE = "dashboard_reader"
+WRITER_ROLE = "dashboard_writer"
+APP = "cruddur-dashboard:cli"
+
+
+@dataclass(frozen=True)
+class Target:
+    url: str
+    dbname: str
+    is_prod: bool
+    setting_name: str
+
+    @property
+    def shown(self) -> str:
+        """The URL with its password masked: the only form ever printed."""
+        return mask_url(self.url)
+
+
+def _identity(url: str) -> tuple[str, str, str]:
+    p = rds.params(url)
+    return (rds.host_of(p), str(p.get("port") or "5432"), str(p.get("dbname") or p.get("user") or ""))
+
+
+def target(settings: Settings) -> Target:
+    """The database a command acts on. It counts as production when APP_ENV=prod,
+    or when the development URL names the same host, port and database as
+    PROD_CONNECTION_URL (so a copied URL cannot sneak past the guard)."""
+    url = settings.require_url()
+    p = rds.params(url)
+    dbname = p.get("dbname")
+    if not dbname:
+        raise ConfigError(f"{settings.url_setting_name} names no database: add /DBNAME to the URL.")
+    prod_url = setting("PROD_CONNECTION_URL")
+    same_as_prod = bool(prod_url) and not settings.is_prod and _identity(prod_url) == _identity(url)
+    return Target(url=url, dbname=dbname, is_prod=settings.is_prod or same_as_prod, setting_name=settings.url_setting_name)
+
+
+def maintenance(t: Target) -> psycopg.Connection:
+    """An autocommit connection to the same server's `postgres` database."""
+    return rds.connect(t.url, dbname=MAINTENANCE_DB, autocommit=True, application_name=APP)
+
+
+def connect(t: Target, **kwargs) -> psycopg.Connection:
+    return rds.connect(t.url, application_name=APP, **kwargs)
+
+
+def database_exists(t: Target) -> bool:
+    with maintenance(t) as conn:
+        return conn.execute(catalog.text("admin.database_exists"), {"name": t.dbname}).fetchone()[0]
+
+
+def create_database(t: Target) -> bool:
+    """Create the target database; False if it already existed."""
+    with maintenance(t) as conn:
+        if conn.execute(catalog.text("admin.database_exists"), {"name": t.dbname}).fetchone()[0]:
+            return False
+        conn.execute(catalog.get("admin.create_database").sql(name=t.dbname))
+    return True
+
+
+def drop_database(t: Target) -> bool:
+    """Drop the target database, even with sessions open; False if it did not exist."""
+    if t.dbname in PROTECTED:
+        raise ConfigError(f"Refused to drop {t.dbname!r}: it is a system database.")
+    from db import pool
+
+    pool.close_all()  # our own pooled sessions would otherwise hold it open
+    with maintenance(t) as conn:
+        if not conn.execute(catalog.text("admin.database_exists"), {"name": t.dbname}).fetchone()[0]:
+            return False
+        if conn.info.server_version >= 130000:
+            conn.execute(catalog.get("admin.drop_database_force").sql(name=t.dbname))
+        else:
+            conn.execute(catalog.text("admin.terminate_database_sessions"), {"name": t.dbname})
+            conn.execute(catalog.get("admin.drop_database").sql(name=t.dbname))
+    return True
+
+
+def terminate_others(t: Target) -> int:
+    """Terminate every other client session of the target database; returns how many."""
+    from db import pool
+
+    pool.close_all()
+    with connect(t, autocommit=True) as conn:
+        return conn.execute(catalog.text("admin.terminate_database_sessions"), {"name": t.dbname}).fetchone()[0]
+
+
+def ensure_roles(t: Target) -> list[str]:
+    """Create dashboard_reader and dashboard_writer if missing and (re)grant their
+    privileges; idempotent. Returns what was done, one line each."""
+    done = []
+    with connect(t) as conn, conn.transaction():
+        def run(query: str, **identifiers: str) -> None:
+            conn.execute(catalog.get(query).sql(**identifiers))
+
+        for role in (READER_ROLE, WRITER_ROLE):
+            if conn.execute(catalog.text("roles.exists"), {"name": role}).fetchone()[0]:
+                done.append(f"role {role} exists")
+            else:
+                run("roles.create", name=role)
+                done.append(f"role {role} created")
+            run("roles.grant_connect", database=t.dbname, role=role)
+            run("roles.grant_schema_usage", role=role)
+            # The writer reads too: its inserts look authors up by handle and skip existing users.
+            run("roles.grant_select", role=role)
+        run("roles.grant_membership", group="pg_monitor", role=READER_ROLE)
+        run("roles.grant_insert", role=WRITER_ROLE)
+    done.append(f"{READER_ROLE}: CONNECT, SELECT on users and activities, member of pg_monitor")
+    done.append(f"{WRITER_ROLE}: CONNECT, SELECT and INSERT on users and activities")
+    return done

@@ -1,0 +1,2 @@
+-- Create a group role (NOLOGIN: people and apps log in as their own users and are granted it).
+CREATE ROLE {name} NOLOGIN

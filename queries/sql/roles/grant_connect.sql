@@ -1,0 +1,2 @@
+-- Let a role connect to a database.
+GRANT CONNECT ON DATABASE {database} TO {role}

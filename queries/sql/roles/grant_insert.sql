@@ -1,0 +1,2 @@
+-- Let a role add rows to the two app tables (never update or delete them).
+GRANT INSERT ON TABLE public.users, public.activities TO {role}

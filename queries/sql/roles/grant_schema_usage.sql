@@ -1,0 +1,2 @@
+-- Let a role see the objects of the public schema (privileges on each table still apply).
+GRANT USAGE ON SCHEMA public TO {role}

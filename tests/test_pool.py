@@ -1,0 +1,44 @@
+"""Reader and writer pools (db/pool.py): the reader cannot write, has timeouts, may use a replica."""
+import uuid
+
+import psycopg
+import pytest
+
+from db import pool
+from db.errors import safe_message
+from tests.conftest import create_database, drop_database
+
+
+def test_an_insert_through_the_reader_fails_read_only_even_inside_a_transaction(db):
+    with pool.connection(pool.READER) as conn:
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as caught:
+            with conn.transaction():
+                conn.execute("INSERT INTO activities (user_uuid, message) VALUES (gen_random_uuid(), 'x')")
+    assert safe_message(caught.value) == "This connection is read-only."
+    assert db.execute("SELECT count(*) FROM activities").fetchone()[0] == 0
+
+
+def test_reader_sessions_carry_their_timeouts(db_url, monkeypatch):
+    monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "4000")
+    with pool.connection(pool.READER) as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "4s"
+        assert conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0] == "10s"
+    with pool.connection(pool.WRITER) as conn:
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "off"
+
+
+def test_read_replica_url_takes_the_reads_and_only_the_reads(db_url, pg_server, templates, monkeypatch):
+    replica = f"t_replica_{uuid.uuid4().hex[:8]}"
+    replica_url = create_database(pg_server, replica, templates["migrated"])
+    try:
+        monkeypatch.setenv("READ_REPLICA_URL", replica_url)
+        with pool.connection(pool.READER) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == replica
+            with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+                conn.execute("INSERT INTO users (display_name, handle, email, cognito_user_id) VALUES ('a','a','a','a')")
+        with pool.connection(pool.WRITER) as conn:
+            assert conn.execute("SELECT current_database()").fetchone()[0] == psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+    finally:
+        pool.close_all()
+        drop_database(pg_server, replica)
