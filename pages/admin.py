@@ -44,7 +44,7 @@ with create_tab:
             st.error(f"Nothing was written: {len(exc.problems)} problem(s) above.")
         else:
             if created is not None:
-                st.success("Posted. Read back from the database:", icon=":material/check_circle:")
+                st.success("Posted. Read back from the database (times in UTC):", icon=":material/check_circle:")
                 st.dataframe(presentable(created), hide_index=True, width="stretch")
 
 with seed_tab:
