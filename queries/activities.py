@@ -30,6 +30,7 @@ TTLS: dict[str, timedelta] = {
     "1-hour": timedelta(hours=1),
 }
 HANDLE_CHOICES_LIMIT = 5000
+FIELDS = ("handle", "message", "ttl")  # the form's order, in which problems are listed
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,10 @@ def validate(handle: str | None, message: str | None, ttl: str | None) -> list[P
     return problems
 
 
+def _not_found(handle: str) -> Problem:
+    return Problem("user_not_found", "handle", f"No user has the handle @{handle}; nothing was written.")
+
+
 def handles(limit: int = HANDLE_CHOICES_LIMIT) -> list[str]:
     """Existing handles for the author picker (cached; a new user shows up after the next write)."""
     return run("activities.handles", limit=limit)["handle"].tolist()
@@ -100,19 +105,22 @@ def handles(limit: int = HANDLE_CHOICES_LIMIT) -> list[str]:
 
 def create_activity(*, handle: str | None, message: str | None, ttl: str | None, by: str = "cli") -> pd.DataFrame:
     """Validate, insert through the writer pool, and return the row read back from the
-    database (uuid, author, message, created_at, expires_at). Raises ActivityRejected
-    (nothing written) or db.guard.WriteRefused (production without ALLOW_PROD_WRITES)."""
+    database (uuid, author, message, created_at, expires_at). Raises db.guard.WriteRefused
+    (production without ALLOW_PROD_WRITES) or ActivityRejected listing every problem,
+    an unknown handle included; either way nothing is written."""
+    require_writable("create an activity")  # first: no point checking input that cannot be written
     problems = validate(handle, message, ttl)
-    if problems:
-        raise ActivityRejected(problems)
-    require_writable("create an activity")
     handle = normalize_handle(handle)
+    if not any(p.field == "handle" for p in problems):
+        if not fetch("activities.handle_exists", handle=handle)["present"].iloc[0]:
+            problems.append(_not_found(handle))
+    if problems:
+        raise ActivityRejected(sorted(problems, key=lambda p: FIELDS.index(p.field)))
     try:
         with writing("activities") as conn:
             row = execute(conn, "activities.create", handle=handle, message=message, ttl=TTLS[ttl]).fetchone()
-            if row is None:
-                raise ActivityRejected([Problem("user_not_found", "handle",
-                                                f"No user has the handle @{handle}; nothing was written.")])
+            if row is None:  # the user was deleted since the check above
+                raise ActivityRejected([_not_found(handle)])
     except psycopg.DataError as exc:  # e.g. a character the database's encoding cannot hold
         from db.errors import safe_message
 

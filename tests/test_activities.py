@@ -93,3 +93,10 @@ def test_production_refuses_and_writes_nothing(db, db_url, monkeypatch):
     monkeypatch.setenv("ALLOW_PROD_WRITES", "1")
     create_activity(handle="andrewbrown", message="hello", ttl="1-day")
     assert count_posts(db) == 1
+
+
+def test_an_unknown_handle_is_reported_with_the_other_problems(db):
+    with pytest.raises(ActivityRejected) as caught:
+        create_activity(handle="ghost", message="", ttl="forever")
+    assert codes(caught.value.problems) == ["user_not_found", "message_blank", "ttl_blank"]
+    assert count_posts(db) == 0

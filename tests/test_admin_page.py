@@ -136,6 +136,9 @@ def test_several_errors_at_once(db, admin_password):
     for code in ("user_handle_blank", "message_exceed_max_chars", "ttl_blank"):
         assert any(f"({code})" in text for text in shown), code
     assert shown[-1] == "Nothing was written: 3 problem(s) above."
+    fill(at, handle="ghost", message=" ", ttl="1-day")
+    shown = errors(click(at, "Create activity"))
+    assert "(user_not_found)" in shown[0] and "(message_blank)" in shown[1] and len(shown) == 3
     assert counts(db) == (1, 0)
 
 
