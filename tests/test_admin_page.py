@@ -268,3 +268,12 @@ def test_no_secret_reaches_the_page_or_the_logs(db, db_url, admin_password, monk
     everything = "\n".join(texts + [caplog.text, out.out, out.err])
     assert db_password not in everything
     assert PASSWORD not in everything
+
+
+def test_dashboard_routes_to_the_admin_page(db, admin_password):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=30).run()
+    at.switch_page("pages/admin.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Admin"
+    assert [t.label for t in at.text_input] == ["Admin password"]
+    assert not at.tabs
