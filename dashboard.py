@@ -8,6 +8,7 @@ st.set_page_config(page_title="Cruddur dashboard", page_icon=":material/monitori
 pages = {
     "Growth": [st.Page("pages/growth.py", title="Growth", icon=":material/trending_up:", default=True)],
     "Database": [st.Page("pages/sessions.py", title="Sessions", icon=":material/lan:")],
+    "Admin": [st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")],
 }
 page = st.navigation(pages)
 sidebar()

@@ -20,3 +20,12 @@ def require_writable(action: str, settings: Settings | None = None) -> None:
             f"Refused to {action}: APP_ENV=prod points at the production database "
             "(PROD_CONNECTION_URL) and ALLOW_PROD_WRITES is not 1. Nothing was written."
         )
+
+
+def refusal(action: str, settings: Settings | None = None) -> str | None:
+    """The reason `action` would be refused, or None: lets a page explain before anyone clicks."""
+    try:
+        require_writable(action, settings)
+    except WriteRefused as exc:
+        return str(exc)
+    return None

@@ -1,17 +1,20 @@
-"""python -m seed sample | generate [--users N --posts M --days D --seed S] | reset --yes"""
+"""python -m seed sample | generate [--users N --posts M --days D --seed S] | reset --yes
+                | create-activity --handle H --message M --ttl 7-days"""
 from __future__ import annotations
 
 import argparse
 import sys
 
 from db.errors import safe_message
-from db.guard import WriteRefused, require_writable
+from db.guard import WriteRefused
 from db.settings import ConfigError
-from seed import DEMO, generate, load_sample
+from seed import DEMO
 from seed.progress import ProgressBar
 
 
 def main(argv: list[str] | None = None) -> int:
+    from queries.activities import TTLS
+
     parser = argparse.ArgumentParser(prog="python -m seed", description="Load demo data into the configured database.")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sample", help="the original project's sample rows (idempotent)")
@@ -22,31 +25,39 @@ def main(argv: list[str] | None = None) -> int:
     gen.add_argument("--seed", type=int, default=DEMO["seed"])
     reset = sub.add_parser("reset", help="empty the users and activities tables")
     reset.add_argument("--yes", action="store_true", help="confirm: every user and activity is deleted")
+    create = sub.add_parser("create-activity", help="post one activity, validated like the Admin page's form")
+    create.add_argument("--handle", default="", help="the author's handle (an existing user)")
+    create.add_argument("--message", default="", help="1 to 280 characters")
+    # Not `choices=`: a wrong TTL is reported together with the other problems, as on the page.
+    create.add_argument("--ttl", default=None, help=f"one of {', '.join(TTLS)}")
     args = parser.parse_args(argv)
 
-    from queries import execute, writing
+    from queries.activities import ActivityRejected, create_activity
+    from queries.formats import to_table
+    from seed import actions
 
     try:
         if args.command == "sample":
-            require_writable("load the sample seed")
-            with writing("users", "activities") as conn:
-                users, activities = load_sample(conn)
+            users, activities = actions.seed_sample()
             print(f"sample seed: {users} user(s) and {activities} activity(ies) added")
         elif args.command == "generate":
-            require_writable("generate synthetic data")
-            bar = ProgressBar("generate")
-            with writing("users", "activities") as conn:
-                result = generate(conn, users=args.users, posts=args.posts, days=args.days, seed=args.seed, progress=bar)
+            result = actions.seed_generate(users=args.users, posts=args.posts, days=args.days, seed=args.seed,
+                                           progress=ProgressBar("generate"))
             print(f"generated {result.users:,} users and {result.posts:,} posts in {result.seconds:.2f} s "
                   f"({result.rows_per_second:,.0f} rows/s, COPY)")
         elif args.command == "reset":
             if not args.yes:
                 print("reset deletes every user and activity; run again with --yes to confirm", file=sys.stderr)
                 return 2
-            require_writable("reset the users and activities tables")
-            with writing("users", "activities") as conn:
-                execute(conn, "seed.reset")
+            actions.reset(confirmed=True)
             print("users and activities emptied")
+        elif args.command == "create-activity":
+            created = create_activity(handle=args.handle, message=args.message, ttl=args.ttl)
+            print(to_table(created), end="")
+    except ActivityRejected as exc:
+        for problem in exc.problems:
+            print(f"error: {problem}", file=sys.stderr)
+        return 2
     except (WriteRefused, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
 """Demo data (seed/): the sample rows and the synthetic generator."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import psycopg
@@ -79,10 +80,36 @@ def test_cli_refuses_production_without_permission(db, db_url, monkeypatch, caps
     monkeypatch.delenv("CONNECTION_URL")
     monkeypatch.setenv("APP_ENV", "prod")
     monkeypatch.setenv("PROD_CONNECTION_URL", db_url)
-    for argv in (["sample"], ["generate", "--users", "1", "--posts", "1"], ["reset", "--yes"]):
+    for argv in (["sample"], ["generate", "--users", "1", "--posts", "1"], ["reset", "--yes"],
+                 ["create-activity", "--handle", "andrewbrown", "--message", "hi", "--ttl", "1-day"]):
         assert seed_cli(argv) == 2
         assert "ALLOW_PROD_WRITES" in capsys.readouterr().err
     assert counts(db) == (0, 0)
+
+
+def test_cli_seeds_100k_posts_through_copy_and_reports_rows_per_second(db, capsys):
+    assert seed_cli(["generate", "--users", "2000", "--posts", "100000", "--days", "30", "--seed", "5"]) == 0
+    out = capsys.readouterr().out
+    match = re.search(r"generated 2,000 users and 100,000 posts in [\d.]+ s \(([\d,]+) rows/s, COPY\)", out)
+    assert match and int(match.group(1).replace(",", "")) > 0
+    assert counts(db) == (2000, 100_000)
+
+
+def test_cli_create_activity_shares_the_page_rules(db, capsys):
+    from tests.helpers import add_user
+
+    add_user(db, "andrewbrown")
+    assert seed_cli(["create-activity", "--handle", "@andrewbrown", "--message", "🚀" * 280, "--ttl", "7-days"]) == 0
+    out = capsys.readouterr().out
+    uuid = db.execute("SELECT uuid::text FROM activities").fetchone()[0]
+    assert uuid in out and "andrewbrown" in out and "expires_at" in out
+    assert seed_cli(["create-activity", "--message", "x" * 281, "--ttl", "forever"]) == 2
+    err = capsys.readouterr().err
+    assert [line.split("(")[-1].rstrip(")") for line in err.splitlines()] == [
+        "user_handle_blank", "message_exceed_max_chars", "ttl_blank"]
+    assert seed_cli(["create-activity", "--handle", "ghost", "--message", "boo", "--ttl", "1-hour"]) == 2
+    assert "No user has the handle @ghost" in capsys.readouterr().err
+    assert counts(db) == (1, 1)
 
 
 @pytest.mark.parametrize("bad", [{"users": 0, "posts": 5, "days": 3}, {"users": 5, "posts": 5, "days": 0}])

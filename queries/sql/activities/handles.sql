@@ -1,0 +1,3 @@
+-- Handles of existing users for the author picker, alphabetical, each once.
+-- reads: users
+SELECT DISTINCT handle FROM public.users ORDER BY handle LIMIT %(limit)s

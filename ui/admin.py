@@ -1,0 +1,45 @@
+"""Page furniture for admin actions: run one write and report its outcome in
+plain words. A refused or failed write shows why; no traceback reaches the page."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+import streamlit as st
+
+from db.errors import DatabaseUnavailable, safe_message
+from db.guard import WriteRefused
+from db.settings import ConfigError
+
+T = TypeVar("T")
+
+
+def attempt(action: Callable[[], T], what: str, *, reraise: tuple[type[Exception], ...] = ()) -> T | None:
+    """Run `action`; on failure show an error naming `what` and return None.
+    Exceptions in `reraise` are left to the caller (e.g. to show them by a field)."""
+    try:
+        return action()
+    except reraise:
+        raise
+    except WriteRefused as exc:
+        st.error(str(exc), icon=":material/block:")
+    except (DatabaseUnavailable, ConfigError) as exc:
+        st.error(f"Could not {what}: {exc}", icon=":material/cloud_off:")
+    except ValueError as exc:  # our own input checks: the message is for people
+        st.error(f"Could not {what}: {exc}", icon=":material/error:")
+    except Exception as exc:
+        st.error(f"Could not {what}. {safe_message(exc)}", icon=":material/error:")
+    return None
+
+
+def progress_reporter(bar) -> Callable[[int, int], None]:
+    """A generate() progress callback drawing on an st.progress bar, with rows/s."""
+    import time
+
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        rate = done / max(time.perf_counter() - started, 1e-9)
+        bar.progress(min(1.0, done / total) if total else 1.0,
+                     text=f"{done:,} of {total:,} rows · {rate:,.0f} rows/s")
+
+    return report
