@@ -1,10 +1,12 @@
 """Growth at a glance: totals, the last 7 days, honest deltas."""
 import streamlit as st
 
+from queries.exports import per_day_provenance
 from queries.formats import presentable
 from queries.growth import growth
 from ui import charts
-from ui.common import as_of_line, csv_download, database_guard, report_tz
+from ui.common import as_of_line, database_guard, report_tz
+from ui.exports import chart_downloads, provenance_style, table_downloads
 
 st.title("Cruddur growth")
 tz = report_tz()
@@ -25,12 +27,16 @@ new_users.metric("New users, last 7 days", f"{data.weekly['users'].current:,}", 
 new_posts.metric("New posts, last 7 days", f"{data.weekly['posts'].current:,}", data.weekly["posts"].text(),
                  delta_description="vs the same span a week earlier", border=True)
 
+provenance_style()
 for kind, title in (("users", "New users per day"), ("posts", "New posts per day")):
     frame = presentable(data.per_day[kind])
     st.subheader(title)
-    st.altair_chart(charts.per_day_bars(frame, f"{title} ({data.tz})"), width="stretch")
+    chart = charts.per_day_bars(frame, f"{title} ({data.tz})")
+    st.altair_chart(chart, width="stretch")
     st.dataframe(frame, hide_index=True, width="stretch",
                  column_config={"day": "Day", "count": st.column_config.NumberColumn("Count", format="%d"),
                                 "partial": st.column_config.CheckboxColumn("Partial (today)")})
-    csv_download(frame, f"new_{kind}_per_day.csv", key=f"csv-{kind}")
+    provenance = per_day_provenance(data.per_day[kind], dataset=f"new_{kind}_per_day", tz=data.tz)
+    table_downloads(data.per_day[kind], provenance, f"new_{kind}_per_day", key=f"table-{kind}")
+    chart_downloads(chart, f"new_{kind}_per_day", key=f"chart-{kind}")
 st.caption("Days are calendar days in the report time zone. The lighter bar is today so far.")

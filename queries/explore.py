@@ -101,6 +101,19 @@ class Explored:
     def dataset(self) -> str:
         return f"explore.{self.metric}"
 
+    def provenance(self):
+        from queries.exports import Provenance
+
+        return Provenance(dataset=self.dataset, tz=self.tz, range_start=self.range.start, range_end=self.range.end,
+                          granularity=self.granularity, rows=len(self.frame), from_cache=self.from_cache,
+                          computed_at=self.computed_at,
+                          extra={"range_preset": self.range.preset, "cumulative": self.cumulative})
+
+    @property
+    def chart_title(self) -> str:
+        running = " (running total)" if self.cumulative else ""
+        return f"{METRICS[self.metric]} per {self.granularity}{running} ({self.tz})"
+
     @property
     def file_stem(self) -> str:
         suffix = "_cumulative" if self.cumulative else ""
