@@ -270,6 +270,26 @@ def _check(value: str, allowed, what: str) -> None:
         raise ValueError(f"Unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
 
 
+def raw_bytes(kind: str, *, tz: str, start_day: date, end_day: date, style: str = "header",
+              max_rows: int | None = None) -> tuple[bytes, RawResult]:
+    """A raw extract as one bytes object, for Streamlit's download_button (which
+    serves files from memory). COPY streams into a temporary file first, so only
+    the finished file is ever held, once. With sidecar style: a ZIP of the CSV and
+    its provenance JSON, which must describe the very snapshot the CSV came from."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as csv_file:
+        result = stream_raw(kind, csv_file, tz=tz, start_day=start_day, end_day=end_day, style=style,
+                            max_rows=max_rows)
+        csv_file.seek(0)
+        if style == "header":
+            return csv_file.read(), result
+        with tempfile.TemporaryFile() as zipped:
+            zip_with_sidecar(zipped, csv_file, raw_file_name(kind, start_day, end_day), result.provenance)
+            zipped.seek(0)
+            return zipped.read(), result
+
+
 def zip_with_sidecar(out: BinaryIO, csv_file: BinaryIO, csv_name: str, provenance: Provenance) -> None:
     """A ZIP holding a raw CSV (copied in chunks) and its sidecar JSON."""
     import shutil

@@ -2,7 +2,6 @@
 queries.exports, the same code `python -m queries export` uses."""
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 
 import pandas as pd
@@ -41,28 +40,16 @@ def chart_downloads(chart, stem: str, *, key: str) -> None:
 
 
 def raw_download(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: int | None, key: str) -> None:
-    """A raw extract made when clicked. COPY streams into a temporary file, so the
-    database read never holds the rows in memory; Streamlit's download_button then
-    needs the finished file as bytes (it serves downloads from memory), so the page
-    holds one copy of the file while serving it. The CLI streams with flat memory.
-    With sidecar provenance the click gives a ZIP of the CSV and its JSON, because
-    the JSON must describe the very snapshot the CSV came from."""
+    """A raw extract made when clicked (see queries.exports.raw_bytes: COPY into a
+    temporary file, then the finished file as bytes, since Streamlit serves
+    downloads from memory). With sidecar provenance the click gives a ZIP."""
     style = st.session_state.get(STYLE_KEY, "header")
     name = exports.raw_file_name(kind, start_day, end_day)
+    zip_it = style == "sidecar"
 
     def extract() -> bytes:
-        with tempfile.TemporaryFile() as csv_file:
-            result = exports.stream_raw(kind, csv_file, tz=tz, start_day=start_day, end_day=end_day, style=style,
-                                        max_rows=max_rows)
-            csv_file.seek(0)
-            if style == "header":
-                return csv_file.read()
-            with tempfile.TemporaryFile() as zipped:
-                exports.zip_with_sidecar(zipped, csv_file, name, result.provenance)
-                zipped.seek(0)
-                return zipped.read()
+        return exports.raw_bytes(kind, tz=tz, start_day=start_day, end_day=end_day, style=style, max_rows=max_rows)[0]
 
-    zip_it = style == "sidecar"
     st.download_button(f"Download raw {kind} ({'ZIP: CSV + JSON' if zip_it else 'CSV'})", extract,
                        file_name=name.removesuffix(".csv") + ".zip" if zip_it else name,
                        mime="application/zip" if zip_it else "text/csv", key=f"{key}-{style}",
