@@ -84,6 +84,7 @@ def prepare(server_url: str, posts: int, users: int, log) -> str:
 
     url = ensure_database(server_url, DB_NAME)
     os.environ["CONNECTION_URL"] = url
+    os.environ["STATEMENT_TIMEOUT_MS"] = "600000"  # a million-row COPY load outlasts the pages' timeout
     migrate(url, log=lambda m: None)
     counts = fetch("admin.row_counts").iloc[0]
     if int(counts["activities"]) != posts or int(counts["users"]) != users:
