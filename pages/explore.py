@@ -52,7 +52,7 @@ st.dataframe(frame, hide_index=True, width="stretch",
                             "count": st.column_config.NumberColumn("Count", format="%d"),
                             "cumulative": st.column_config.NumberColumn("Running total", format="%d"),
                             "partial": st.column_config.CheckboxColumn("Partial")})
-st.caption("Periods are calendar days, ISO weeks (Monday to Sunday) or months in the report time zone. "
+st.caption(f"Periods are calendar days, ISO weeks (Monday to Sunday) or months in {tz} (the sidebar's report time zone). "
            "Partial: the range covers only part of the period, or the period is not over yet (lighter in the chart).")
 
 st.subheader("Downloads")
