@@ -1,10 +1,12 @@
 """Growth at a glance: totals, the last 7 days, honest deltas."""
 import streamlit as st
 
+from queries.exports import per_day_provenance
 from queries.formats import presentable
 from queries.growth import growth
 from ui import charts
-from ui.common import as_of_line, csv_download, database_guard, report_tz
+from ui.common import as_of_line, database_guard, report_tz
+from ui.exports import chart_downloads, provenance_style, table_downloads
 
 WEEK_HELP = ("The 7 calendar days ending today (today so far), compared with the same span one week "
              "earlier, up to the same time of day.")
@@ -29,12 +31,16 @@ for column, kind, label in ((new_users, "users", "New users, last 7 days"), (new
 
 st.caption("New users and posts: the 7 calendar days ending today, compared with the same span one week earlier.")
 
+provenance_style()
 for column, kind, title in zip(st.columns(2), ("users", "posts"), ("New users per day", "New posts per day")):
     frame = presentable(data.per_day[kind])
-    column.altair_chart(charts.per_day_bars(frame, f"{title} ({data.tz})"), width="stretch")
-    column.dataframe(frame, hide_index=True, width="stretch",
-                 column_config={"day": "Day", "count": st.column_config.NumberColumn("Count", format="%d"),
-                                "partial": st.column_config.CheckboxColumn("Partial (today)")})
+    chart = charts.per_day_bars(frame, f"{title} ({data.tz})")
     with column:
-        csv_download(frame, f"new_{kind}_per_day.csv", key=f"csv-{kind}")
+        st.altair_chart(chart, width="stretch")
+        st.dataframe(frame, hide_index=True, width="stretch",
+                     column_config={"day": "Day", "count": st.column_config.NumberColumn("Count", format="%d"),
+                                    "partial": st.column_config.CheckboxColumn("Partial (today)")})
+        provenance = per_day_provenance(data.per_day[kind], dataset=f"new_{kind}_per_day", tz=data.tz)
+        table_downloads(data.per_day[kind], provenance, f"new_{kind}_per_day", key=f"table-{kind}")
+        chart_downloads(chart, f"new_{kind}_per_day", key=f"chart-{kind}")
 st.caption("Days are calendar days in the report time zone. The lighter bar is today so far.")

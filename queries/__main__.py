@@ -1,4 +1,6 @@
-"""python -m queries list | run NAME [--param key=value ...] [--format csv|json|table] [--fresh]"""
+"""python -m queries list | run NAME [--param key=value ...] [--format csv|json|table] [--fresh] | export ...
+
+`export` is described in queries/export_cli.py."""
 from __future__ import annotations
 
 import argparse
@@ -24,11 +26,16 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--param", "-p", action="append", type=_param, default=[], metavar="KEY=VALUE")
     run_p.add_argument("--format", "-f", choices=["csv", "json", "table"], default="table")
     run_p.add_argument("--fresh", action="store_true", help="bypass the cache")
+    from queries import export_cli
+
+    export_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
     from queries import catalog, run
     from queries.formats import FORMATS
 
+    if args.command == "export":
+        return _export(args)
     if args.command == "list":
         for name, query in sorted(catalog.catalog().items()):
             print(f"{name:32} {query.doc}")
@@ -43,6 +50,20 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     sys.stdout.write(FORMATS[args.format](frame))
     return 0
+
+
+def _export(args) -> int:
+    from queries import export_cli
+    from queries.explore import ExploreError
+
+    try:
+        return export_cli.run(args)
+    except (ExploreError, ConfigError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"error: {safe_message(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -16,3 +16,31 @@ def add_post(conn, user_uuid, created_at=None, message="hello"):
         "INSERT INTO activities (user_uuid, message, created_at) VALUES (%(u)s, %(m)s, coalesce(%(c)s, current_timestamp)) RETURNING uuid",
         {"u": user_uuid, "m": message, "c": created_at},
     ).fetchone()[0]
+
+
+class Downloads:
+    """The bytes behind AppTest's download buttons. AppTest keeps its media file
+    manager private to each run; this records the managers it creates (Streamlit's
+    own classes, unchanged) so a test can read a static download or run a deferred
+    one, exactly as the server would on a click."""
+
+    def __init__(self, monkeypatch):
+        from streamlit.testing.v1 import app_test
+
+        managers = self.managers = []
+
+        class Recorded(app_test.MediaFileManager):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                managers.append(self)
+
+        monkeypatch.setattr(app_test, "MediaFileManager", Recorded)
+
+    def bytes_of(self, button) -> bytes:
+        manager = self.managers[-1]
+        url = button.proto.url or manager.execute_deferred(button.proto.deferred_file_id)
+        return manager._storage.get_file(url.rsplit("/", 1)[1]).content
+
+
+def downloads_by_label(at) -> dict:
+    return {b.label: b for b in at.download_button}

@@ -79,11 +79,13 @@ def test_csv_download_equals_the_table_on_screen(app, chromium):
     rows = [[c.text_content().strip() for c in r.locator("td").all()] for r in grid.locator("tbody tr").all()]
     assert len(rows) == 7
     with page.expect_download() as info:
-        page.get_by_test_id("stDownloadButton").nth(1).locator("button").click()
+        page.get_by_role("button", name="Download CSV").nth(1).click()
     download = info.value
     assert download.suggested_filename == "new_posts_per_day.csv"
     content = open(download.path(), encoding="utf-8").read()
-    parsed = list(csv.reader(io.StringIO(content)))
+    provenance, _, body = content.partition("\n")
+    assert provenance.startswith("# ") and "tz=UTC" in provenance
+    parsed = list(csv.reader(io.StringIO(body)))
     assert parsed[0] == ["day", "count", "partial"]
     assert [[d, c, p.lower()] for d, c, p in parsed[1:]] == [[d, c, p.lower()] for d, c, p in rows]
     page.close()

@@ -102,3 +102,26 @@ def test_dashboard_routes_to_growth_with_sidebar(some_rows):
     assert not at.exception
     assert at.title[0].value == "Cruddur growth"
     assert at.sidebar.selectbox[0].label == "Report time zone"
+
+
+def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
+    import io
+
+    import pyarrow.parquet as pq
+
+    from queries import exports
+    from tests.helpers import Downloads
+
+    downloads = Downloads(monkeypatch)
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    shown = at.dataframe[1].value
+    [csv_button] = [b for b in at.download_button if b.key == "table-posts-new_posts_per_day.csv"]
+    first, rest = downloads.bytes_of(csv_button).decode().split("\n", 1)
+    assert rest == shown.to_csv(index=False, lineterminator="\n")
+    meta = exports.parse_header_line(first)
+    assert (meta["dataset"], meta["rows"], meta["granularity"]) == ("new_posts_per_day", "7", "day")
+    assert meta["range"] == f"{shown['day'].iloc[0]}..{shown['day'].iloc[-1]}"
+    [parquet_button] = [b for b in at.download_button if b.key == "table-posts-new_posts_per_day.parquet"]
+    table = pq.read_table(io.BytesIO(downloads.bytes_of(parquet_button)))
+    assert table.to_pandas()["count"].tolist() == shown["count"].tolist()
+    assert {b.key for b in at.download_button} >= {"chart-users-png", "chart-users-svg"}

@@ -35,3 +35,41 @@ def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
     )
     labels = base.mark_text(dy=-6, fontSize=12).encode(x=x, y="count:Q", text=alt.Text("count:Q", format=","))
     return (bars + labels).properties(height=280)
+
+
+def period_label(start: date | str, granularity: str, partial: bool) -> str:
+    """'Mon 02 Mar' (day), 'wk 02 Mar' (week), 'Mar 2026' (month); '|partial' adds a second line."""
+    d = date.fromisoformat(start) if isinstance(start, str) else start
+    text = {"day": f"{d:%a %d %b}", "week": f"wk {d:%d %b %y}", "month": f"{d:%b %Y}"}[granularity]
+    return text + ("|partial" if partial else "")
+
+
+def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulative: bool = False) -> alt.Chart:
+    """Counts per bucket as bars (partial buckets lighter), or the running total as a
+    line with the same marks; x follows the table's order."""
+    value = "cumulative" if cumulative else "count"
+    data = pd.DataFrame({
+        "start": [str(d) for d in frame["period_start"]],
+        "end": [str(d) for d in frame["period_end"]],
+        "label": [period_label(d, granularity, p) for d, p in zip(frame["period_start"], frame["partial"])],
+        "value": frame[value].astype(int),
+        "partial": frame["partial"].astype(bool),
+    })
+    many = len(data) > 40
+    x = alt.X("label:N", sort=list(data["label"]), title=None,
+              axis=alt.Axis(labelAngle=-45 if many else 0, labelLimit=160, labelOverlap=True,
+                            labelExpr="split(datum.label, '|')"))
+    y = alt.Y("value:Q", title="running total" if cumulative else None, axis=alt.Axis(tickMinStep=1, format="~s"))
+    tooltip = [alt.Tooltip("start:N", title="From"), alt.Tooltip("end:N", title="To"),
+               alt.Tooltip("value:Q", title="Running total" if cumulative else "Count", format=","),
+               alt.Tooltip("partial:N", title="Partial")]
+    base = alt.Chart(data, title=title)
+    color = alt.condition("datum.partial", alt.value(PARTIAL), alt.value(BAR))
+    if cumulative:
+        line = base.mark_line(color=BAR, strokeWidth=2).encode(x=x, y=y)
+        return (line + base.mark_point(filled=True, size=60).encode(x=x, y=y, color=color, tooltip=tooltip)).properties(height=300)
+    bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(x=x, y=y, color=color, tooltip=tooltip)
+    if many:
+        return bars.properties(height=300)
+    labels = base.mark_text(dy=-6, fontSize=12).encode(x=x, y="value:Q", text=alt.Text("value:Q", format=","))
+    return (bars + labels).properties(height=300)

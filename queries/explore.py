@@ -1,0 +1,158 @@
+"""The Explore page's questions: a metric counted per day, week or month over a
+date range of the report time zone, zero-filled, optionally as a running total.
+
+Ranges are calendar dates in the report zone, both ends included; the SQL turns
+them into UTC bounds. Everything a user picks is checked against an allow-list
+here before any SQL runs.
+"""
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+import pandas as pd
+
+from db.settings import valid_timezone
+from queries import run
+
+PRESETS = {
+    "last_7_days": "Last 7 days",
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "this_month": "This month",
+    "all_time": "All time",
+    "custom": "Custom",
+}
+GRANULARITIES = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
+METRICS = {"new_users": "New users", "new_posts": "New posts", "active_authors": "Active authors"}
+# The platform total a running total must end at, per metric.
+TOTALS = {"new_users": "total_users", "new_posts": "total_posts", "active_authors": "explore.total_authors"}
+# Above this many buckets the chart is unreadable: ask for a coarser granularity.
+MAX_BUCKETS = 4000
+
+
+class ExploreError(ValueError):
+    """A choice that cannot be answered; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class DateRange:
+    preset: str
+    start: date
+    end: date
+    today: date
+
+    @property
+    def text(self) -> str:
+        return f"{self.start.isoformat()}..{self.end.isoformat()}"
+
+
+def today_in(tz: str, now: datetime | None = None) -> date:
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(zoneinfo.ZoneInfo(valid_timezone(tz))).date()
+
+
+def resolve_range(preset: str, *, tz: str, start: date | None = None, end: date | None = None,
+                  now: datetime | None = None, fresh: bool = False) -> DateRange:
+    """Turn a preset (or a custom start/end) into local dates, today included."""
+    if preset not in PRESETS:
+        raise ExploreError(f"Unknown range {preset!r}; choose one of: {', '.join(PRESETS)}")
+    today = today_in(tz, now)
+    if preset.startswith("last_"):
+        days = int(preset.split("_")[1])
+        start, end = today - timedelta(days=days - 1), today
+    elif preset == "this_month":
+        start, end = today.replace(day=1), today
+    elif preset == "all_time":
+        first = run("explore.first_day", fresh=fresh, tz=tz)["first_day"].iloc[0]
+        start, end = (first if isinstance(first, date) and first <= today else today), today
+    else:
+        if start is None or end is None:
+            raise ExploreError("A custom range needs a start and an end date.")
+        if start > end:
+            raise ExploreError(f"The start date {start} is after the end date {end}.")
+        if end > today:
+            raise ExploreError(f"The end date {end} is in the future (today is {today} in {tz}).")
+    return DateRange(preset=preset, start=start, end=end, today=today)
+
+
+def bucket_count(rng: DateRange, granularity: str) -> int:
+    if granularity == "day":
+        return (rng.end - rng.start).days + 1
+    if granularity == "week":
+        return ((rng.end - timedelta(days=rng.end.weekday())) - (rng.start - timedelta(days=rng.start.weekday()))).days // 7 + 1
+    return (rng.end.year - rng.start.year) * 12 + rng.end.month - rng.start.month + 1
+
+
+@dataclass(frozen=True)
+class Explored:
+    frame: pd.DataFrame  # period_start, period_end, count, [cumulative], partial
+    metric: str
+    granularity: str
+    range: DateRange
+    tz: str
+    cumulative: bool
+    total: int | None  # the platform total (only with cumulative)
+    computed_at: datetime
+    from_cache: bool
+
+    @property
+    def dataset(self) -> str:
+        return f"explore.{self.metric}"
+
+    def provenance(self):
+        from queries.exports import Provenance
+
+        return Provenance(dataset=self.dataset, tz=self.tz, range_start=self.range.start, range_end=self.range.end,
+                          granularity=self.granularity, rows=len(self.frame), from_cache=self.from_cache,
+                          computed_at=self.computed_at,
+                          extra={"range_preset": self.range.preset, "cumulative": self.cumulative})
+
+    @property
+    def chart_title(self) -> str:
+        running = " (running total)" if self.cumulative else ""
+        return f"{METRICS[self.metric]} per {self.granularity}{running} ({self.tz})"
+
+    @property
+    def file_stem(self) -> str:
+        suffix = "_cumulative" if self.cumulative else ""
+        return f"{self.metric}_by_{self.granularity}_{self.range.start}_{self.range.end}{suffix}"
+
+
+def explore(metric: str, *, rng: DateRange, granularity: str, tz: str, cumulative: bool = False,
+            fresh: bool = False) -> Explored:
+    if metric not in METRICS:
+        raise ExploreError(f"Unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
+    if granularity not in GRANULARITIES:
+        raise ExploreError(f"Unknown granularity {granularity!r}; choose one of: {', '.join(GRANULARITIES)}")
+    tz = valid_timezone(tz)
+    n = bucket_count(rng, granularity)
+    if n > MAX_BUCKETS:
+        raise ExploreError(f"That is {n:,} {granularity}s, more than {MAX_BUCKETS:,}: choose a coarser granularity "
+                           "or a shorter range.")
+    frame = run(f"explore.{metric}", fresh=fresh, tz=tz, start_day=rng.start, end_day=rng.end, today=rng.today,
+                unit=granularity, cumulative=cumulative)
+    parts = [frame]
+    total = None
+    if cumulative:
+        totals = run(TOTALS[metric], fresh=fresh)
+        parts.append(totals)
+        total = int(totals["count"].iloc[0])
+    else:
+        frame = frame.drop(columns=["cumulative"])
+    frame["partial"] = frame["partial"].astype(bool)
+    return Explored(
+        frame=frame, metric=metric, granularity=granularity, range=rng, tz=tz, cumulative=cumulative, total=total,
+        computed_at=min(p.attrs["computed_at"] for p in parts),
+        from_cache=all(p.attrs["from_cache"] for p in parts),
+    )
+
+
+def raw_count(kind: str, *, rng: DateRange, tz: str, fresh: bool = False) -> int:
+    """Rows a raw extract of `kind` (users or activities) holds, before any cap."""
+    from queries.exports import RAW_KINDS
+
+    if kind not in RAW_KINDS:
+        raise ExploreError(f"Unknown raw extract {kind!r}; choose one of: {', '.join(RAW_KINDS)}")
+    return int(run(f"explore.count_raw_{kind}", fresh=fresh, tz=tz, start_day=rng.start, end_day=rng.end)["count"].iloc[0])

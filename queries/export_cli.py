@@ -1,0 +1,130 @@
+"""`python -m queries export ...`: the page's downloads as files, for cron jobs and notebooks.
+
+    export explore --metric new_posts --granularity week --range last_30_days [--cumulative]
+    export growth --table new_users_per_day
+    export raw activities --range custom --start 2026-03-01 --end 2026-03-31
+
+Same columns, same bytes (apart from the generated-at time) and same provenance
+as the page; --format csv|parquet|png|svg, --provenance header|sidecar.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from queries import exports
+
+TABLES = ("new_users_per_day", "new_posts_per_day")
+
+
+def add_parser(sub) -> None:
+    from queries.explore import GRANULARITIES, METRICS, PRESETS
+
+    export = sub.add_parser("export", help="write the files the pages download (CSV, Parquet, PNG, SVG, raw CSV)")
+    kinds = export.add_subparsers(dest="what", required=True)
+
+    def common(p, formats):
+        p.add_argument("--tz", help="report time zone (default: REPORT_TZ)")
+        p.add_argument("--out", "-o", help="file to write, or - for stdout (default: the page's file name here)")
+        p.add_argument("--provenance", choices=list(exports.STYLES), default="header",
+                       help="a first '# ...' line (Parquet: file metadata) or a .provenance.json sidecar")
+        if formats:
+            p.add_argument("--format", "-f", choices=formats, default="csv")
+
+    def ranged(p):
+        p.add_argument("--range", choices=list(PRESETS), default="last_7_days")
+        p.add_argument("--start", type=date.fromisoformat, help="custom range start (YYYY-MM-DD, local date)")
+        p.add_argument("--end", type=date.fromisoformat, help="custom range end (YYYY-MM-DD, included)")
+
+    images = list(exports.IMAGE_FORMATS)
+    p = kinds.add_parser("explore", help="a metric per bucket, as on the Explore page")
+    p.add_argument("--metric", choices=list(METRICS), default="new_posts")
+    p.add_argument("--granularity", choices=list(GRANULARITIES), default="day")
+    p.add_argument("--cumulative", action="store_true")
+    ranged(p)
+    common(p, [*exports.FORMATS, *images])
+    p = kinds.add_parser("growth", help="a per-day table of the Growth page")
+    p.add_argument("--table", choices=TABLES, required=True)
+    common(p, [*exports.FORMATS, *images])
+    p = kinds.add_parser("raw", help="raw rows in a range, streamed from PostgreSQL (COPY)")
+    p.add_argument("kind", choices=exports.RAW_KINDS)
+    p.add_argument("--max-rows", type=int, help="keep only the oldest N rows (the file says so); default: every row")
+    ranged(p)
+    common(p, None)
+
+
+def run(args) -> int:
+    from db.settings import get_settings, valid_timezone
+
+    tz = valid_timezone(args.tz or get_settings().report_tz)
+    if args.what == "raw":
+        return _raw(args, tz)
+    files, chart = _aggregate(args, tz)
+    if args.format in exports.IMAGE_FORMATS:
+        data = exports.chart_image(chart, args.format)
+        _emit([exports.ExportFile(f"{files}.{args.format}", data, exports.IMAGE_FORMATS[args.format])], args.out)
+        return 0
+    _emit(files, args.out)
+    return 0
+
+
+def _aggregate(args, tz: str):
+    from ui import charts
+
+    if args.what == "explore":
+        from queries.explore import explore, resolve_range
+
+        rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
+        data = explore(args.metric, rng=rng, granularity=args.granularity, tz=tz, cumulative=args.cumulative, fresh=True)
+        frame, provenance, stem = data.frame, data.provenance(), data.file_stem
+        chart_of = lambda: charts.bucket_chart(frame, data.chart_title, args.granularity, cumulative=args.cumulative)
+    else:
+        from queries import run as run_query
+        from queries.formats import presentable
+
+        frame = run_query(args.table, fresh=True, tz=tz)
+        provenance, stem = exports.per_day_provenance(frame, dataset=args.table, tz=tz), args.table
+        title = args.table.replace("_", " ").capitalize()  # the Growth page's subheader
+        chart_of = lambda: charts.per_day_bars(presentable(frame), f"{title} ({tz})")
+    if args.format in exports.IMAGE_FORMATS:
+        return stem, chart_of()
+    return exports.aggregate_files(frame, provenance, fmt=args.format, style=args.provenance, stem=stem), None
+
+
+def _raw(args, tz: str) -> int:
+    from queries.explore import resolve_range
+
+    rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
+    if args.out == "-" and args.provenance == "sidecar":
+        raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
+    path = None if args.out == "-" else Path(args.out or exports.raw_file_name(args.kind, rng.start, rng.end))
+    out = sys.stdout.buffer if path is None else path.open("wb")
+    try:
+        result = exports.stream_raw(args.kind, out, tz=tz, start_day=rng.start, end_day=rng.end, style=args.provenance,
+                                    max_rows=args.max_rows, cap_source="--max-rows")
+    finally:
+        out.close() if path is not None else out.flush()
+    if path is not None and args.provenance == "sidecar":
+        Path(exports.sidecar_name(str(path))).write_text(result.provenance.to_json())
+    note = f" (TRUNCATED: the oldest {result.rows:,} of {result.total_rows:,})" if result.truncated else ""
+    print(f"{path or 'stdout'}: {result.rows:,} {args.kind} rows, {result.bytes:,} bytes{note}", file=sys.stderr)
+    return 0
+
+
+def _emit(files: list[exports.ExportFile], out: str | None) -> None:
+    """The data file to --out (or its own name), a sidecar next to it."""
+    data_file, *sidecars = files
+    if out == "-":
+        if sidecars:
+            raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
+        sys.stdout.buffer.write(data_file.data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(out or data_file.name)
+    path.write_bytes(data_file.data)
+    for sidecar in sidecars:
+        Path(exports.sidecar_name(str(path))).write_bytes(sidecar.data)
+    print(f"{path}: {len(data_file.data):,} bytes" + (f" + {exports.sidecar_name(str(path))}" if sidecars else ""),
+          file=sys.stderr)

@@ -1,0 +1,3 @@
+-- How many distinct users have ever posted (the platform total for active authors).
+-- reads: activities
+SELECT count(DISTINCT user_uuid)::bigint AS count FROM activities
