@@ -7,7 +7,9 @@ from queries.formats import presentable
 from seed import DEMO, actions
 from ui.admin import attempt, progress_reporter
 from ui.auth import require_admin
-from ui.common import database_guard
+from ui.common import database_guard, ensure_routed
+
+ensure_routed()
 
 st.title("Admin")
 admin = require_admin()

@@ -8,8 +8,10 @@ from queries.exports import max_rows_setting
 from queries.formats import presentable
 from ui import charts
 from ui.auth import is_admin
-from ui.common import as_of_line, database_guard, report_tz
+from ui.common import as_of_line, database_guard, ensure_routed, report_tz
 from ui.exports import chart_downloads, provenance_style, raw_download, table_downloads
+
+ensure_routed()
 
 st.title("Explore")
 tz = report_tz()

@@ -5,8 +5,10 @@ from queries.exports import per_day_provenance
 from queries.formats import presentable
 from queries.growth import growth
 from ui import charts
-from ui.common import as_of_line, database_guard, report_tz
+from ui.common import as_of_line, database_guard, ensure_routed, report_tz
 from ui.exports import chart_downloads, provenance_style, table_downloads
+
+ensure_routed()
 
 WEEK_HELP = ("The 7 calendar days ending today (today so far), compared with the same span one week "
              "earlier, up to the same time of day.")

@@ -2,8 +2,10 @@
 import streamlit as st
 
 from queries import sessions
-from ui.common import csv_download, database_guard
+from ui.common import csv_download, database_guard, ensure_routed
 from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config, tree_table_config
+
+ensure_routed()
 
 st.title("Database sessions")
 with database_guard("the session settings"):

@@ -97,12 +97,10 @@ def screenshot(page, name: str) -> Path:
 
 
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
-    """Until Streamlit has finished running the script (no 'running' status widget)."""
-    page.wait_for_selector("[data-testid=stApp]", timeout=timeout_ms)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=stStatusWidget]') && document.querySelector('[data-testid=stMain]')",
-        timeout=timeout_ms,
-    )
+    """Until the script run has finished: the app root says `notRunning` (the
+    frontend's own test hook) and the main area exists."""
+    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning] [data-testid=stMain]",
+                           timeout=timeout_ms)
 
 
 def visible_errors(page) -> list[str]:

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import browser, running_app, screenshot, visible_errors, wait_for_app
 from tests.conftest import create_database, drop_database
@@ -41,15 +42,45 @@ def counts(url):
         return conn.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities)").fetchone()
 
 
+def test_a_deep_link_as_the_very_first_request_gets_the_full_app(app, chromium):
+    # Runs first in this module: no session has loaded dashboard.py yet.
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(app["base"] + "/admin")
+    page.get_by_text("Admin password").wait_for(timeout=30_000)
+    sidebar = page.get_by_test_id("stSidebar").inner_text()
+    assert "Report time zone" in sidebar  # dashboard.py's sidebar, not Streamlit's bare page list
+    assert "dashboard" not in sidebar.lower().split()
+    page.close()
+
+
+@pytest.mark.parametrize("path, title", [("/explore", "Explore"), ("/sessions", "Database sessions"), ("/admin", "Admin")])
+def test_every_page_renders_without_errors(app, chromium, path, title):
+    page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(app["base"] + path)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+    assert visible_errors(page) == []
+    if path == "/admin":
+        assert page.get_by_text("Sign in as an admin to use this page.").is_visible()
+        assert page.get_by_label("Admin password").is_visible()
+    if path == "/explore":
+        page.locator("[data-testid=stVegaLiteChart] svg g.mark-rect path").first.wait_for(state="attached")
+    screenshot(page, path.strip("/"))
+    page.close()
+
+
 def test_growth_page_shows_the_database_counts(app, chromium):
     page = chromium.new_page(viewport={"width": 1400, "height": 1400})
     page.goto(app["base"])
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
     wait_for_app(page)
     users, posts = counts(app["db"])
-    metrics = {m.get_by_test_id("stMetricLabel").inner_text().strip(): m.get_by_test_id("stMetricValue").inner_text().strip()
-               for m in page.get_by_test_id("stMetric").all()}
-    assert metrics["Total users"] == f"{users:,}"
+    expect(page.get_by_test_id("stMetric")).to_have_count(4)
+    cards = [[line.strip() for line in m.inner_text().splitlines() if line.strip()]
+             for m in page.get_by_test_id("stMetric").all()]
+    metrics = {card[0]: card[1] for card in cards}  # label, value, delta...
+    assert metrics.get("Total users") == f"{users:,}", cards
     assert metrics["Total posts"] == f"{posts:,}"
     assert visible_errors(page) == []
     assert "As of" in page.get_by_text("As of").first.inner_text()

@@ -17,6 +17,19 @@ COMMON_ZONES = ["UTC", "America/Los_Angeles", "America/Denver", "America/Chicago
                 "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland"]
 
 
+def ensure_routed() -> None:
+    """Every page calls this first. Streamlit treats a `pages/` folder as an old-style
+    multipage app until some session has run st.navigation; a deep link such as
+    /admin as the very first request would then run the page bare (no sidebar,
+    Streamlit's own page list). Switch the process to dashboard.py's routing and
+    rerun through it. `make run` warms the app up, so this is only a safety net."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def report_tz() -> str:
     """The report time zone: the sidebar's choice, else REPORT_TZ."""
     return st.session_state.get("report_tz") or get_settings().report_tz
