@@ -101,6 +101,8 @@ def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     frontend's own test hook) and the main area exists."""
     page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning] [data-testid=stMain]",
                            timeout=timeout_ms)
+    # Widgets whose code is still loading show as skeletons.
+    page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", timeout=timeout_ms)
 
 
 def visible_errors(page) -> list[str]:
