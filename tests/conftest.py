@@ -144,3 +144,12 @@ def db(db_url):
     """An autocommit connection to the test database, for arranging rows."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         yield conn
+
+
+def pytest_report_header(config):
+    from tests.browser import chromium_path
+
+    path = chromium_path()
+    if path:
+        return f"browser tests: headless Chromium at {path}"
+    return "browser tests: SKIPPED, Chromium not found (apt-get install chromium; .ci/run installs it)"

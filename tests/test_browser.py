@@ -120,3 +120,38 @@ def test_csv_download_equals_the_table_on_screen(app, chromium):
     assert parsed[0] == ["day", "count", "partial"]
     assert [[d, c, p.lower()] for d, c, p in parsed[1:]] == [[d, c, p.lower()] for d, c, p in rows]
     page.close()
+
+
+def test_a_post_made_on_the_admin_page_moves_the_growth_numbers(app, chromium):
+    with psycopg.connect(app["db"], autocommit=True) as conn:
+        add_user(conn, "presenter")
+    page = chromium.new_page(viewport={"width": 1400, "height": 1300})
+    page.goto(app["base"])
+    page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
+    wait_for_app(page)
+    posts_before = counts(app["db"])[1]
+
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_label("Admin password").fill("browser-secret")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Message").wait_for(timeout=30_000)
+    wait_for_app(page)
+    page.get_by_test_id("stSelectbox").nth(1).click()  # the author picker (nth(0): the sidebar's time zone)
+    page.keyboard.type("presenter")
+    page.keyboard.press("Enter")
+    page.get_by_label("Message").fill("Live from the demo")
+    page.get_by_label("Message").press("Tab")
+    page.get_by_test_id("stSelectbox").nth(2).click()
+    page.get_by_role("option", name="7-days").click()
+    page.get_by_role("button", name="Create activity").click()
+    page.get_by_text("Posted. Read back from the database").wait_for(timeout=30_000)
+    assert visible_errors(page) == []
+    screenshot(page, "admin-created")
+    assert counts(app["db"])[1] == posts_before + 1
+
+    page.get_by_role("link", name="Growth").click()
+    expect(page.get_by_test_id("stMetric")).to_have_count(4)
+    wait_for_app(page)
+    total = page.get_by_test_id("stMetric").nth(1).inner_text()
+    assert f"{posts_before + 1:,}" in total  # the write invalidated the cached totals
+    page.close()
