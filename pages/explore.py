@@ -43,7 +43,7 @@ with database_guard("the explore numbers"):
 st.caption(f"{PRESETS[preset]}: {rng.start:%a %d %b %Y} to {rng.end:%a %d %b %Y} · "
            + as_of_line(data.computed_at, data.tz, data.from_cache))
 chart = charts.bucket_chart(data.frame, data.chart_title, granularity, cumulative=cumulative)
-st.altair_chart(chart, width="stretch")
+st.vega_lite_chart(chart, width="stretch")
 if cumulative:
     last = int(data.frame["cumulative"].iloc[-1])
     where = "the platform total" if rng.end == rng.today else f"the total up to {rng.end}"

@@ -38,7 +38,7 @@ for column, kind, title in zip(st.columns(2), ("users", "posts"), ("New users pe
     frame = presentable(data.per_day[kind])
     chart = charts.per_day_bars(frame, f"{title} ({data.tz})")
     with column:
-        st.altair_chart(chart, width="stretch")
+        st.vega_lite_chart(chart, width="stretch")
         st.dataframe(frame, hide_index=True, width="stretch",
                      column_config={"day": "Day", "count": st.column_config.NumberColumn("Count", format="%d"),
                                     "partial": st.column_config.CheckboxColumn("Partial (today)")})

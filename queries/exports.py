@@ -153,13 +153,14 @@ def per_day_provenance(frame: pd.DataFrame, *, dataset: str, tz: str) -> Provena
 
 # --- charts -------------------------------------------------------------------
 
-def chart_image(chart, fmt: str, *, scale: float = 2.0, width: int = 800) -> bytes:
-    """An Altair chart as PNG (at `scale`, for slides) or SVG, rendered by vl-convert.
-    On the page the chart takes the container's width; a file needs its own."""
+def chart_image(spec: dict, fmt: str, *, scale: float = 2.0, width: int = 800) -> bytes:
+    """A chart's Vega-Lite spec (ui.charts) as PNG (at `scale`, for slides) or SVG,
+    rendered by vl-convert. On the page the chart takes the container's width; a
+    file needs its own."""
     import vl_convert as vlc
 
     _check(fmt, IMAGE_FORMATS, "image format")
-    spec = chart.properties(width=width).configure(background="white").to_json()
+    spec = json.dumps({**spec, "width": width, "background": "white"})
     if fmt == "png":
         return vlc.vegalite_to_png(spec, scale=scale)
     return vlc.vegalite_to_svg(spec).encode()

@@ -1,10 +1,36 @@
-"""Chart builders; pages call these and never style charts themselves."""
+"""Chart builders; pages call these and never style charts themselves.
+
+Builders return Vega-Lite specs (dicts) for `st.vega_lite_chart` and the image
+exports. Altair validates every channel against the Vega-Lite JSON schema,
+which cost about 0.3 s of CPU per Growth page run; specs are therefore built
+once per distinct input and reused (the data change only when the cache does).
+"""
 from __future__ import annotations
 
+import copy
+import functools
 from datetime import date
 
 import altair as alt
 import pandas as pd
+
+_SPECS_KEPT = 256
+
+
+def _memoised_spec(builder):
+    """Build the Altair chart once per (rows, arguments) and keep its spec; each call
+    gets its own copy, so a caller may change it freely."""
+    @functools.lru_cache(maxsize=_SPECS_KEPT)
+    def cached(columns: tuple, rows: tuple, args: tuple, kwargs: tuple) -> dict:
+        frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
+        return builder(frame, *args, **dict(kwargs)).to_dict()
+
+    @functools.wraps(builder)
+    def wrapper(frame: pd.DataFrame, *args, **kwargs) -> dict:
+        rows = tuple(map(tuple, frame.itertuples(index=False, name=None)))
+        return copy.deepcopy(cached(tuple(frame.columns), rows, args, tuple(sorted(kwargs.items()))))
+
+    return wrapper
 
 BAR = "#5B4FE9"
 PARTIAL = "#B9B3F5"
@@ -15,6 +41,7 @@ def day_label(day: date | str, partial: bool) -> str:
     return f"{d:%a}|{d:%d %b}" + ("|(partial)" if partial else "")
 
 
+@_memoised_spec
 def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
     """One labelled bar per day, oldest first; today's bar lighter and labelled partial."""
     data = pd.DataFrame({
@@ -44,6 +71,7 @@ def period_label(start: date | str, granularity: str, partial: bool) -> str:
     return text + ("|partial" if partial else "")
 
 
+@_memoised_spec
 def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulative: bool = False) -> alt.Chart:
     """Counts per bucket as bars (partial buckets lighter), or the running total as a
     line with the same marks; x follows the table's order."""
