@@ -53,14 +53,23 @@ def setting(name: str, default: str | None = None) -> str | None:
     return default
 
 
-def _int(name: str, default: int) -> int:
+def number_setting(name: str, default: float, *, kind: type = int, minimum: float | None = 0):
+    """A numeric setting (`kind` int or float), checked; a clear ConfigError otherwise."""
     raw = setting(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be {minimum:g} or more, got {raw!r}")
+    return value
+
+
+def _int(name: str, default: int) -> int:
+    return number_setting(name, default)
 
 
 def valid_timezone(name: str) -> str:

@@ -9,7 +9,6 @@ as the page; --format csv|parquet|png|svg, --provenance header|sidecar.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 from datetime import date
 from pathlib import Path

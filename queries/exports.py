@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from db.settings import ConfigError, setting, valid_timezone
+from db.settings import number_setting, valid_timezone
 from queries import catalog, prepare_params
 from queries.formats import to_csv
 
@@ -178,16 +178,7 @@ def timeout_ms_setting() -> int:
 
 
 def _positive_int(name: str, default: int) -> int:
-    raw = setting(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must be 0 or more, got {value}")
-    return value
+    return number_setting(name, default)
 
 
 @dataclass(frozen=True)

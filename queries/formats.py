@@ -3,7 +3,6 @@ so that what is shown and what is downloaded are the same rows and text."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import pandas as pd
 

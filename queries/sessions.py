@@ -23,7 +23,7 @@ import psycopg
 from db import pool
 from db.errors import DatabaseUnavailable, safe_message
 from db.guard import WriteRefused, require_writable
-from db.settings import APP_NAME, ConfigError, data_dir, setting
+from db.settings import APP_NAME, ConfigError, data_dir, number_setting, setting
 from queries import execute, writing
 
 HIDDEN_QUERY = "<insufficient privilege>"
@@ -32,16 +32,7 @@ TERMINATE_WAIT_MS = 2000
 
 
 def _number(name: str, default: float) -> float:
-    raw = setting(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
-    if value < 0:
-        raise ConfigError(f"{name} must not be negative, got {raw!r}")
-    return value
+    return number_setting(name, default, kind=float)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """The Growth page (pages/growth.py) through Streamlit's AppTest, on a real database."""
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 

@@ -6,7 +6,7 @@ import pytest
 
 import queries
 from queries import fetch, run, writing
-from tests.helpers import add_post, add_user
+from tests.helpers import add_user
 
 
 def test_second_read_comes_from_cache_without_a_database_round_trip(db):

@@ -2,7 +2,6 @@
 import re
 from datetime import datetime, timedelta, timezone
 
-import psycopg
 import pytest
 
 from queries import writing

@@ -5,7 +5,6 @@ import json
 import os
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pandas as pd
 import psycopg
