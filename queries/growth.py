@@ -37,6 +37,7 @@ class Growth:
     computed_at: datetime  # the oldest of the parts, UTC
     from_cache: bool  # every part came from the cache
     tz: str
+    stale: bool = False  # some part expired and is being refreshed
 
 
 def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
@@ -52,6 +53,7 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
         computed_at=min(f.attrs["computed_at"] for f in parts),
         from_cache=all(f.attrs["from_cache"] for f in parts),
         tz=per_day["users"].attrs["params"]["tz"],
+        stale=any(f.attrs.get("stale") for f in parts),
     )
 
 

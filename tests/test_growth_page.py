@@ -102,3 +102,27 @@ def test_dashboard_routes_to_growth_with_sidebar(some_rows):
     assert not at.exception
     assert at.title[0].value == "Cruddur growth"
     assert at.sidebar.selectbox[0].label == "Report time zone"
+
+
+def test_sidebar_cache_panel_shows_backend_and_counts(some_rows):
+    at = AppTest.from_file(DASHBOARD, default_timeout=30).run()
+    assert not at.exception
+    panel = next(e for e in at.sidebar.expander if e.label == "Cache")
+    text = " ".join(m.value for m in panel.markdown) + " ".join(c.value for c in panel.caption)
+    assert "in-process" in text and "database queries" in text
+    assert not [b for b in at.sidebar.button if b.label == "Clear cache"]  # admins only
+
+
+
+def test_an_expired_result_is_shown_at_once_labelled_with_its_age(some_rows):
+    import queries
+
+    AppTest.from_file(PAGE, default_timeout=30).run()
+    for entry, _ in queries.backend()._entries.values():
+        entry.stored_at -= 90  # older than CACHE_TTL (60 s)
+        entry.computed_at -= timedelta(seconds=90)
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    line = at.caption[0].value
+    assert "cached 90 s ago" in line and "refreshing" in line
+    assert queries.wait_for_refreshes(10)
+    assert "refreshing" not in AppTest.from_file(PAGE, default_timeout=30).run().caption[0].value
