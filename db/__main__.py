@@ -37,12 +37,32 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_rollup(args) -> int:
+    from queries import fetch, rollup, writing
+
+    if args.rebuild:
+        with writing("users", "activities") as conn:
+            rollup.rebuild(conn)
+        print("rollup recounted")
+    marks = rollup.refresh(wait_s=args.wait)
+    if marks is None:
+        print("rollup not advanced: another refresh is running or a writer stayed open; try again", file=sys.stderr)
+        return 1
+    for row in fetch("rollup.state").itertuples():
+        print(f"rollup     {row.tbl:11} rolled up before {row.through} (UTC)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
     sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(func=cmd_status)
+    roll = sub.add_parser("rollup", help="advance the hourly growth rollup to the last closed hour (cron-able)")
+    roll.add_argument("--rebuild", action="store_true", help="first recount every rolled-up hour (repair)")
+    roll.add_argument("--wait", type=float, default=30.0, help="seconds to wait for open writers (default 30)")
+    roll.set_defaults(func=cmd_rollup)
     args = parser.parse_args(argv)
     if args.prod:
         import os
