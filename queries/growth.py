@@ -45,6 +45,7 @@ class Growth:
     from_cache: bool  # every part came from the cache
     tz: str
     stale: bool = False  # some part expired and is being refreshed
+    db_ms: float = 0.0  # time spent in the database for this answer (0 when all came from the cache)
 
 
 LEGACY_RECHECK_S = 300.0
@@ -84,7 +85,8 @@ def _from_summary(summary: pd.DataFrame) -> Growth:
         previous = int(rows[rows["kind"] == "previous"]["count"].iloc[0])
         weekly[kind] = Delta(int(days["count"].sum()), previous)
     return Growth(totals=totals, per_day=per_day, weekly=weekly, computed_at=meta["computed_at"],
-                  from_cache=meta["from_cache"], tz=meta["params"]["tz"], stale=bool(meta.get("stale")))
+                  from_cache=meta["from_cache"], tz=meta["params"]["tz"], stale=bool(meta.get("stale")),
+                  db_ms=0.0 if meta["from_cache"] else meta["db_ms"])
 
 
 def _live(*, tz: str | None, fresh: bool) -> Growth:
@@ -101,6 +103,7 @@ def _live(*, tz: str | None, fresh: bool) -> Growth:
         from_cache=all(f.attrs["from_cache"] for f in parts),
         tz=per_day["users"].attrs["params"]["tz"],
         stale=any(f.attrs.get("stale") for f in parts),
+        db_ms=sum(f.attrs["db_ms"] for f in parts if not f.attrs["from_cache"]),
     )
 
 

@@ -1,17 +1,26 @@
-"""Keeping the hourly growth rollup (migration 0004) moving, exactly.
+"""Keeping the hourly growth rollup (migration 0004) moving.
 
-Readers never depend on this for correctness: `growth_summary` counts live
-whatever the rollup does not cover. Advancing `through` only keeps the live
-part small. Triggers keep rolled-up hours exact when a closed hour changes
-(backfill, delete, changed created_at, truncate); the one thing they cannot
-see is a transaction that wrote a row with an old created_at without firing
-them and commits later. The backfill trigger fires for any row more than
-SETTLE older than the moment it is written, so such a row must come from a
-transaction that was already writing when the refresh began: the refresh
-therefore waits for every transaction in progress at its start before it
-counts (`snapshot` takes a transaction id of its own; `still_writing` waits
-until no older one is in progress), and gives up for this round if one stays
-open longer than `wait_s`.
+Readers never depend on this for correctness of recent data: `growth_summary`
+counts live whatever the rollup does not cover, so advancing `through` only
+keeps the live part small. Closed hours stay exact because:
+
+- inserts by the app carry created_at = now (the start of their transaction),
+  so they land after `through`; the refresh waits for every transaction that
+  was writing when it began before it counts (`snapshot` takes a transaction
+  id of its own; `still_writing` waits until no older one is in progress) and
+  gives up for this round if one stays open longer than `wait_s`;
+- deletes, a changed created_at and truncates adjust the rollup by trigger,
+  in their own transaction (inserts have no trigger: the app pays nothing);
+- every refresh recounts the RECHECK hours before the old mark as well, which
+  repairs a row committed late into a closed hour (a transaction that began
+  before the mark and wrote after the refresh) or backfilled into the last day;
+- loaders that write old rows recount what they load (`recount_loaded`, used by
+  the seed generator).
+
+What this does not see: a row inserted with a created_at more than RECHECK
+before the mark by someone else than our loaders (a manual backfill), or by a
+transaction left open for longer than RECHECK before it wrote. `python -m db
+rollup --rebuild` recounts everything after such a repair.
 """
 from __future__ import annotations
 
@@ -25,7 +34,8 @@ from db import pool
 from queries import catalog, stats
 
 TABLES = ("users", "activities")
-SETTLE = timedelta(minutes=10)  # the interval in the backfill trigger's WHEN clause
+SETTLE = timedelta(minutes=10)  # the newest minutes stay live, so late commits rarely land in a closed hour
+RECHECK = timedelta(hours=24)  # recounted before the old mark on every refresh
 HOUR = timedelta(hours=1)
 RETRY_AFTER_S = 300.0  # after a failed refresh (e.g. a read-only role), try again this much later
 
@@ -57,30 +67,29 @@ _FROM_MARK = object()
 def _recount(conn: psycopg.Connection, table: str, *, lo, hi: datetime | None, advance: bool) -> datetime | None:
     """Inside the caller's transaction, under the exclusive rollup lock: count
     created_at in [lo, hi) per hour into the rollup. lo=None: from the start of
-    time; lo=_FROM_MARK: from `through`. hi=None: up to `through`. With
-    `advance`, `through` moves to hi. Returns the mark (None: nothing rolled up)."""
+    time; lo=_FROM_MARK: from RECHECK before `through`. hi=None: up to `through`.
+    With `advance`, `through` moves to hi. Returns the mark (None: nothing rolled up)."""
     if table not in TABLES:
         raise ValueError(f"no rollup for table {table!r}")
     _run(conn, "rollup.lock_table", table)
     _run(conn, "rollup.lock", tbl=table)
     through = _run(conn, "rollup.through", tbl=table).fetchone()[0]
     if lo is _FROM_MARK:
-        lo = through
-    top = hi if advance else through
-    if top is None or (advance and through is not None and top <= through):
-        return through
+        lo = None if through is None else through - RECHECK
+    top = hi if advance and (through is None or hi > through) else through
+    if top is None:
+        return None
     if lo is None or lo < top:
         _run(conn, "rollup.clear_range", tbl=table, lo=lo, hi=top)
         _run(conn, "rollup.fill_range", table, tbl=table, lo=lo, hi=top)
-    if advance:
+    if top != through:
         _run(conn, "rollup.advance", tbl=table, through=top)
-        return top
-    return through
+    return top
 
 
 def recount_loaded(conn: psycopg.Connection, table: str, since: datetime) -> None:
-    """For bulk loaders (the seed generator) that set `rollup.bulk_load`: recount
-    the rolled-up hours their rows fall in, in their own transaction."""
+    """For loaders that write rows with old created_at (the seed generator): recount
+    the rolled-up hours from `since` on, in the loader's transaction."""
     _recount(conn, table, lo=floor_hour(since), hi=None, advance=False)
 
 

@@ -157,7 +157,7 @@ def generate(
     included, nothing in the future). Every post's author exists and signed up
     before posting. Runs inside the caller's transaction (as a savepoint) or its own;
     where the growth rollup exists, the hours it already covers are recounted."""
-    with conn.transaction():  # the rollup's bulk-load switch and locks need one (a savepoint if the caller has one)
+    with conn.transaction():  # the rollup recount's locks need one (a savepoint if the caller has one)
         return _generate(conn, users=users, posts=posts, days=days, seed=seed, now=now, progress=progress)
 
 
@@ -184,11 +184,8 @@ def _generate(
 
     from queries import rollup
 
-    # Rows for hours the rollup already covers would each fire its backfill
-    # trigger; instead the load switches it off and recounts those hours after.
+    # Old rows land in hours the rollup may already cover: those are recounted after the load.
     has_rollup = rollup.available(conn)
-    if has_rollup:
-        conn.execute(catalog.text("rollup.bulk_load"))
     user_us = _times(rng, users, start, now)
     user_ids = _uuids(rng, user_us)
     first = rng.integers(0, len(FIRST), users)

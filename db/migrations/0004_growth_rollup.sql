@@ -7,12 +7,14 @@
 -- are exact whatever `through` is. The dashboard advances `through` to the
 -- last closed hour in the background (queries/rollup.py).
 --
--- Ordinary inserts (created_at = now) fire nothing: the insert trigger's WHEN
--- clause is false for them and is evaluated without calling any function.
--- What can change a closed hour - a backfilled row, a delete, a changed
--- created_at, a truncate - adjusts the rollup in the same transaction.
--- Trigger functions and the refresh serialise on an advisory lock per table
--- (shared for triggers, exclusive for the refresh).
+-- Inserts fire nothing: the main app's writes pay nothing for the rollup
+-- (measured: bench/insert_overhead.py). Deletes, a changed created_at and
+-- truncates adjust closed hours in the same transaction; the trigger functions
+-- and the refresh serialise on an advisory lock per table (shared for
+-- triggers, exclusive for the refresh). Rows inserted into hours already
+-- rolled up - a late commit, a backfill - are caught by the refresh, which
+-- recounts the last day before its mark each time, and by loaders that
+-- recount what they load (seed/generate.py); see queries/rollup.py.
 CREATE TABLE IF NOT EXISTS public.dashboard_rollup_state (
     tbl text PRIMARY KEY CHECK (tbl IN ('users', 'activities')),
     through timestamp NOT NULL DEFAULT '-infinity',  -- hours before this are rolled up (UTC wall-clock)
@@ -20,12 +22,15 @@ CREATE TABLE IF NOT EXISTS public.dashboard_rollup_state (
 );
 INSERT INTO public.dashboard_rollup_state (tbl) VALUES ('users'), ('activities') ON CONFLICT DO NOTHING;
 
+-- n is in the key's index so sums are index-only scans; a few rows a day are
+-- added, so autovacuum is told to keep the visibility map current anyway.
 CREATE TABLE IF NOT EXISTS public.dashboard_rollup_hourly (
     tbl text NOT NULL,
     hour timestamp NOT NULL,  -- start of a UTC hour, like created_at
     n bigint NOT NULL,
-    PRIMARY KEY (tbl, hour)
-);
+    PRIMARY KEY (tbl, hour) INCLUDE (n)
+) WITH (autovacuum_vacuum_insert_threshold = 24, autovacuum_vacuum_insert_scale_factor = 0,
+        autovacuum_vacuum_threshold = 24, autovacuum_vacuum_scale_factor = 0);
 
 -- Add `delta` to the hour of `at` if that hour is rolled up; callers hold the shared lock.
 CREATE OR REPLACE FUNCTION public.dashboard_rollup_add(p_tbl text, at timestamp, delta bigint) RETURNS void
@@ -37,14 +42,12 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     ON CONFLICT (tbl, hour) DO UPDATE SET n = r.n + EXCLUDED.n
 $$;
 
--- A backfilled row or a changed created_at (row level, rare).
+-- A changed created_at (row level; fires only when an UPDATE sets created_at).
 CREATE OR REPLACE FUNCTION public.dashboard_rollup_on_row() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(hashtextextended('cruddur-dashboard:rollup:' || TG_TABLE_NAME, 0));
-    IF TG_OP = 'UPDATE' THEN
-        PERFORM public.dashboard_rollup_add(TG_TABLE_NAME, OLD.created_at, -1);
-    END IF;
+    PERFORM public.dashboard_rollup_add(TG_TABLE_NAME, OLD.created_at, -1);
     PERFORM public.dashboard_rollup_add(TG_TABLE_NAME, NEW.created_at, 1);
     RETURN NULL;
 END $$;
@@ -70,19 +73,6 @@ BEGIN
     DELETE FROM public.dashboard_rollup_hourly WHERE tbl = TG_TABLE_NAME;
     RETURN NULL;
 END $$;
-
--- Fires only for a row older than 10 minutes when inserted (a backfill), never
--- for the app's own inserts; the seed generator recounts what it loads itself.
--- The 10 minutes are queries.rollup.SETTLE: the refresh never rolls up an hour
--- that ends later than 10 minutes before it started.
-CREATE OR REPLACE TRIGGER dashboard_rollup_backfill AFTER INSERT ON public.users FOR EACH ROW
-    WHEN (NEW.created_at < (clock_timestamp() AT TIME ZONE 'UTC') - interval '10 minutes'
-          AND current_setting('cruddur.rollup_bulk_load', true) IS DISTINCT FROM 'on')
-    EXECUTE FUNCTION public.dashboard_rollup_on_row();
-CREATE OR REPLACE TRIGGER dashboard_rollup_backfill AFTER INSERT ON public.activities FOR EACH ROW
-    WHEN (NEW.created_at < (clock_timestamp() AT TIME ZONE 'UTC') - interval '10 minutes'
-          AND current_setting('cruddur.rollup_bulk_load', true) IS DISTINCT FROM 'on')
-    EXECUTE FUNCTION public.dashboard_rollup_on_row();
 
 CREATE OR REPLACE TRIGGER dashboard_rollup_moved AFTER UPDATE OF created_at ON public.users FOR EACH ROW
     WHEN (OLD.created_at IS DISTINCT FROM NEW.created_at) EXECUTE FUNCTION public.dashboard_rollup_on_row();

@@ -22,7 +22,7 @@ WITH b AS (
     FROM b
     UNION ALL
     SELECT 'total', NULL, timestamp '-infinity', timestamp 'infinity'
-), cut AS (
+), cut AS MATERIALIZED (
     -- [m1, m2): the whole rolled-up hours inside [lo, hi); empty (m1 = m2 = hi) when there are none.
     SELECT s.tbl, sp.kind, sp.day, sp.lo, sp.hi, s.through,
            CASE WHEN r.rlo < r.rhi THEN r.rlo ELSE sp.hi END AS m1,
