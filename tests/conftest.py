@@ -21,7 +21,8 @@ LEGACY_TEMPLATE = "dashboard_test_legacy"
 
 # Settings that a developer's shell or secrets file could leak into tests.
 _ISOLATED = ["CONNECTION_URL", "PROD_CONNECTION_URL", "APP_ENV", "REPORT_TZ", "CACHE_TTL", "ADMIN_PASSWORD",
-             "ALLOW_PROD_WRITES", "STATEMENT_TIMEOUT_MS", "POOL_MAX_SIZE", "POOL_TIMEOUT_MS", "MOMENTO_API_KEY"]
+             "ALLOW_PROD_WRITES", "STATEMENT_TIMEOUT_MS", "POOL_MAX_SIZE", "POOL_TIMEOUT_MS", "MOMENTO_API_KEY",
+             "MOMENTO_ENDPOINT", "MOMENTO_CACHE_NAME", "MOMENTO_TIMEOUT_MS", "CACHE_STALE_TTL"]
 
 
 def _admin(url: str) -> psycopg.Connection:
