@@ -1,1 +1,1 @@
-"""Benchmarks: each module here with a `main(argv)` and a DESCRIPTION is one; `python -m bench` runs them."""
+"""Benchmarks: `python -m bench NAME [options]` (see `python -m bench`). Not part of `make test`."""

@@ -1,45 +1,40 @@
-"""python -m bench [NAME [ARGS ...]]: run one benchmark (with its own arguments), or all of them.
+"""python -m bench NAME [options]: run one benchmark module of this package (its `main(argv)`).
 
-A benchmark is a module in bench/ that defines DESCRIPTION and main(argv) -> int.
-`python -m bench list` shows them.
+`python -m bench` alone lists them with the first line of each module's docstring.
 """
 from __future__ import annotations
 
+import ast
 import importlib
 import pkgutil
 import sys
 from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 
-def benchmarks() -> dict:
+
+def available() -> dict[str, str]:
+    """{name: first docstring line} of every module with a main(argv); found without importing them."""
     found = {}
-    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    for info in pkgutil.iter_modules([str(HERE)]):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"bench.{info.name}")
-        if callable(getattr(module, "main", None)) and hasattr(module, "DESCRIPTION"):
-            found[info.name] = module
-    return found
+        tree = ast.parse((HERE / f"{info.name}.py").read_text())
+        if any(isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body):
+            found[info.name] = (ast.get_docstring(tree) or "").splitlines()[0] if ast.get_docstring(tree) else ""
+    return dict(sorted(found.items()))
 
 
-def main(argv: list[str]) -> int:
-    found = benchmarks()
-    if argv and argv[0] in ("list", "-h", "--help"):
-        for name, module in found.items():
-            print(f"{name:24} {module.DESCRIPTION}")
-        return 0
-    if argv:
-        name, rest = argv[0], argv[1:]
-        if name not in found:
-            print(f"error: no benchmark {name!r}; try `python -m bench list`", file=sys.stderr)
-            return 2
-        return found[name].main(rest)
-    status = 0
-    for name, module in found.items():
-        print(f"== {name}: {module.DESCRIPTION}", flush=True)
-        status = max(status, module.main([]))
-    return status
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    names = available()
+    if not argv or argv[0] not in names:
+        print("usage: python -m bench NAME [options]   (NAME --help for its options)\n", file=sys.stderr)
+        for name, doc in names.items():
+            print(f"  {name:18} {doc}", file=sys.stderr)
+        return 0 if not argv or argv[0] in ("list", "-h", "--help") else 2
+    return importlib.import_module(f"bench.{argv[0]}").main(argv[1:]) or 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

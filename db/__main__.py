@@ -179,6 +179,22 @@ def cmd_roles(args) -> int:
     return 0
 
 
+def cmd_rollup(args) -> int:
+    from queries import fetch, rollup, writing
+
+    if args.rebuild:
+        with writing("users", "activities") as conn:
+            rollup.rebuild(conn)
+        print("rollup recounted")
+    marks = rollup.refresh(wait_s=args.wait)
+    if marks is None:
+        print("rollup not advanced: another refresh is running or a writer stayed open; try again", file=sys.stderr)
+        return 1
+    for row in fetch("rollup.state").itertuples():
+        print(f"rollup     {row.tbl:11} rolled up before {row.through} (UTC)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
@@ -204,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
     connect.set_defaults(func=cmd_connect)
     sub.add_parser("kill-all", help="terminate every other session of the database").set_defaults(func=cmd_kill_all)
     sub.add_parser("roles", help="create dashboard_reader / dashboard_writer and grant their privileges").set_defaults(func=cmd_roles)
+    roll = sub.add_parser("rollup", help="advance the hourly growth rollup to the last closed hour (cron-able)")
+    roll.add_argument("--rebuild", action="store_true", help="first recount every rolled-up hour (repair)")
+    roll.add_argument("--wait", type=float, default=30.0, help="seconds to wait for open writers (default 30)")
+    roll.set_defaults(func=cmd_rollup)
     return parser
 
 

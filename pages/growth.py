@@ -20,7 +20,7 @@ refresh = st.button("Refresh", icon=":material/refresh:", help="Ask the database
 with database_guard("the growth numbers"):
     data = growth(tz=tz, fresh=refresh)
 
-st.caption(as_of_line(data.computed_at, data.tz, data.from_cache))
+st.caption(as_of_line(data.computed_at, data.tz, data.from_cache, data.stale))
 
 users, posts, new_users, new_posts = st.columns(4)
 for column, kind, label in ((users, "users", "Total users"), (posts, "posts", "Total posts")):

@@ -1,12 +1,19 @@
-"""The four growth questions, shaped for the Growth page and its CLI twin."""
+"""The four growth questions, shaped for the Growth page and its CLI twin.
+
+Where the hourly rollup exists (migration 0004) one statement answers all
+four (`growth_summary`); elsewhere - a database our migrations never touched -
+the live queries answer, exactly as well, only slower on big tables.
+"""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import pandas as pd
+import psycopg
 
-from queries import run
+from queries import rollup, run
 
 PER_DAY = {"users": "new_users_per_day", "posts": "new_posts_per_day"}
 TOTAL = {"users": "total_users", "posts": "total_posts"}
@@ -37,9 +44,52 @@ class Growth:
     computed_at: datetime  # the oldest of the parts, UTC
     from_cache: bool  # every part came from the cache
     tz: str
+    stale: bool = False  # some part expired and is being refreshed
+    db_ms: float = 0.0  # time spent in the database for this answer (0 when all came from the cache)
+
+
+LEGACY_RECHECK_S = 300.0
+_legacy_until: dict[str, float] = {}  # databases without the rollup, by URL: when to look again
 
 
 def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
+    from db.settings import get_settings
+
+    url = get_settings().require_url()
+    if _legacy_until.get(url, 0) < time.monotonic():
+        try:
+            summary = run("growth_summary", fresh=fresh, tz=tz)
+        except psycopg.errors.UndefinedTable:
+            _legacy_until[url] = time.monotonic() + LEGACY_RECHECK_S
+        else:
+            if not summary.attrs["from_cache"]:
+                through = summary["rollup_through"].dropna()
+                oldest = None if len(through) < 2 else min(through)
+                if rollup.needs_refresh(oldest, datetime.now(timezone.utc).replace(tzinfo=None)):
+                    rollup.refresh_in_background(url)
+            return _from_summary(summary)
+    return _live(tz=tz, fresh=fresh)
+
+
+def _from_summary(summary: pd.DataFrame) -> Growth:
+    meta = summary.attrs
+    per_day, totals, weekly = {}, {}, {}
+    for kind, metric in (("users", "users"), ("posts", "posts")):
+        rows = summary[summary["metric"] == metric]
+        days = rows[rows["kind"] == "day"][["day", "count", "partial"]].reset_index(drop=True)
+        days["count"] = days["count"].astype("int64")
+        days["partial"] = days["partial"].astype(bool)
+        days.attrs = {**meta, "query": f"growth_summary:{kind}"}
+        per_day[kind] = days
+        totals[kind] = int(rows[rows["kind"] == "total"]["count"].iloc[0])
+        previous = int(rows[rows["kind"] == "previous"]["count"].iloc[0])
+        weekly[kind] = Delta(int(days["count"].sum()), previous)
+    return Growth(totals=totals, per_day=per_day, weekly=weekly, computed_at=meta["computed_at"],
+                  from_cache=meta["from_cache"], tz=meta["params"]["tz"], stale=bool(meta.get("stale")),
+                  db_ms=0.0 if meta["from_cache"] else meta["db_ms"])
+
+
+def _live(*, tz: str | None, fresh: bool) -> Growth:
     frames = {name: run(name, fresh=fresh) for name in TOTAL.values()}
     per_day = {kind: run(name, fresh=fresh, tz=tz) for kind, name in PER_DAY.items()}
     weekly = run("weekly_new_counts", fresh=fresh, tz=tz)
@@ -52,6 +102,8 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
         computed_at=min(f.attrs["computed_at"] for f in parts),
         from_cache=all(f.attrs["from_cache"] for f in parts),
         tz=per_day["users"].attrs["params"]["tz"],
+        stale=any(f.attrs.get("stale") for f in parts),
+        db_ms=sum(f.attrs["db_ms"] for f in parts if not f.attrs["from_cache"]),
     )
 
 

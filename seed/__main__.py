@@ -44,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             result = actions.seed_generate(users=args.users, posts=args.posts, days=args.days, seed=args.seed,
                                            progress=ProgressBar("generate"))
             print(f"generated {result.users:,} users and {result.posts:,} posts in {result.seconds:.2f} s "
-                  f"({result.rows_per_second:,.0f} rows/s, COPY)")
+                  f"({result.rows_per_second:,.0f} rows/s, COPY)"
+                  + (f"; rollup recounted in {result.rollup_seconds:.2f} s" if result.rollup_seconds else ""))
         elif args.command == "reset":
             if not args.yes:
                 print("reset deletes every user and activity; run again with --yes to confirm", file=sys.stderr)

@@ -1,7 +1,8 @@
 """Synthetic growth data: N users and M posts over D days, recent days busier.
 
 Deterministic for a given seed and anchor time. Rows are streamed to
-PostgreSQL with COPY in chunks, sorted by created_at and keyed with
+PostgreSQL with binary COPY in chunks built by numpy (a writer thread sends
+one chunk while the next is built), sorted by created_at and keyed with
 time-ordered (v7-style) UUIDs so the primary-key index is appended to rather
 than split at random, which is what keeps the load fast.
 """
@@ -14,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 import psycopg
+from psycopg.copy import QueuedLibpqWriter
 
 from queries import catalog
 
@@ -40,7 +42,8 @@ CHUNK = 50_000
 class GenerateResult:
     users: int
     posts: int
-    seconds: float
+    seconds: float  # the load itself
+    rollup_seconds: float = 0.0  # recounting the rollup hours the load fell into
 
     @property
     def rows_per_second(self) -> float:
@@ -58,26 +61,86 @@ def _times(rng: np.random.Generator, n: int, start: datetime, end: datetime) -> 
     return np.sort(base + (frac * span).astype(np.int64))
 
 
-def _uuids(rng: np.random.Generator, micros: np.ndarray) -> list[str]:
-    """Time-ordered UUIDs (RFC 9562 version 7 layout) for rows sorted by time."""
-    n = len(micros)
-    raw = rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
+def _uuids(rng: np.random.Generator, micros: np.ndarray) -> np.ndarray:
+    """Time-ordered UUIDs (RFC 9562 version 7 layout) for rows sorted by time, as an (n, 16) byte matrix."""
+    raw = rng.integers(0, 256, size=(len(micros), 16), dtype=np.uint8)
     ms = (micros // 1000).astype(np.uint64)
     for i in range(6):
         raw[:, i] = ((ms >> np.uint64(8 * (5 - i))) & np.uint64(0xFF)).astype(np.uint8)
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
-    hexes = raw.tobytes().hex()
-    out = []
-    for i in range(n):
-        h = hexes[32 * i: 32 * i + 32]
-        out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
-    return out
+    return raw
 
 
-def _stamp(micros: np.ndarray) -> np.ndarray:
-    """COPY text for timestamps: 'YYYY-MM-DD HH:MM:SS.ffffff'."""
-    return np.datetime_as_string(micros.astype("datetime64[us]"), unit="us")
+# COPY's binary format: signature, then per row a field count and per field a
+# length and the value in the type's binary form, then a trailer. PostgreSQL
+# parses it far faster than text (timestamps above all), and numpy builds it
+# for a whole chunk at once instead of formatting row by row in Python.
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\0" + b"\0" * 8
+COPY_TRAILER = b"\xff\xff"
+_PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01, PostgreSQL's timestamp origin, in Unix microseconds
+
+
+def _timestamps(micros: np.ndarray) -> np.ndarray:
+    """Binary `timestamp` values: big-endian int64 microseconds since 2000-01-01, as (n, 8) bytes."""
+    return (micros - _PG_EPOCH_US).astype(">i8").view(np.uint8).reshape(-1, 8)
+
+
+class Texts:
+    """A text column: row i is blob[starts[i]:starts[i] + lengths[i]] (UTF-8)."""
+
+    def __init__(self, blob: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+        self.blob, self.starts, self.lengths = blob, starts, lengths
+
+    @classmethod
+    def of(cls, values: list[str]) -> "Texts":
+        encoded = [v.encode() for v in values]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        starts = np.cumsum(lengths) - lengths
+        return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), starts, lengths)
+
+    @classmethod
+    def choose(cls, vocabulary: list[str], index: np.ndarray) -> "Texts":
+        """Row i is vocabulary[index[i]] (no per-row Python work)."""
+        vocab = cls.of(vocabulary)
+        return cls(vocab.blob, vocab.starts[index], vocab.lengths[index])
+
+    def slice(self, lo: int, hi: int) -> "Texts":
+        return Texts(self.blob, self.starts[lo:hi], self.lengths[lo:hi])
+
+
+def copy_rows(columns: list) -> bytes:
+    """Rows in COPY binary format; each column is an (n, width) uint8 matrix
+    (fixed-size values) or a `Texts`."""
+    n = len(columns[0].starts) if isinstance(columns[0], Texts) else columns[0].shape[0]
+    sizes = [4 + (c.lengths if isinstance(c, Texts) else c.shape[1]) for c in columns]
+    row_len = 2 + sum(sizes)
+    row_len = np.broadcast_to(row_len, (n,)).astype(np.int64)
+    pos = np.cumsum(row_len) - row_len
+    out = np.empty(int(row_len.sum()), dtype=np.uint8)
+
+    def put(matrix: np.ndarray) -> None:
+        out[pos[:, None] + np.arange(matrix.shape[1])] = matrix
+
+    put(np.broadcast_to(np.array([len(columns)], dtype=">i2").view(np.uint8), (n, 2)))
+    pos += 2
+    for column in columns:
+        if isinstance(column, Texts):
+            put(column.lengths.astype(">i4").view(np.uint8).reshape(-1, 4))
+            pos += 4
+            total = int(column.lengths.sum())
+            before = np.cumsum(column.lengths) - column.lengths
+            offset = np.arange(total, dtype=np.int64)
+            out[offset + np.repeat(pos - before, column.lengths)] = \
+                column.blob[offset + np.repeat(column.starts - before, column.lengths)]
+            pos += column.lengths
+        else:
+            width = column.shape[1]
+            put(np.broadcast_to(np.array([width], dtype=">i4").view(np.uint8), (n, 4)))
+            pos += 4
+            put(column)
+            pos += width
+    return out.tobytes()
 
 
 def generate(
@@ -92,7 +155,22 @@ def generate(
 ) -> GenerateResult:
     """Load `users` users and `posts` posts created over the last `days` days (today
     included, nothing in the future). Every post's author exists and signed up
-    before posting. The caller owns the transaction."""
+    before posting. Runs inside the caller's transaction (as a savepoint) or its own;
+    where the growth rollup exists, the hours it already covers are recounted."""
+    with conn.transaction():  # the rollup recount's locks need one (a savepoint if the caller has one)
+        return _generate(conn, users=users, posts=posts, days=days, seed=seed, now=now, progress=progress)
+
+
+def _generate(
+    conn: psycopg.Connection,
+    *,
+    users: int,
+    posts: int,
+    days: int,
+    seed: int = 42,
+    now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> GenerateResult:
     if users < 1 and posts > 0:
         raise ValueError("posts need at least one user")
     if min(users, posts) < 0 or days < 1:
@@ -104,25 +182,36 @@ def generate(
     done = 0
     started = time.perf_counter()
 
+    from queries import rollup
+
+    # Old rows land in hours the rollup may already cover: those are recounted after the load.
+    has_rollup = rollup.available(conn)
     user_us = _times(rng, users, start, now)
     user_ids = _uuids(rng, user_us)
     first = rng.integers(0, len(FIRST), users)
     last = rng.integers(0, len(LAST), users)
     suffix = rng.integers(1, 100_000, users)
     with conn.cursor() as cur:
-        with cur.copy(catalog.text("seed.copy_users")) as copy:
-            stamps = _stamp(user_us)
+        with cur.copy(catalog.text("seed.copy_users"), writer=QueuedLibpqWriter(cur)) as copy:
+            copy.write(COPY_SIGNATURE)
+            names = [f"{f} {l_}" for f in FIRST for l_ in LAST]
+            name_index = first * len(LAST) + last
+            stamps = _timestamps(user_us)
             for lo in range(0, users, CHUNK):
                 hi = min(lo + CHUNK, users)
-                lines = []
-                for i in range(lo, hi):
-                    f, l_ = FIRST[first[i]], LAST[last[i]]
-                    handle = f"{f}{l_}{suffix[i]}".lower()
-                    lines.append(f"{user_ids[i]}\t{f} {l_}\t{handle}\t{handle}@example.com\tseed-{seed}-{i}\t{stamps[i]}\n")
-                copy.write("".join(lines))
+                handles = [f"{FIRST[first[i]]}{LAST[last[i]]}{suffix[i]}".lower() for i in range(lo, hi)]
+                copy.write(copy_rows([
+                    user_ids[lo:hi],
+                    Texts.choose(names, name_index[lo:hi]),
+                    Texts.of(handles),
+                    Texts.of([f"{h}@example.com" for h in handles]),
+                    Texts.of([f"seed-{seed}-{i}" for i in range(lo, hi)]),
+                    stamps[lo:hi],
+                ]))
                 done += hi - lo
                 if progress:
                     progress(done, total)
+            copy.write(COPY_TRAILER)
 
         if posts:
             post_us = _times(rng, posts, start, now)
@@ -135,21 +224,26 @@ def generate(
             post_us, author = post_us[order], author[order]
             post_ids = _uuids(rng, post_us)
             ttl = TTL_HOURS[rng.integers(0, len(TTL_HOURS), posts)]
-            expires = _stamp(post_us + ttl.astype(np.int64) * 3_600_000_000)
-            stamps = _stamp(post_us)
+            expires = _timestamps(post_us + ttl.astype(np.int64) * 3_600_000_000)
+            stamps = _timestamps(post_us)
             o = rng.integers(0, len(OPENERS), posts)
             t = rng.integers(0, len(TOPICS), posts)
             c = rng.integers(0, len(CLOSERS), posts)
-            messages = [f"{a} {b}.{z}" for a in OPENERS for b in TOPICS for z in CLOSERS]
-            msg_index = (o * len(TOPICS) + t) * len(CLOSERS) + c
-            with cur.copy(catalog.text("seed.copy_activities")) as copy:
+            messages = Texts.choose([f"{a} {b}.{z}" for a in OPENERS for b in TOPICS for z in CLOSERS],
+                                    (o * len(TOPICS) + t) * len(CLOSERS) + c)
+            with cur.copy(catalog.text("seed.copy_activities"), writer=QueuedLibpqWriter(cur)) as copy:
+                copy.write(COPY_SIGNATURE)
                 for lo in range(0, posts, CHUNK):
                     hi = min(lo + CHUNK, posts)
-                    copy.write("".join(
-                        f"{post_ids[i]}\t{user_ids[author[i]]}\t{messages[msg_index[i]]}\t{expires[i]}\t{stamps[i]}\n"
-                        for i in range(lo, hi)
-                    ))
+                    copy.write(copy_rows([post_ids[lo:hi], user_ids[author[lo:hi]], messages.slice(lo, hi),
+                                          expires[lo:hi], stamps[lo:hi]]))
                     done += hi - lo
                     if progress:
                         progress(done, total)
-    return GenerateResult(users=users, posts=posts, seconds=time.perf_counter() - started)
+                copy.write(COPY_TRAILER)
+    loaded = time.perf_counter() - started
+    if has_rollup:
+        for table in ("users", "activities"):
+            rollup.recount_loaded(conn, table, start)
+    return GenerateResult(users=users, posts=posts, seconds=loaded,
+                          rollup_seconds=time.perf_counter() - started - loaded)

@@ -104,7 +104,7 @@ def test_csv_download_equals_the_table_on_screen(app, chromium):
     page.goto(app["base"])
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
     wait_for_app(page)
-    grid = page.get_by_test_id("stDataFrame").nth(1)
+    grid = page.get_by_test_id("stMain").get_by_test_id("stDataFrame").nth(1)
     grid.locator("tbody td").first.wait_for(state="attached")
     # Glide's data grid paints on a canvas and mirrors its cells in an accessible table.
     rows = [[c.text_content().strip() for c in r.locator("td").all()] for r in grid.locator("tbody tr").all()]

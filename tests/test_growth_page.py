@@ -1,4 +1,5 @@
 """The Growth page (pages/growth.py) through Streamlit's AppTest, on a real database."""
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -124,3 +125,27 @@ def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
     table = pq.read_table(io.BytesIO(downloads.bytes_of(parquet_button)))
     assert table.to_pandas()["count"].tolist() == shown["count"].tolist()
     assert {b.key for b in at.download_button} >= {"chart-users-png", "chart-users-svg"}
+
+
+def test_sidebar_cache_panel_shows_backend_and_counts(some_rows):
+    at = AppTest.from_file(DASHBOARD, default_timeout=30).run()
+    assert not at.exception
+    panel = next(e for e in at.sidebar.expander if e.label == "Cache")
+    text = " ".join(m.value for m in panel.markdown) + " ".join(c.value for c in panel.caption)
+    assert "in-process" in text and "database queries" in text
+    assert not [b for b in at.sidebar.button if b.label == "Clear cache"]  # admins only
+
+
+
+def test_an_expired_result_is_shown_at_once_labelled_with_its_age(some_rows):
+    import queries
+
+    AppTest.from_file(PAGE, default_timeout=30).run()
+    for entry, _ in queries.backend()._entries.values():
+        entry.stored_at -= 90  # older than CACHE_TTL (60 s)
+        entry.computed_at -= timedelta(seconds=90)
+    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    line = at.caption[0].value
+    assert re.search(r"cached 9\d s ago", line) and "refreshing" in line, line
+    assert queries.wait_for_refreshes(10)
+    assert "refreshing" not in AppTest.from_file(PAGE, default_timeout=30).run().caption[0].value

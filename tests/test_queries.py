@@ -112,3 +112,69 @@ def test_hostile_parameter_values_are_only_values(db):
     with pytest.raises(psycopg.errors.InvalidDatetimeFormat):
         fetch("new_users_per_day", tz="UTC", as_of="'); DROP TABLE users; --")
     assert int(run("total_users", fresh=True)["count"].iloc[0]) == 0  # table still there
+
+
+def _age_cached_results(seconds: float) -> None:
+    """Make every cached result look `seconds` older (instead of sleeping)."""
+    for entry, _ in queries.backend()._entries.values():
+        entry.stored_at -= seconds
+
+
+def test_an_expired_result_is_served_at_once_while_one_refresh_runs(db, db_url):
+    add_user(db, "a")
+    assert int(run("total_users")["count"].iloc[0]) == 1
+    add_user(db, "b")
+    _age_cached_results(61)  # CACHE_TTL is 60 s
+    barrier = threading.Barrier(10)
+    results = []
+
+    def worker():
+        barrier.wait()
+        results.append(run("total_users"))
+
+    # Hold the table so the refresh cannot finish while the 10 requests arrive.
+    with psycopg.connect(db_url) as blocker:
+        blocker.execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        threads = [threading.Thread(target=worker) for _ in range(10)]
+        [t.start() for t in threads]
+        [t.join(5) for t in threads]
+        assert len(results) == 10  # nobody waited for the database
+        assert all(r.attrs["stale"] and r.attrs["from_cache"] and r.attrs["age_s"] >= 61 for r in results)
+        assert {int(r["count"].iloc[0]) for r in results} == {1}
+    assert queries.wait_for_refreshes(10)
+    assert queries.stats.db_queries["total_users"] == 2  # the first read and ONE refresh
+    assert queries.stats.refreshes["total_users"] == 1 and queries.stats.stale["total_users"] == 10
+    after = run("total_users")
+    assert int(after["count"].iloc[0]) == 2 and after.attrs["stale"] is False and after.attrs["from_cache"]
+
+
+def test_fresh_skips_a_stale_result(db):
+    run("total_users")
+    add_user(db, "a")
+    _age_cached_results(61)
+    frame = run("total_users", fresh=True)
+    assert int(frame["count"].iloc[0]) == 1 and frame.attrs["stale"] is False and not frame.attrs["from_cache"]
+    assert queries.stats.refreshes["total_users"] == 0
+
+
+def test_past_the_stale_window_a_request_waits_for_the_database(db, monkeypatch):
+    monkeypatch.setenv("CACHE_STALE_TTL", "30")
+    run("total_users")
+    add_user(db, "a")
+    _age_cached_results(91)
+    frame = run("total_users")
+    assert int(frame["count"].iloc[0]) == 1 and frame.attrs["from_cache"] is False
+    assert queries.stats.stale["total_users"] == 0
+
+
+def test_a_failed_refresh_keeps_the_stale_value_and_counts_the_error(db, tmp_path, monkeypatch):
+    run("total_users")
+    _age_cached_results(61)
+    # The database goes away: nothing listens on this socket directory.
+    monkeypatch.setenv("CONNECTION_URL", f"postgresql://nobody@/cruddur?host={tmp_path}")
+    monkeypatch.setenv("POOL_TIMEOUT_MS", "300")
+    assert run("total_users").attrs["stale"] is True
+    assert queries.wait_for_refreshes(5)
+    assert queries.stats.errors["total_users"] == 1
+    assert run("total_users").attrs["stale"] is True  # still served, and a new refresh is tried
+    assert queries.wait_for_refreshes(5)

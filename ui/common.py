@@ -50,7 +50,9 @@ def sidebar() -> None:
     target = "production" if settings.is_prod else "development"
     st.sidebar.caption(f"Database ({target}): `{mask_url(settings.database_url)}`")
     from ui.auth import sign_out_button
+    from ui.cache_panel import cache_panel
 
+    cache_panel()
     sign_out_button()
 
 
@@ -98,11 +100,14 @@ def _auto_retry() -> None:
     st.caption(f"Trying again automatically every {RETRY_EVERY_S} s.")
 
 
-def as_of_line(computed_at: datetime, tz: str, from_cache: bool) -> str:
-    """'As of 14:05 (Europe/Berlin) · cached 12 s ago' (or '· fresh from the database')."""
+def as_of_line(computed_at: datetime, tz: str, from_cache: bool, stale: bool = False) -> str:
+    """'As of 14:05 (Europe/Berlin) · cached 12 s ago' (or '· fresh from the database');
+    a stale result says that it is being refreshed."""
     local = computed_at.astimezone(zoneinfo.ZoneInfo(tz))
     age = max(0, round((datetime.now(computed_at.tzinfo) - computed_at).total_seconds()))
     source = f"cached {age} s ago" if from_cache else "fresh from the database"
+    if stale:
+        source += " (expired: refreshing in the background, rerun to see it)"
     return f"As of {local:%H:%M} ({tz}, {local:%a %d %b %Y}) · {source}"
 
 

@@ -1,2 +1,2 @@
--- Bulk-load activities from the generator.
-COPY public.activities (uuid, user_uuid, message, expires_at, created_at) FROM STDIN
+-- Bulk-load activities from the generator (binary COPY rows built by seed/generate.py).
+COPY public.activities (uuid, user_uuid, message, expires_at, created_at) FROM STDIN (FORMAT BINARY)

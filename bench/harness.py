@@ -1,0 +1,79 @@
+"""What the benchmarks share: a dedicated embedded server and databases, the machine, statistics."""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from db import embedded
+from db.settings import data_dir
+
+
+def bench_dir() -> Path:
+    return Path(os.environ.get("BENCH_DATA_DIR") or data_dir() / "bench")
+
+
+def start_server(log=print) -> str:
+    """An embedded server of its own (never the `make run` one); returns its maintenance URL."""
+    return embedded.start(bench_dir() / "pg", log=log)
+
+
+def stop_server() -> None:
+    embedded.stop(bench_dir() / "pg")
+
+
+def fresh_database(server_url: str, name: str, *, migrations: str = "all") -> str:
+    """Drop and create `name`; migrations 'all' (ours) or 'plain' (tables and
+    created_at indexes only, no rollup)."""
+    from db.migrate import discover, migrate
+
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = embedded.with_database(server_url, name)
+    if migrations == "all":
+        migrate(url, log=lambda m: None)
+    else:
+        with psycopg.connect(url, autocommit=True) as conn:
+            for m in discover():
+                if m.version <= 2:
+                    conn.execute(m.text)
+    return url
+
+
+def vacuum_analyze(url: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        for table in ("users", "activities"):
+            conn.execute(sql.SQL("VACUUM (ANALYZE) {}").format(sql.Identifier(table)))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    mem = ""
+    try:
+        kb = int(next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal")))
+        mem = f", {kb / 1024 / 1024:.0f} GB RAM"
+    except (OSError, StopIteration):
+        pass
+    load = ", load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}{load}"
+
+
+def server_version(url: str) -> str:
+    with psycopg.connect(url) as conn:
+        v = conn.info.server_version
+    return f"PostgreSQL {v // 10000}.{v % 10000}"
+
+
+def median_p95(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+    return statistics.median(ordered), p95

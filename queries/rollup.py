@@ -1,0 +1,160 @@
+"""Keeping the hourly growth rollup (migration 0004) moving.
+
+Readers never depend on this for correctness of recent data: `growth_summary`
+counts live whatever the rollup does not cover, so advancing `through` only
+keeps the live part small. Closed hours stay exact because:
+
+- inserts by the app carry created_at = now (the start of their transaction),
+  so they land after `through`; the refresh waits for every transaction that
+  was writing when it began before it counts (`snapshot` takes a transaction
+  id of its own; `still_writing` waits until no older one is in progress) and
+  gives up for this round if one stays open longer than `wait_s`;
+- deletes, a changed created_at and truncates adjust the rollup by trigger,
+  in their own transaction (inserts have no trigger: the app pays nothing);
+- every refresh recounts the RECHECK hours before the old mark as well, which
+  repairs a row committed late into a closed hour (a transaction that began
+  before the mark and wrote after the refresh) or backfilled into the last day;
+- loaders that write old rows recount what they load (`recount_loaded`, used by
+  the seed generator).
+
+What this does not see: a row inserted with a created_at more than RECHECK
+before the mark by someone else than our loaders (a manual backfill), or by a
+transaction left open for longer than RECHECK before it wrote. `python -m db
+rollup --rebuild` recounts everything after such a repair.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime, timedelta
+
+import psycopg
+
+from db import pool
+from queries import catalog, stats
+
+TABLES = ("users", "activities")
+SETTLE = timedelta(minutes=10)  # the newest minutes stay live, so late commits rarely land in a closed hour
+RECHECK = timedelta(hours=24)  # recounted before the old mark on every refresh
+HOUR = timedelta(hours=1)
+RETRY_AFTER_S = 300.0  # after a failed refresh (e.g. a read-only role), try again this much later
+
+_local = threading.Lock()
+_next_try: dict[str, float] = {}
+
+
+def floor_hour(ts: datetime) -> datetime:
+    return ts.replace(minute=0, second=0, microsecond=0)
+
+
+def target_for(utc_now: datetime) -> datetime:
+    """The last hour boundary the refresh may roll up to."""
+    return floor_hour(utc_now - SETTLE)
+
+
+def _run(conn: psycopg.Connection, name: str, table: str | None = None, **params):
+    query = catalog.get(name)
+    return conn.execute(query.sql(table=table) if table else query.sql(), params)
+
+
+def available(conn: psycopg.Connection) -> bool:
+    return bool(_run(conn, "rollup.available").fetchone()[0])
+
+
+_FROM_MARK = object()
+
+
+def _recount(conn: psycopg.Connection, table: str, *, lo, hi: datetime | None, advance: bool) -> datetime | None:
+    """Inside the caller's transaction, under the exclusive rollup lock: count
+    created_at in [lo, hi) per hour into the rollup. lo=None: from the start of
+    time; lo=_FROM_MARK: from RECHECK before `through`. hi=None: up to `through`.
+    With `advance`, `through` moves to hi. Returns the mark (None: nothing rolled up)."""
+    if table not in TABLES:
+        raise ValueError(f"no rollup for table {table!r}")
+    _run(conn, "rollup.lock_table", table)
+    _run(conn, "rollup.lock", tbl=table)
+    through = _run(conn, "rollup.through", tbl=table).fetchone()[0]
+    if lo is _FROM_MARK:
+        lo = None if through is None else through - RECHECK
+    top = hi if advance and (through is None or hi > through) else through
+    if top is None:
+        return None
+    if lo is None or lo < top:
+        _run(conn, "rollup.clear_range", tbl=table, lo=lo, hi=top)
+        _run(conn, "rollup.fill_range", table, tbl=table, lo=lo, hi=top)
+    if top != through:
+        _run(conn, "rollup.advance", tbl=table, through=top)
+    return top
+
+
+def recount_loaded(conn: psycopg.Connection, table: str, since: datetime) -> None:
+    """For loaders that write rows with old created_at (the seed generator): recount
+    the rolled-up hours from `since` on, in the loader's transaction."""
+    _recount(conn, table, lo=floor_hour(since), hi=None, advance=False)
+
+
+def rebuild(conn: psycopg.Connection) -> None:
+    """Recount every rolled-up hour (repair; costs one pass over both tables)."""
+    for table in TABLES:
+        _recount(conn, table, lo=None, hi=None, advance=False)
+
+
+def refresh(*, wait_s: float = 5.0) -> dict[str, datetime] | None:
+    """Roll both tables up to the last closed hour. Returns the new marks, or None
+    when another refresher is at work or a writer stayed open too long."""
+    with pool.connection(pool.WRITER) as conn:
+        conn.autocommit = True
+        try:
+            if not _run(conn, "rollup.try_refresher").fetchone()[0]:
+                return None
+            try:
+                utc_now, horizon = _run(conn, "rollup.snapshot").fetchone()
+                deadline = time.monotonic() + wait_s
+                while _run(conn, "rollup.still_writing", horizon=horizon).fetchone()[0]:
+                    if time.monotonic() > deadline:
+                        return None
+                    time.sleep(0.05)
+                marks = {}
+                target = target_for(utc_now)
+                for table in TABLES:
+                    with conn.transaction():
+                        marks[table] = _recount(conn, table, lo=_FROM_MARK, hi=target, advance=True)
+                return marks
+            finally:
+                _run(conn, "rollup.release_refresher")
+        finally:
+            conn.autocommit = False
+
+
+def needs_refresh(through: datetime | None, utc_now: datetime) -> bool:
+    """`through` None: nothing is rolled up yet."""
+    return through is None or through < target_for(utc_now)
+
+
+def refresh_in_background(url_key: str) -> bool:
+    """Start one background refresh for this database unless one runs or one failed recently."""
+    now = time.monotonic()
+    if _next_try.get(url_key, 0) > now or not _local.acquire(blocking=False):
+        return False
+    _next_try[url_key] = now + 30  # also spaces out refreshes that found nothing to do
+
+    def work() -> None:
+        try:
+            refresh()
+            stats.count("refreshes", "rollup")
+        except Exception:  # e.g. a read-only role: readers stay exact, only slower
+            stats.count("errors", "rollup")
+            _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
+        finally:
+            _local.release()
+
+    threading.Thread(target=work, name="rollup-refresh", daemon=True).start()
+    return True
+
+
+def wait_idle(timeout: float = 30.0) -> bool:
+    """Wait for a background refresh to finish (tests, benchmarks)."""
+    if _local.acquire(timeout=timeout):
+        _local.release()
+        return True
+    return False

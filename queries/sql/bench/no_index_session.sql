@@ -1,0 +1,3 @@
+-- Benchmark baseline: plan this session's queries as if created_at had no index (the original schema had none).
+SELECT set_config('enable_indexscan', 'off', false), set_config('enable_indexonlyscan', 'off', false),
+       set_config('enable_bitmapscan', 'off', false)

@@ -1,0 +1,2 @@
+-- Stop being the rollup refresher.
+SELECT pg_advisory_unlock(hashtextextended('cruddur-dashboard:rollup-refresher', 0)) AS released

@@ -1,0 +1,2 @@
+-- Whether any transaction older than the horizon is still in progress.
+SELECT pg_snapshot_xmin(pg_current_snapshot()) < %(horizon)s::xid8 AS busy

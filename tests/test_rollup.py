@@ -1,0 +1,188 @@
+"""The hourly growth rollup (migration 0004, queries/rollup.py, queries/sql/growth_summary.sql).
+
+The rollup answer must equal the live answer (the plain created_at queries)
+and count(*) in every situation: after the generator, a single insert, a
+backfill, deletes, a changed created_at, a truncate, in zones whose midnight
+is not on a UTC hour, and across a refresh.
+"""
+from datetime import datetime, timedelta, timezone
+import threading
+
+import psycopg
+import pytest
+
+import queries
+from queries import fetch, rollup, writing
+from queries.growth import _legacy_until, growth
+from seed import generate
+from tests.helpers import add_post, add_user
+
+ZONES = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Pacific/Chatham", "Australia/Lord_Howe"]
+
+
+def utc_now():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def assert_exact(db, zones=ZONES, as_ofs=(None,)):
+    """The rollup statement agrees with the live queries and with count(*)."""
+    users, posts = db.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities)").fetchone()
+    for tz in zones:
+        for as_of in as_ofs:
+            summary = fetch("growth_summary", tz=tz, as_of=as_of)
+            weekly = fetch("weekly_new_counts", tz=tz, as_of=as_of).set_index("metric")
+            for metric, live_name, total in (("users", "new_users_per_day", users), ("posts", "new_posts_per_day", posts)):
+                rows = summary[summary["metric"] == metric]
+                days = rows[rows["kind"] == "day"]
+                live = fetch(live_name, tz=tz, as_of=as_of)
+                where = f"{metric} in {tz} as of {as_of}"
+                assert list(days["day"]) == list(live["day"]), where
+                assert list(days["count"]) == list(live["count"]), where
+                assert list(days["partial"]) == list(live["partial"]), where
+                assert int(rows[rows["kind"] == "total"]["count"].iloc[0]) == total, where
+                assert int(rows[rows["kind"] == "previous"]["count"].iloc[0]) == int(weekly.loc[metric, "previous"]), where
+                assert int(days["count"].sum()) == int(weekly.loc[metric, "current"]), where
+
+
+def rolled(db, table="activities"):
+    return db.execute("SELECT coalesce(sum(n), 0) FROM dashboard_rollup_hourly WHERE tbl = %s", (table,)).fetchone()[0]
+
+
+@pytest.fixture
+def generated(db):
+    with writing("users", "activities") as conn:
+        generate(conn, users=150, posts=2500, days=16, seed=3)
+    marks = rollup.refresh()
+    assert marks and all(m is not None for m in marks.values())
+    return db
+
+
+def test_exact_after_generate_and_refresh_in_every_kind_of_zone(generated):
+    assert rolled(generated) > 0  # most rows now come from the rollup
+    now = utc_now()
+    assert_exact(generated, as_ofs=(None, (now - timedelta(days=3, minutes=17)).isoformat() + "+00"))
+
+
+def test_exact_after_a_single_insert(generated):
+    u = add_user(generated, "fresh")
+    add_post(generated, u)
+    assert_exact(generated, zones=["UTC", "Asia/Kolkata"])
+
+
+def test_a_row_committed_late_into_a_closed_hour_is_recounted_by_the_next_refresh(generated):
+    # A transaction that began before the mark and wrote after the refresh: its
+    # created_at (its start) lies in an hour already rolled up.
+    u = add_user(generated, "late", utc_now() - timedelta(hours=3))
+    add_post(generated, u, utc_now() - timedelta(hours=20))
+    assert rollup.refresh() is not None
+    assert_exact(generated, zones=["UTC", "Asia/Kathmandu"])
+
+
+def test_a_manual_backfill_older_than_the_recheck_needs_a_rebuild(generated):
+    u = add_user(generated, "old", utc_now() - timedelta(days=5))
+    rollup.refresh()
+    users = generated.execute("SELECT count(*) FROM users").fetchone()[0]
+    total = fetch("growth_summary", tz="UTC").query("metric == 'users' and kind == 'total'")["count"].iloc[0]
+    assert total == users - 1  # the documented blind spot
+    with writing("users") as conn:
+        rollup.rebuild(conn)
+    assert_exact(generated, zones=["UTC"])
+    assert u
+
+
+def test_exact_after_deletes_old_and_new(generated):
+    generated.execute("DELETE FROM activities WHERE created_at < now() - interval '4 days' AND created_at > now() - interval '6 days'")
+    generated.execute("DELETE FROM activities WHERE uuid IN (SELECT uuid FROM activities ORDER BY created_at DESC LIMIT 5)")
+    generated.execute("DELETE FROM users WHERE uuid IN (SELECT uuid FROM users ORDER BY created_at LIMIT 3)")
+    assert_exact(generated, zones=["UTC", "America/New_York"])
+
+
+def test_exact_after_created_at_changes(generated):
+    generated.execute("UPDATE activities SET created_at = created_at - interval '3 days 30 minutes' "
+                      "WHERE uuid IN (SELECT uuid FROM activities ORDER BY created_at LIMIT 40)")
+    generated.execute("UPDATE activities SET likes_count = likes_count + 1")  # other columns: no trigger
+    assert_exact(generated, zones=["UTC", "Pacific/Chatham"])
+
+
+def test_exact_after_truncate_and_a_second_generate(generated):
+    generated.execute("TRUNCATE activities")
+    assert rolled(generated) == 0
+    assert_exact(generated, zones=["UTC"])
+    with writing("users", "activities") as conn:  # bulk load into hours that are already rolled up
+        generate(conn, users=20, posts=700, days=10, seed=9)
+    assert_exact(generated, zones=["UTC", "Asia/Kolkata"])
+
+
+def test_a_refresh_waits_for_transactions_that_were_writing(generated, db_url):
+    with psycopg.connect(db_url) as writer:
+        u = add_user(writer, "slow")  # not committed yet
+        assert rollup.refresh(wait_s=0.3) is None  # gave up: it might have written into a closed hour
+        writer.commit()
+    assert rollup.refresh(wait_s=0.3) is not None
+    assert_exact(generated, zones=["UTC"])
+    assert u
+
+
+def test_only_one_refresher_at_a_time(generated, db_url):
+    with psycopg.connect(db_url, autocommit=True) as other:
+        assert other.execute(queries.catalog.text("rollup.try_refresher")).fetchone()[0]
+        assert rollup.refresh() is None
+
+
+def test_the_page_query_starts_the_first_refresh_in_the_background(db):
+    u = add_user(db, "a", utc_now() - timedelta(days=2))
+    add_post(db, u, utc_now() - timedelta(days=1))
+    assert fetch("rollup.state")["through"].isna().all()  # nothing rolled up yet
+    data = growth(tz="UTC")
+    assert data.totals == {"users": 1, "posts": 1}
+    assert rollup.wait_idle(30)
+    through = fetch("rollup.state").set_index("tbl")["through"]
+    assert through.notna().all()
+    assert rolled(db) == 1
+    queries.clear_cache()
+    assert growth(tz="UTC").totals == {"users": 1, "posts": 1}
+
+
+def test_growth_matches_the_live_path_on_a_legacy_database(legacy_db_url):
+    with psycopg.connect(legacy_db_url, autocommit=True) as conn:
+        u = add_user(conn, "legacy", utc_now() - timedelta(hours=2))
+        add_post(conn, u, utc_now() - timedelta(hours=1))
+    data = growth(tz="Asia/Kolkata")
+    assert data.totals == {"users": 1, "posts": 1}
+    assert data.weekly["posts"].current == 1
+    assert legacy_db_url in _legacy_until
+    _legacy_until.clear()
+
+
+def test_concurrent_deletes_during_refreshes_stay_exact(db, db_url):
+    with writing("users", "activities") as conn:
+        generate(conn, users=50, posts=3000, days=10, seed=5)
+    errors = []
+
+    def deleter():
+        try:
+            with psycopg.connect(db_url, autocommit=True) as conn:
+                for _ in range(20):
+                    conn.execute("DELETE FROM activities WHERE uuid = (SELECT uuid FROM activities "
+                                 "ORDER BY random() LIMIT 1)")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=deleter)
+    thread.start()
+    rollup.refresh()
+    thread.join()
+    assert not errors
+    assert_exact(db, zones=["UTC"])
+    with writing("activities") as conn:
+        rollup.rebuild(conn)
+    assert_exact(db, zones=["UTC"])
+
+
+def test_cli_advances_and_rebuilds(generated, capsys):
+    from db.__main__ import main
+
+    generated.execute("UPDATE dashboard_rollup_hourly SET n = n + 100")  # damage it
+    assert main(["rollup", "--rebuild"]) == 0
+    assert "rolled up before" in capsys.readouterr().out
+    assert_exact(generated, zones=["UTC"])

@@ -1,0 +1,38 @@
+"""The cache panel in the sidebar: which backend, how it is doing, and a clear button for admins."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import queries
+from db.errors import safe_message
+
+
+def cache_panel(where=st.sidebar) -> None:
+    try:
+        info = queries.cache_info()
+    except Exception as exc:  # the panel must never take the page down
+        where.caption(f"Cache status unavailable: {safe_message(exc)}")
+        return
+    rows = info["queries"]
+    total = {c: sum(r[c] for r in rows) for c in ("hits", "misses", "stale", "errors", "db_queries")}
+    with where.expander("Cache", icon=":material/cached:"):
+        st.caption(info["description"])
+        st.markdown(f"hits **{total['hits']}** · misses **{total['misses']}** · stale **{total['stale']}** · "
+                    f"errors **{total['errors']}** · database queries **{total['db_queries']}**")
+        if info["backend_counts"]:
+            st.caption("Momento: " + " · ".join(f"{k} {v}" for k, v in sorted(info["backend_counts"].items())))
+        if rows:
+            st.dataframe(
+                pd.DataFrame(rows)[["query", "hits", "misses", "stale", "errors", "db_queries", "last_db_ms"]],
+                hide_index=True,
+                column_config={"last_db_ms": st.column_config.NumberColumn("last DB ms", format="%.1f"),
+                               "db_queries": "DB queries"},
+            )
+        st.caption("Counts since this replica started.")
+        from ui.auth import current_admin, is_admin
+
+        if is_admin() and st.button("Clear cache", icon=":material/delete_sweep:",
+                                    help="Every page asks the database on its next load"):
+            queries.clear_cache()
+            st.toast(f"Cache cleared by {current_admin()}.")
