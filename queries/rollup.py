@@ -10,18 +10,17 @@ keeps the live part small. Closed hours stay exact because:
   id of its own; `still_writing` waits until no older one is in progress) and
   gives up for this round if one stays open longer than `wait_s`;
 - deletes, a changed created_at and truncates adjust the rollup by trigger,
-  in their own transaction; an insert only fires one when its created_at is
-  more than an hour old (a backfill, migration 0005), so the app's inserts
-  pay a WHEN test and nothing else;
+  in their own transaction (inserts have no trigger: the app pays nothing);
 - every refresh recounts the RECHECK hours before the old mark as well, which
   repairs a row committed late into a closed hour (a transaction that began
   before the mark and wrote after the refresh) or backfilled into the last day;
-- loaders that write old rows switch that trigger off for their transaction
-  and recount what they load (`recount_loaded`, used by the seed generator).
+- loaders that write old rows recount what they load (`recount_loaded`, used by
+  the seed generator).
 
-What this does not see: a row written by a transaction left open for longer
-than RECHECK before it wrote. `python -m db rollup --rebuild` recounts
-everything.
+What this does not see: a row inserted with a created_at more than RECHECK
+before the mark by someone else than our loaders (a manual backfill), or by a
+transaction left open for longer than RECHECK before it wrote. `python -m db
+rollup --rebuild` recounts everything after such a repair.
 """
 from __future__ import annotations
 

@@ -186,8 +186,6 @@ def _generate(
 
     # Old rows land in hours the rollup may already cover: those are recounted after the load.
     has_rollup = rollup.available(conn)
-    if has_rollup:
-        conn.execute(catalog.text("rollup.bulk_load"))
     user_us = _times(rng, users, start, now)
     user_ids = _uuids(rng, user_us)
     first = rng.integers(0, len(FIRST), users)
