@@ -154,3 +154,19 @@ def pytest_report_header(config):
     if path:
         return f"browser tests: headless Chromium at {path}"
     return "browser tests: SKIPPED, Chromium not found (apt-get install chromium; .ci/run installs it)"
+
+
+@pytest.fixture
+def unprivileged(db_url, pg_server):
+    """A LOGIN role without pg_monitor, and CONNECTION_URL switched to it."""
+    role = f"viewer_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+    from tests.background import as_user
+
+    yield role, as_user(db_url, role)
+    from db import pool
+
+    pool.close_all()
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))

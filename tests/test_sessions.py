@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from datetime import timedelta
 
 import pandas as pd
 import psycopg
 import pytest
-from psycopg import sql
 
 from db import embedded
 from queries import sessions
-from tests.background import Background, as_user, wait_until
+from tests.background import Background, wait_until
 from tests.helpers import add_user
 from tests.conftest import server_dir
 
@@ -255,20 +253,6 @@ def test_blocking_tree_with_several_blockers_chains_and_a_cycle():
     cycle = sessions.blocking_tree(frame({7: [8], 8: [7]}))
     assert cycle[["level", "pid"]].values.tolist() == [[0, 7], [1, 8]]
     assert sessions.blocking_tree(frame({1: [], 2: []})).empty
-
-
-@pytest.fixture
-def unprivileged(db_url, pg_server):
-    """A LOGIN role without pg_monitor, and CONNECTION_URL switched to it."""
-    role = f"viewer_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-    yield role, as_user(db_url, role)
-    from db import pool
-
-    pool.close_all()
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
 
 
 def test_without_pg_monitor_rows_are_hidden_and_ending_them_is_explained(started, unprivileged, monkeypatch, tmp_path):

@@ -1,14 +1,12 @@
 """The Sessions page (pages/sessions.py) through AppTest, with real sessions started by the test."""
 from __future__ import annotations
 
-import uuid
 
 import psycopg
 import pytest
-from psycopg import sql
 from streamlit.testing.v1 import AppTest
 
-from tests.background import Background, as_user, wait_until
+from tests.background import Background, wait_until
 from tests.conftest import ROOT
 
 PAGE = str(ROOT / "pages" / "sessions.py")
@@ -98,21 +96,8 @@ def test_admin_can_go_back_without_terminating(sleeper, monkeypatch):
     assert sleeper.thread.is_alive() and "Terminate session…" in buttons(at)
 
 
-@pytest.fixture
-def unprivileged_url(db_url, pg_server):
-    role = f"viewer_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
-    yield role, as_user(db_url, role)
-    from db import pool
-
-    pool.close_all()
-    with psycopg.connect(pg_server, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)))
-
-
-def test_a_user_without_pg_monitor_sees_the_note_and_no_exception(sleeper, unprivileged_url, monkeypatch):
-    role, url = unprivileged_url
+def test_a_user_without_pg_monitor_sees_the_note_and_no_exception(sleeper, unprivileged, monkeypatch):
+    role, url = unprivileged
     monkeypatch.setenv("CONNECTION_URL", url)
     at = until_listed(page().run(), sleeper.pid)
     assert not at.exception and not at.error
