@@ -33,16 +33,20 @@ for column, kind, label in ((new_users, "users", "New users, last 7 days"), (new
 
 st.caption("New users and posts: the 7 calendar days ending today, compared with the same span one week earlier.")
 
-provenance_style()
 for column, kind, title in zip(st.columns(2), ("users", "posts"), ("New users per day", "New posts per day")):
     frame = presentable(data.per_day[kind])
     chart = charts.per_day_bars(frame, f"{title} ({data.tz})")
     with column:
         st.vega_lite_chart(chart, width="stretch")
-        st.dataframe(frame, hide_index=True, width="stretch",
-                     column_config={"day": "Day", "count": st.column_config.NumberColumn("Count", format="%d"),
-                                    "partial": st.column_config.CheckboxColumn("Partial (today)")})
-        provenance = per_day_provenance(data.per_day[kind], dataset=f"new_{kind}_per_day", tz=data.tz)
-        table_downloads(data.per_day[kind], provenance, f"new_{kind}_per_day", key=f"table-{kind}")
-        chart_downloads(chart, f"new_{kind}_per_day", key=f"chart-{kind}")
+        # The bars carry their numbers; the table and the files sit one click away,
+        # so the first paint is the KPIs and the charts (a popover's contents are
+        # built in the browser only when it opens).
+        with st.popover("Table and downloads", icon=":material/table_view:"):
+            st.dataframe(frame, hide_index=True, width="stretch",
+                         column_config={"day": "Day", "count": st.column_config.NumberColumn("Count", format="%d"),
+                                        "partial": st.column_config.CheckboxColumn("Partial (today)")})
+            provenance = per_day_provenance(data.per_day[kind], dataset=f"new_{kind}_per_day", tz=data.tz)
+            table_downloads(data.per_day[kind], provenance, f"new_{kind}_per_day", key=f"table-{kind}")
+            chart_downloads(chart, f"new_{kind}_per_day", key=f"chart-{kind}")
 st.caption("Days are calendar days in the report time zone. The lighter bar is today so far.")
+provenance_style()

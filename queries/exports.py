@@ -97,23 +97,26 @@ def sidecar_name(file_name: str) -> str:
     return f"{file_name}.provenance.json"
 
 
+def aggregate_names(*, fmt: str, style: str, stem: str) -> list[tuple[str, str]]:
+    """(file name, MIME type) of each file `aggregate_files` makes, without making them."""
+    _check(fmt, FORMATS, "format")
+    _check(style, STYLES, "provenance style")
+    name = f"{stem}.{fmt}"
+    return [(name, FORMATS[fmt])] + ([(sidecar_name(name), "application/json")] if style == "sidecar" else [])
+
+
 def aggregate_files(frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str, stem: str) -> list[ExportFile]:
     """A table exactly as shown, as CSV or Parquet, plus its sidecar when asked.
     `frame` is the query's frame; the CSV is `queries.formats.to_csv` of it, the
     very text the page table and `python -m queries run` show."""
-    _check(fmt, FORMATS, "format")
-    _check(style, STYLES, "provenance style")
-    name = f"{stem}.{fmt}"
+    (name, mime), *sidecar = aggregate_names(fmt=fmt, style=style, stem=stem)
     if fmt == "csv":
         body = to_csv(frame).encode()
         if style == "header":
             body = provenance.header_line().encode() + body
     else:
         body = to_parquet(frame, provenance)
-    files = [ExportFile(name, body, FORMATS[fmt])]
-    if style == "sidecar":
-        files.append(ExportFile(sidecar_name(name), provenance.to_json().encode(), "application/json"))
-    return files
+    return [ExportFile(name, body, mime)] + [ExportFile(n, provenance.to_json().encode(), m) for n, m in sidecar]
 
 
 def to_parquet(frame: pd.DataFrame, provenance: Provenance) -> bytes:

@@ -44,3 +44,14 @@ class Downloads:
 
 def downloads_by_label(at) -> dict:
     return {b.label: b for b in at.download_button}
+
+
+def popovers(node, label: str) -> list:
+    """AppTest blocks of the popovers labelled `label` anywhere under `node`
+    (AppTest has no accessor for popovers; their contents are in the tree as usual)."""
+    found = []
+    for child in getattr(node, "children", {}).values():
+        if getattr(child, "type", None) == "popover" and child.proto.popover.label == label:
+            found.append(child)
+        found += popovers(child, label)
+    return found

@@ -104,13 +104,15 @@ def test_csv_download_equals_the_table_on_screen(app, chromium):
     page.goto(app["base"])
     page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
     wait_for_app(page)
-    grid = page.get_by_test_id("stMain").get_by_test_id("stDataFrame").nth(1)
+    # The second chart's table and files are behind its "Table and downloads" popover.
+    page.get_by_test_id("stMain").get_by_role("button", name="Table and downloads").nth(1).click()
+    grid = page.get_by_test_id("stPopoverBody").get_by_test_id("stDataFrame")
     grid.locator("tbody td").first.wait_for(state="attached")
     # Glide's data grid paints on a canvas and mirrors its cells in an accessible table.
     rows = [[c.text_content().strip() for c in r.locator("td").all()] for r in grid.locator("tbody tr").all()]
     assert len(rows) == 7
     with page.expect_download() as info:
-        page.get_by_role("button", name="Download CSV").nth(1).click()
+        page.get_by_test_id("stPopoverBody").get_by_role("button", name="Download CSV").click()
     download = info.value
     assert download.suggested_filename == "new_posts_per_day.csv"
     content = open(download.path(), encoding="utf-8").read()

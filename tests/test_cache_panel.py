@@ -2,6 +2,7 @@
 from streamlit.testing.v1 import AppTest
 
 import queries
+from tests.helpers import popovers
 
 
 def panel_app():
@@ -11,7 +12,8 @@ def panel_app():
 
 
 def panel(at):
-    return next(e for e in at.sidebar.expander if e.label == "Cache")
+    [box] = popovers(at.sidebar, "Cache")
+    return box
 
 
 def test_it_shows_the_backend_counts_and_last_database_times(db):

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 
 from queries import fetch, run
 from queries.formats import to_csv
-from tests.helpers import add_post, add_user
+from tests.helpers import add_post, add_user, popovers
 
 from tests.conftest import ROOT
 
@@ -130,7 +130,7 @@ def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
 def test_sidebar_cache_panel_shows_backend_and_counts(some_rows):
     at = AppTest.from_file(DASHBOARD, default_timeout=30).run()
     assert not at.exception
-    panel = next(e for e in at.sidebar.expander if e.label == "Cache")
+    [panel] = popovers(at.sidebar, "Cache")
     text = " ".join(m.value for m in panel.markdown) + " ".join(c.value for c in panel.caption)
     assert "in-process" in text and "database queries" in text
     assert not [b for b in at.sidebar.button if b.label == "Clear cache"]  # admins only

@@ -21,14 +21,20 @@ def provenance_style() -> str:
 
 
 def table_downloads(frame: pd.DataFrame, provenance: exports.Provenance, stem: str, *, key: str) -> None:
-    """CSV and Parquet of a table exactly as shown (and sidecars when chosen), in one row."""
+    """CSV and Parquet of a table exactly as shown (and sidecars when chosen), in one row.
+    Each file is made when its button is clicked, not on every run of the page."""
     style = st.session_state.get(STYLE_KEY, "header")
-    files = [f for fmt in exports.FORMATS
-             for f in exports.aggregate_files(frame, provenance, fmt=fmt, style=style, stem=stem)]
-    for column, f in zip(st.columns(len(files)), files):
-        label = "Provenance JSON" if f.name.endswith(".provenance.json") else f"Download {f.name.rsplit('.', 1)[1].upper()}"
-        column.download_button(label, f.data, file_name=f.name, mime=f.mime, key=f"{key}-{f.name}",
-                               icon=":material/download:", on_click="ignore", width="stretch")
+    files = [(fmt, name, mime) for fmt in exports.FORMATS
+             for name, mime in exports.aggregate_names(fmt=fmt, style=style, stem=stem)]
+
+    def made(fmt: str, name: str) -> bytes:
+        return next(f.data for f in exports.aggregate_files(frame, provenance, fmt=fmt, style=style, stem=stem)
+                    if f.name == name)
+
+    for column, (fmt, name, mime) in zip(st.columns(len(files)), files):
+        label = "Provenance JSON" if name.endswith(".provenance.json") else f"Download {fmt.upper()}"
+        column.download_button(label, lambda fmt=fmt, name=name: made(fmt, name), file_name=name, mime=mime,
+                               key=f"{key}-{name}", icon=":material/download:", on_click="ignore", width="stretch")
 
 
 def chart_downloads(chart, stem: str, *, key: str) -> None:
