@@ -9,7 +9,7 @@ from queries.formats import presentable
 from ui import charts
 from ui.common import as_of_line, csv_download
 
-way = st.session_state.get("bench_way", "original")
+way = st.session_state.get("bench_way") or os.environ.get("BENCH_WAY", "original")
 st.title("Cruddur growth")
 st.button("Refresh", icon=":material/refresh:")
 data, _ = baselines.LOADERS[way](os.environ["CONNECTION_URL"])
