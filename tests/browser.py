@@ -44,10 +44,10 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(env: dict[str, str], log_path: Path):
-    """`streamlit run dashboard.py` on a free port with `env`; yields the base URL."""
+    """`streamlit run app.py` (what `make run` serves) on a free port with `env`; yields the base URL."""
     port = free_port()
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     log_path.parent.mkdir(parents=True, exist_ok=True)
