@@ -10,4 +10,6 @@ from __future__ import annotations
 
 def routes() -> list:
     """The Starlette routes app.py adds to Streamlit's own."""
-    return []
+    from web import export_route
+
+    return [export_route.route()]
