@@ -57,8 +57,11 @@ def child(mode: str, out: str) -> int:
         with open(out, "wb") as fh:
             result = exports.stream_raw("activities", fh, tz="UTC", start_day=rng.start, end_day=rng.end)
         size = result.bytes
-    else:
-        data, result = exports.raw_bytes("activities", tz="UTC", start_day=rng.start, end_day=rng.end)
+    else:  # what the page did before web/export_route: spool COPY to a file, hand Streamlit the bytes
+        with tempfile.TemporaryFile() as spool:
+            result = exports.stream_raw("activities", spool, tz="UTC", start_day=rng.start, end_day=rng.end)
+            spool.seek(0)
+            data = spool.read()
         size = len(data)
     seconds = time.perf_counter() - started
     print(json.dumps({"rows": result.rows, "bytes": size, "seconds": seconds, "peak_mb": peak_rss_mb()}))

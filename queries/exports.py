@@ -347,16 +347,3 @@ def _check(value: str, allowed, what: str) -> None:
     if value not in allowed:
         raise ValueError(f"Unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
 
-
-def raw_bytes(kind: str, *, tz: str, start_day: date, end_day: date, style: str = "header",
-              max_rows: int | None = None) -> tuple[bytes, RawExtract]:
-    """A raw download as one bytes object, for Streamlit's download_button (which
-    serves files from memory): spooled to a temporary file, then read once."""
-    import tempfile
-
-    with tempfile.TemporaryFile() as spool, \
-            open_raw(kind, tz=tz, start_day=start_day, end_day=end_day, max_rows=max_rows) as extract:
-        for piece in extract.download(style):
-            spool.write(piece)
-        spool.seek(0)
-        return spool.read(), extract
