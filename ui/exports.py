@@ -1,5 +1,6 @@
-"""Download buttons for tables, charts and raw extracts; the files come from
-queries.exports, the same code `python -m queries export` uses."""
+"""Download buttons for tables and charts, and links to raw extracts streamed by
+the server; the files come from queries.exports, the same code
+`python -m queries export` uses."""
 from __future__ import annotations
 
 from datetime import date, timedelta
