@@ -75,7 +75,7 @@ def parse(body: bytes):
 def test_a_signed_link_streams_every_row_of_the_range_as_csv(app):
     start = today() - timedelta(days=6)
     response = get(app, link(start=start))
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.headers["content-disposition"] == f'attachment; filename="raw_activities_{start}_{today()}.csv"'
     assert response.headers["cache-control"] == "no-store"
