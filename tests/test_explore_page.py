@@ -175,3 +175,10 @@ def test_dashboard_routes_to_explore(some_rows):
     at.switch_page("pages/explore.py").run()
     assert not at.exception
     assert at.title[0].value == "Explore"
+
+
+def test_a_weak_signing_key_is_shown_instead_of_a_link(some_rows, monkeypatch):
+    monkeypatch.setenv("EXPORT_SIGNING_KEY", "too-short")
+    at = page(range="all_time")
+    assert not at.exception and not [b for b in at.link_button if "raw-" in (b.key or "")]
+    assert "EXPORT_SIGNING_KEY must be at least 32 characters" in at.error[0].value
