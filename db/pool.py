@@ -109,6 +109,23 @@ def connection(role: str = READER) -> Iterator[psycopg.Connection]:
         raise DatabaseUnavailable(safe_message(exc)) from exc
 
 
+@contextmanager
+def dedicated(purpose: str, role: str = READER) -> Iterator[psycopg.Connection]:
+    """A connection of its own, outside the pools, for work that holds one for
+    minutes (a raw extract) and must not starve the pages: the settings of the
+    `role` pool's connections, named `cruddur-dashboard:<purpose>`, closed on
+    exit. A refused connection becomes DatabaseUnavailable."""
+    settings = get_settings()
+    url = pool_url(role, settings)
+    kwargs = rds.kwargs_factory(url, {**connect_kwargs(role, settings), "application_name": application_name(purpose)})
+    try:
+        conn = psycopg.connect(url, **(kwargs() if callable(kwargs) else kwargs))
+    except psycopg.OperationalError as exc:
+        raise DatabaseUnavailable(safe_message(exc)) from exc
+    with conn:
+        yield conn
+
+
 def is_connection_error(exc: psycopg.Error) -> bool:
     """Lost or refused connections (no SQLSTATE, class 08, or the server shutting
     down), as opposed to errors of a statement such as a timeout or a deadlock."""

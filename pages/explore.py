@@ -83,4 +83,5 @@ if not is_admin():
             icon=":material/lock:")
 st.caption("Raw rows are streamed from PostgreSQL with COPY when you click; counts are as of the line above, "
            "and the file states the exact rows it holds. Timestamps: `created_at_utc` as stored, "
-           f"`created_at_local` in {tz}.")
+           f"`created_at_local` in {tz}. Download links work for a few minutes and renew while this page is "
+           "open; anyone holding one can use it until then, so do not pass them on.")

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from typing import BinaryIO
+from typing import BinaryIO, Iterator
 from urllib.parse import quote
 
 import pandas as pd
@@ -196,59 +197,136 @@ class RawResult:
         return self.rows < self.total_rows
 
 
-class _Counter:
-    def __init__(self, out: BinaryIO):
-        self.out, self.n = out, 0
+class RawExtract:
+    """An opened raw extract (see open_raw): counted, with its provenance known
+    before the first byte, and ready to stream in the same snapshot."""
 
-    def write(self, chunk) -> None:
-        self.out.write(chunk)
-        self.n += len(chunk)
+    def __init__(self, conn, kind: str, params: dict, provenance: Provenance):
+        self._conn, self.kind, self._params, self.provenance = conn, kind, params, provenance
+
+    @property
+    def rows(self) -> int:
+        return self.provenance.rows
+
+    @property
+    def total_rows(self) -> int:
+        return self.provenance.extra["total_rows"]
+
+    @property
+    def truncated(self) -> bool:
+        return self.rows < self.total_rows
+
+    def csv(self, *, header_line: bool = True) -> Iterator[bytes]:
+        """The CSV as COPY sends it, piece by piece (about a row each), after the
+        provenance line when asked. Raises at the end if COPY sent a different
+        number of rows than the snapshot counted."""
+        if header_line:
+            yield self.provenance.header_line().encode()
+        query = catalog.get(f"explore.copy_raw_{self.kind}")
+        with self._conn.cursor() as cur:
+            with cur.copy(query.sql(), self._params) as copy:
+                yield from copy
+            copied = cur.rowcount
+        if copied != self.rows:
+            raise RuntimeError(f"raw export wrote {copied:,} rows but the snapshot holds {self.rows:,}")
+
+    def zip(self) -> Iterator[bytes]:
+        """A ZIP of the plain CSV and its provenance JSON, made as the CSV streams:
+        zipfile writes to a stream it cannot seek (sizes go after the data), as
+        ZIP64 since the size is not known up front."""
+        import zipfile
+
+        name = raw_file_name(self.kind, self.provenance.range_start, self.provenance.range_end)
+        spool = _Spool()
+        with closing(self.csv(header_line=False)) as pieces, \
+                zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            with zf.open(name, "w", force_zip64=True) as entry:
+                for piece in pieces:
+                    entry.write(piece)
+                    if spool.pending:
+                        yield spool.take()
+            zf.writestr(sidecar_name(name), self.provenance.to_json())
+        yield spool.take()
+
+    def download(self, style: str) -> Iterator[bytes]:
+        """What a page download holds in `style`: the CSV after its provenance
+        line, or (sidecar) a ZIP of the CSV and its JSON. See raw_download_name."""
+        _check(style, STYLES, "provenance style")
+        return self.csv() if style == "header" else self.zip()
+
+
+class _Spool:
+    """A write-only file for zipfile that hands over what was written so far."""
+
+    def __init__(self):
+        self._data = bytearray()
+
+    def write(self, data) -> int:
+        self._data += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def pending(self) -> int:
+        return len(self._data)
+
+    def take(self) -> bytes:
+        data = bytes(self._data)
+        self._data.clear()
+        return data
+
+
+@contextmanager
+def open_raw(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: int | None = None,
+             cap_source: str = "RAW_EXPORT_MAX_ROWS") -> Iterator[RawExtract]:
+    """Open a raw extract of the `kind` rows created in [start_day, end_day]
+    (local dates in `tz`): on a connection of its own (an extract may stream for
+    minutes; the pools serve the pages), in one REPEATABLE READ READ ONLY
+    transaction with RAW_EXPORT_TIMEOUT_MS, so the count and the COPY see the
+    same rows. With `max_rows`, the oldest rows are kept and the provenance says
+    truncated. The connection closes when the block ends."""
+    from psycopg import IsolationLevel
+
+    from db import pool
+
+    _check(kind, dict.fromkeys(RAW_KINDS), "raw extract")
+    tz = valid_timezone(tz)
+    if max_rows is not None and max_rows < 1:
+        raise ValueError("max_rows must be at least 1")
+    if start_day > end_day:
+        raise ValueError(f"The start date {start_day} is after the end date {end_day}.")
+    with pool.dedicated("export") as conn:
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            _run(conn, "explore.set_export_timeout", timeout_ms=str(timeout_ms_setting()))
+            total = _run(conn, f"explore.count_raw_{kind}", tz=tz, start_day=start_day, end_day=end_day).fetchone()[0]
+            rows = min(total, max_rows) if max_rows else total
+            extra = {"total_rows": total, "truncated": rows < total,
+                     "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none"}
+            provenance = Provenance(dataset=f"raw.{kind}", tz=tz, range_start=start_day, range_end=end_day,
+                                    granularity=None, rows=rows, from_cache=False,
+                                    computed_at=datetime.now(timezone.utc), extra=extra)
+            params = prepare_params(catalog.get(f"explore.copy_raw_{kind}"),
+                                    {"tz": tz, "start_day": start_day, "end_day": end_day, "max_rows": max_rows})
+            yield RawExtract(conn, kind, params, provenance)
 
 
 def stream_raw(kind: str, out: BinaryIO, *, tz: str, start_day: date, end_day: date, style: str = "header",
                max_rows: int | None = None, cap_source: str = "RAW_EXPORT_MAX_ROWS") -> RawResult:
-    """Write the raw rows of `kind` created in [start_day, end_day] (local dates) to
-    `out` as CSV, straight from `COPY ... TO STDOUT`: memory stays flat whatever the
-    size. Count and COPY run in one repeatable-read snapshot, so the provenance
-    line (written first) states exactly the rows that follow; a mismatch raises.
-    With `max_rows`, the oldest rows are kept and the provenance says truncated."""
-    from db import pool
-    from psycopg import IsolationLevel
-
-    _check(kind, dict.fromkeys(RAW_KINDS), "raw extract")
+    """Write a raw extract to `out` as CSV straight from COPY (memory stays flat
+    whatever the size): after its provenance line, or bare for `style` sidecar
+    (the caller writes `result.provenance.to_json()` next to it)."""
     _check(style, STYLES, "provenance style")
-    tz = valid_timezone(tz)
-    if max_rows is not None and max_rows < 1:
-        raise ValueError("max_rows must be at least 1")
-    sink = _Counter(out)
-    with pool.connection(pool.READER) as conn:
-        saved = conn.isolation_level
-        conn.isolation_level = IsolationLevel.REPEATABLE_READ
-        try:
-            with conn.transaction():
-                _run(conn, "explore.set_export_timeout", timeout_ms=str(timeout_ms_setting()))
-                total = _run(conn, f"explore.count_raw_{kind}", tz=tz, start_day=start_day, end_day=end_day).fetchone()[0]
-                rows = min(total, max_rows) if max_rows else total
-                extra = {"total_rows": total, "truncated": rows < total,
-                         "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none"}
-                provenance = Provenance(dataset=f"raw.{kind}", tz=tz, range_start=start_day, range_end=end_day,
-                                        granularity=None, rows=rows, from_cache=False,
-                                        computed_at=datetime.now(timezone.utc), extra=extra)
-                if style == "header":
-                    sink.write(provenance.header_line().encode())
-                query = catalog.get(f"explore.copy_raw_{kind}")
-                params = prepare_params(query, {"tz": tz, "start_day": start_day, "end_day": end_day,
-                                                "max_rows": max_rows})
-                with conn.cursor() as cur:
-                    with cur.copy(query.sql(), params) as copy:
-                        for chunk in copy:
-                            sink.write(chunk)
-                    copied = cur.rowcount
-        finally:
-            conn.isolation_level = saved
-    if copied != rows:
-        raise RuntimeError(f"raw export wrote {copied:,} rows but the snapshot holds {rows:,}")
-    return RawResult(rows=rows, total_rows=total, bytes=sink.n, provenance=provenance)
+    written = 0
+    with open_raw(kind, tz=tz, start_day=start_day, end_day=end_day, max_rows=max_rows,
+                  cap_source=cap_source) as extract:
+        for piece in extract.csv(header_line=style == "header"):
+            out.write(piece)
+            written += len(piece)
+    return RawResult(rows=extract.rows, total_rows=extract.total_rows, bytes=written, provenance=extract.provenance)
 
 
 def _run(conn, name: str, **params):
@@ -260,37 +338,15 @@ def raw_file_name(kind: str, start_day: date, end_day: date) -> str:
     return f"raw_{kind}_{start_day}_{end_day}.csv"
 
 
+def raw_download_name(kind: str, start_day: date, end_day: date, style: str) -> tuple[str, str]:
+    """File name and MIME type of a page's raw download (RawExtract.download)."""
+    name = raw_file_name(kind, start_day, end_day)
+    if style == "sidecar":
+        return name.removesuffix(".csv") + ".zip", "application/zip"
+    return name, "text/csv; charset=utf-8"
+
+
 def _check(value: str, allowed, what: str) -> None:
     if value not in allowed:
         raise ValueError(f"Unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
 
-
-def raw_bytes(kind: str, *, tz: str, start_day: date, end_day: date, style: str = "header",
-              max_rows: int | None = None) -> tuple[bytes, RawResult]:
-    """A raw extract as one bytes object, for Streamlit's download_button (which
-    serves files from memory). COPY streams into a temporary file first, so only
-    the finished file is ever held, once. With sidecar style: a ZIP of the CSV and
-    its provenance JSON, which must describe the very snapshot the CSV came from."""
-    import tempfile
-
-    with tempfile.TemporaryFile() as csv_file:
-        result = stream_raw(kind, csv_file, tz=tz, start_day=start_day, end_day=end_day, style=style,
-                            max_rows=max_rows)
-        csv_file.seek(0)
-        if style == "header":
-            return csv_file.read(), result
-        with tempfile.TemporaryFile() as zipped:
-            zip_with_sidecar(zipped, csv_file, raw_file_name(kind, start_day, end_day), result.provenance)
-            zipped.seek(0)
-            return zipped.read(), result
-
-
-def zip_with_sidecar(out: BinaryIO, csv_file: BinaryIO, csv_name: str, provenance: Provenance) -> None:
-    """A ZIP holding a raw CSV (copied in chunks) and its sidecar JSON."""
-    import shutil
-    import zipfile
-
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        with zf.open(csv_name, "w", force_zip64=True) as entry:
-            shutil.copyfileobj(csv_file, entry, 1 << 20)
-        zf.writestr(sidecar_name(csv_name), provenance.to_json())

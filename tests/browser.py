@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import _ISOLATED, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -44,10 +44,12 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(env: dict[str, str], log_path: Path):
-    """`streamlit run dashboard.py` on a free port with `env`; yields the base URL."""
+    """`streamlit run app.py` (what `make run` serves) on a free port with `env`; yields the base URL."""
     port = free_port()
-    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), "--server.port", str(port),
+    # Only `env` decides the settings: not a developer's shell, nor what an earlier test left in os.environ.
+    inherited = {k: v for k, v in os.environ.items() if k not in _ISOLATED}
+    full_env = {**inherited, **env, "PYTHONUNBUFFERED": "1"}
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     log_path.parent.mkdir(parents=True, exist_ok=True)

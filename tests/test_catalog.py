@@ -25,10 +25,11 @@ def test_one_described_statement_per_file(query):
         assert table in ("users", "activities"), f"unknown table in -- reads: {table}"
 
 
-def test_no_sql_in_pages_or_router():
+def test_no_sql_in_pages_router_or_routes():
     from tests.conftest import ROOT
 
-    files = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+    files = [ROOT / "app.py", ROOT / "dashboard.py",
+             *(path for folder in ("pages", "ui", "web") for path in sorted((ROOT / folder).glob("*.py")))]
     pattern = re.compile(r"\b(select\s+.+\s+from|insert\s+into|delete\s+from|update\s+\w+\s+set)\b", re.I)
     for path in files:
         assert not pattern.search(path.read_text()), f"SQL text in {path.name}"

@@ -1,12 +1,15 @@
 """The Explore page (pages/explore.py) through Streamlit's AppTest, on a real database."""
+import asyncio
 import csv
 import io
 import zipfile
 from datetime import datetime, timedelta, timezone
 
+import httpx
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
+from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
 from queries import exports
@@ -89,41 +92,66 @@ def test_chart_png_button_gives_a_real_image(some_rows, downloads):
     assert (0x5B, 0x4F, 0xE9) in colours
 
 
-def test_raw_extract_shows_its_count_and_delivers_every_row(some_rows, downloads):
+def raw_link(at, key):
+    [match] = [b for b in at.link_button if b.key == key]
+    return match
+
+
+def follow(link) -> bytes:
+    """What the link gives: the real route (web.export_route) served in this process,
+    where the page signed the link (the real app is tested in test_export_route)."""
+    import web
+
+    async def get():
+        transport = httpx.ASGITransport(app=Starlette(routes=web.routes()))
+        async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+            return await client.get(link.proto.url)
+
+    response = asyncio.run(get())
+    assert response.status_code == 200, response.text
+    return response.content
+
+
+def test_raw_extract_shows_its_count_and_links_to_every_row(some_rows):
     at = page(range="all_time")
     counts = {m.label: m.value for m in at.metric}
     total = some_rows.execute("SELECT count(*) FROM activities").fetchone()[0]
     assert counts["Raw activities in the range"] == f"{total:,}"
-    raw = button(at, "raw-activities-header")
-    first, rest = downloads.bytes_of(raw).decode().split("\n", 1)
+    link = raw_link(at, "raw-activities-header")
+    assert link.proto.label == "Download raw activities (CSV)" and link.proto.url.startswith("/export/raw?")
+    assert not [b for b in at.download_button if "raw-" in b.key]  # nothing served from memory
+    first, rest = follow(link).decode().split("\n", 1)
     assert len(list(csv.DictReader(io.StringIO(rest)))) == total == int(exports.parse_header_line(first)["rows"])
 
 
 def test_raw_extracts_are_for_admins_only(some_rows):
     at = page(range="all_time", admin=False)
-    assert not [b for b in at.download_button if "raw-" in b.key]
+    assert not [b for b in at.link_button if "raw-" in (b.key or "")]
     assert "sign in on the Admin page" in at.info[0].value
     assert at.metric  # the counts stay visible
 
 
-def test_raw_extract_in_sidecar_style_is_a_zip(some_rows, downloads):
+def test_raw_extract_in_sidecar_style_is_a_zip(some_rows):
     at = page(range="all_time")
     at.radio(key="provenance_style").set_value("sidecar").run()
-    raw = button(at, "raw-users-sidecar")
-    with zipfile.ZipFile(io.BytesIO(downloads.bytes_of(raw))) as zf:
+    link = raw_link(at, "raw-users-sidecar")
+    assert "ZIP" in link.proto.label
+    with zipfile.ZipFile(io.BytesIO(follow(link))) as zf:
         csv_name, json_name = zf.namelist()
         assert json_name == exports.sidecar_name(csv_name)
         assert len(zf.read(csv_name).decode().strip().split("\n")) == 1 + 8
 
 
-def test_a_configured_cap_is_announced(some_rows, monkeypatch, downloads):
+def test_a_configured_cap_is_announced_and_the_file_says_so(some_rows, monkeypatch):
     monkeypatch.setenv("RAW_EXPORT_MAX_ROWS", "10")
     at = page(range="all_time")
     warning = " ".join(w.value for w in at.warning)
     assert "stop at 10 rows (RAW_EXPORT_MAX_ROWS)" in warning and "python -m queries export raw activities" in warning
-    raw = button(at, "raw-activities-header")
-    meta = exports.parse_header_line(downloads.bytes_of(raw).decode().split("\n", 1)[0])
+    link = raw_link(at, "raw-activities-header")
+    meta = exports.parse_header_line(follow(link).decode().split("\n", 1)[0])
     assert meta["truncated"] == "true" and meta["rows"] == "10" and meta["total_rows"] == "60"
+    monkeypatch.setenv("RAW_EXPORT_MAX_ROWS", "3")  # lowered since: the server's cap wins
+    assert exports.parse_header_line(follow(link).decode().split("\n", 1)[0])["rows"] == "3"
 
 
 def test_custom_range_and_granularity_controls(some_rows):
@@ -147,3 +175,10 @@ def test_dashboard_routes_to_explore(some_rows):
     at.switch_page("pages/explore.py").run()
     assert not at.exception
     assert at.title[0].value == "Explore"
+
+
+def test_a_weak_signing_key_is_shown_instead_of_a_link(some_rows, monkeypatch):
+    monkeypatch.setenv("EXPORT_SIGNING_KEY", "too-short")
+    at = page(range="all_time")
+    assert not at.exception and not [b for b in at.link_button if "raw-" in (b.key or "")]
+    assert "EXPORT_SIGNING_KEY must be at least 32 characters" in at.error[0].value

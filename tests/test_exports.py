@@ -151,19 +151,35 @@ def test_a_cap_truncates_loudly_never_silently(db):
     assert meta["max_rows"] == "4 (RAW_EXPORT_MAX_ROWS)"
 
 
-def test_sidecar_zip_holds_the_csv_and_its_provenance(db):
+def test_sidecar_zip_streams_the_csv_and_its_provenance(db):
     add_user(db, "a")
     rng = resolve_range("last_7_days", tz="UTC")
-    plain, zipped = io.BytesIO(), io.BytesIO()
-    result = exports.stream_raw("users", plain, tz="UTC", start_day=rng.start, end_day=rng.end, style="sidecar")
-    plain.seek(0)
-    exports.zip_with_sidecar(zipped, plain, "raw.csv", result.provenance)
+    with exports.open_raw("users", tz="UTC", start_day=rng.start, end_day=rng.end) as extract:
+        data = b"".join(extract.download("sidecar"))
     import zipfile
 
-    with zipfile.ZipFile(zipped) as zf:
-        assert zf.namelist() == ["raw.csv", "raw.csv.provenance.json"]
-        assert zf.read("raw.csv") == plain.getvalue() and zf.read("raw.csv").startswith(b"uuid,")
-        assert json.loads(zf.read("raw.csv.provenance.json"))["rows"] == 1
+    name, mime = exports.raw_download_name("users", rng.start, rng.end, "sidecar")
+    assert name.endswith(".zip") and mime == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        csv_name = exports.raw_file_name("users", rng.start, rng.end)
+        assert zf.namelist() == [csv_name, exports.sidecar_name(csv_name)]
+        assert zf.read(csv_name).startswith(b"uuid,") and len(zf.read(csv_name).splitlines()) == 2
+        assert json.loads(zf.read(exports.sidecar_name(csv_name)))["rows"] == 1
+
+
+def test_an_extract_streams_the_snapshot_it_counted_on_a_connection_of_its_own(db):
+    u = add_user(db, "a")
+    for i in range(5):
+        add_post(db, u, now_utc() - timedelta(minutes=i))
+    rng = resolve_range("last_7_days", tz="UTC")
+    sessions = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cruddur-dashboard:export'"
+    with exports.open_raw("activities", tz="UTC", start_day=rng.start, end_day=rng.end) as extract:
+        assert extract.rows == 5 and db.execute(sessions).fetchone()[0] == 1
+        for i in range(3):  # committed after the count, before the COPY
+            add_post(db, u, now_utc() - timedelta(seconds=i))
+        meta, rows = raw_rows(b"".join(extract.csv()))
+    assert len(rows) == int(meta["rows"]) == 5
+    assert db.execute(sessions).fetchone()[0] == 0
 
 
 # --- the CLI --------------------------------------------------------------------

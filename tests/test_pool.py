@@ -1,4 +1,4 @@
-"""Reader and writer pools (db/pool.py): the reader cannot write, has timeouts, may use a replica."""
+"""Reader and writer pools (db/pool.py): the reader cannot write, has timeouts, may use a replica; dedicated connections."""
 import uuid
 
 import psycopg
@@ -42,3 +42,21 @@ def test_read_replica_url_takes_the_reads_and_only_the_reads(db_url, pg_server, 
     finally:
         pool.close_all()
         drop_database(pg_server, replica)
+
+
+def test_a_dedicated_connection_has_the_readers_settings_its_own_name_and_no_pool(db_url, pg_server, monkeypatch):
+    monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "4000")
+    with pool.dedicated("export") as conn:
+        assert conn.execute("SHOW application_name").fetchone()[0] == "cruddur-dashboard:export"
+        assert conn.execute("SHOW default_transaction_read_only").fetchone()[0] == "on"
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "4s"
+    assert conn.closed and pool.pool_stats() == {}
+
+
+def test_a_dedicated_connection_that_is_refused_is_database_unavailable(db_url, monkeypatch):
+    from db.errors import DatabaseUnavailable
+
+    monkeypatch.setenv("CONNECTION_URL", db_url.replace("/t_", "/missing_t_"))
+    with pytest.raises(DatabaseUnavailable, match="Cannot reach the database"):
+        with pool.dedicated("export"):
+            pass

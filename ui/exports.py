@@ -1,13 +1,16 @@
-"""Download buttons for tables, charts and raw extracts; the files come from
-queries.exports, the same code `python -m queries export` uses."""
+"""Download buttons for tables and charts, and links to raw extracts streamed by
+the server; the files come from queries.exports, the same code
+`python -m queries export` uses."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
+from db.settings import ConfigError
 from queries import exports
+from web import export_route, signing
 
 STYLE_KEY = "provenance_style"
 
@@ -46,17 +49,20 @@ def chart_downloads(chart, stem: str, *, key: str) -> None:
 
 
 def raw_download(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: int | None, key: str) -> None:
-    """A raw extract made when clicked (see queries.exports.raw_bytes: COPY into a
-    temporary file, then the finished file as bytes, since Streamlit serves
-    downloads from memory). With sidecar provenance the click gives a ZIP."""
-    style = st.session_state.get(STYLE_KEY, "header")
-    name = exports.raw_file_name(kind, start_day, end_day)
-    zip_it = style == "sidecar"
+    """A link to the extract, streamed by the server (web.export_route) straight from
+    COPY: the page process never holds the file. With sidecar provenance it is a ZIP."""
+    _raw_link(kind, tz, start_day, end_day, st.session_state.get(STYLE_KEY, "header"), max_rows, key)
 
-    def extract() -> bytes:
-        return exports.raw_bytes(kind, tz=tz, start_day=start_day, end_day=end_day, style=style, max_rows=max_rows)[0]
 
-    st.download_button(f"Download raw {kind} ({'ZIP: CSV + JSON' if zip_it else 'CSV'})", extract,
-                       file_name=name.removesuffix(".csv") + ".zip" if zip_it else name,
-                       mime="application/zip" if zip_it else "text/csv", key=f"{key}-{style}",
-                       icon=":material/download:", on_click="ignore")
+# Links are signed for signing.TTL_S; re-signed halfway, so a page left open keeps a working one.
+@st.fragment(run_every=timedelta(seconds=signing.TTL_S // 2))
+def _raw_link(kind: str, tz: str, start_day: date, end_day: date, style: str, max_rows: int | None, key: str) -> None:
+    try:
+        url = export_route.raw_link(kind, tz=tz, start_day=start_day, end_day=end_day, style=style, max_rows=max_rows)
+    except ConfigError as exc:
+        st.error(str(exc), icon=":material/key_off:")
+        return
+    name, _ = exports.raw_download_name(kind, start_day, end_day, style)
+    st.link_button(f"Download raw {kind} ({'ZIP: CSV + JSON' if style == 'sidecar' else 'CSV'})", url,
+                   key=f"{key}-{style}", icon=":material/download:",
+                   help=f"Streams {name} from the database as you download it.")

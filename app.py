@@ -1,0 +1,9 @@
+"""What `streamlit run` serves: the dashboard (dashboard.py routes its pages) plus
+the few plain HTTP routes a page cannot serve itself, such as streamed raw
+extracts (web/). Streamlit finds `app` here and runs it on its own uvicorn
+server, with the same .streamlit/config.toml and command-line flags."""
+import streamlit as st
+
+import web
+
+app = st.App("dashboard.py", routes=web.routes())

@@ -1,0 +1,185 @@
+"""GET /export/raw (web/export_route.py) over HTTP, against the real app
+(`streamlit run app.py`, as `make run` serves it) and a real database."""
+import csv
+import io
+import json
+import time
+import uuid
+import zipfile
+from contextlib import ExitStack
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from queries import exports
+from tests.browser import running_app
+from tests.conftest import create_database, drop_database
+from tests.helpers import add_post, add_user
+from web import export_route, signing
+
+KEY = "route-test-signing-key-" + "x" * 24
+BULK = 60_000  # old posts with long messages: a download of many megabytes
+EXPORT_SESSIONS = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cruddur-dashboard:export'"
+
+
+@pytest.fixture(scope="module")
+def app(pg_server, templates, tmp_path_factory):
+    name = f"route_{uuid.uuid4().hex[:8]}"
+    url = create_database(pg_server, name, templates["migrated"])
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with psycopg.connect(url, autocommit=True) as conn:
+        users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
+        for i in range(60):
+            add_post(conn, users[i % 10], now - timedelta(hours=i * 3, minutes=1), message=f'post {i}, "quoted"\n#{i}')
+        conn.execute("INSERT INTO activities (user_uuid, message, created_at) "
+                     "SELECT %s, repeat('m', 400), %s - g * interval '1 minute' FROM generate_series(1, %s) g",
+                     (users[0], now - timedelta(days=400), BULK))
+    log = tmp_path_factory.mktemp("route") / "streamlit.log"
+    with running_app({"CONNECTION_URL": url, "EXPORT_SIGNING_KEY": KEY, "POOL_TIMEOUT_MS": "2000"}, log) as base:
+        yield {"base": base, "db": url, "server": pg_server, "name": name, "log": log}
+    drop_database(pg_server, name)
+
+
+@pytest.fixture(autouse=True)
+def same_key(monkeypatch):
+    monkeypatch.setenv("EXPORT_SIGNING_KEY", KEY)
+
+
+def today():
+    return datetime.now(timezone.utc).date()
+
+
+def link(kind="activities", start=None, end=None, style="header", max_rows=None, tz="UTC", **kwargs):
+    return export_route.raw_link(kind, tz=tz, start_day=start or today() - timedelta(days=6), end_day=end or today(),
+                                 style=style, max_rows=max_rows, **kwargs)
+
+
+def get(app, path):
+    return httpx.get(app["base"] + path, timeout=60)
+
+
+def count(app, table, since: date | None = None):
+    with psycopg.connect(app["db"]) as conn:
+        query = sql.SQL("SELECT count(*) FROM {} WHERE created_at >= %s").format(sql.Identifier(table))
+        return conn.execute(query, (since or date(1970, 1, 1),)).fetchone()[0]
+
+
+def parse(body: bytes):
+    first, rest = body.decode().split("\n", 1)
+    return exports.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
+
+
+def test_a_signed_link_streams_every_row_of_the_range_as_csv(app):
+    start = today() - timedelta(days=6)
+    response = get(app, link(start=start))
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"] == f'attachment; filename="raw_activities_{start}_{today()}.csv"'
+    assert response.headers["cache-control"] == "no-store"
+    meta, rows = parse(response.content)
+    expected = count(app, "activities", start)
+    assert len(rows) == int(meta["rows"]) == expected > 0 and meta["truncated"] == "false"
+    assert meta["dataset"] == "raw.activities" and meta["range"] == f"{start}..{today()}"
+    assert {r["author_handle"] for r in rows} <= {f"person{i}" for i in range(10)}
+    assert sum(1 for r in rows if r["message"].startswith("post ") and '"quoted"\n#' in r["message"]) == expected
+
+
+def test_every_row_of_a_large_extract_arrives(app):
+    response = get(app, link(start=date(2000, 1, 1)))
+    meta, rows = parse(response.content)
+    assert len(rows) == int(meta["rows"]) == count(app, "activities") == BULK + 60
+    assert len(response.content) > 20 * 2**20
+
+
+def test_sidecar_style_streams_a_zip_of_the_csv_and_its_json(app):
+    start = today() - timedelta(days=29)
+    response = get(app, link("users", start=start, style="sidecar"))
+    assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
+    name = exports.raw_file_name("users", start, today())
+    assert response.headers["content-disposition"] == f'attachment; filename="{name.removesuffix(".csv")}.zip"'
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+        assert zf.namelist() == [name, exports.sidecar_name(name)]
+        rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
+        provenance = json.loads(zf.read(exports.sidecar_name(name)))
+    assert len(rows) == provenance["rows"] == count(app, "users", start) == 10
+    assert rows[0]["email"].endswith("@test.com")
+
+
+def test_a_cap_cuts_loudly(app):
+    meta, rows = parse(get(app, link(start=date(2000, 1, 1), max_rows=5)).content)
+    assert len(rows) == 5 and meta["rows"] == "5" and meta["truncated"] == "true"
+    assert meta["total_rows"] == str(BULK + 60) and meta["max_rows"] == "5 (RAW_EXPORT_MAX_ROWS)"
+
+
+def test_changed_expired_or_unsigned_links_are_refused_plainly(app):
+    good = link()
+    for bad in (good.replace("kind=activities", "kind=users"), good.replace("cap=0", "cap=1"),
+                good.split("&sig=")[0], link(ttl_s=-1)):
+        response = get(app, bad)
+        assert response.status_code == 403, bad
+        assert response.headers["content-type"].startswith("text/plain")
+        assert "Traceback" not in response.text and "link" in response.text
+    assert "expired" in get(app, link(ttl_s=-1)).text
+    assert get(app, export_route.PATH).status_code == 403
+
+
+def test_signed_values_that_are_not_an_extract_are_bad_requests(app):
+    fields = {"kind": "activities", "tz": "UTC", "start": "2026-03-01", "end": "2026-03-31", "style": "header", "cap": 0}
+    for change in ({"kind": "passwords"}, {"tz": "Mars/Olympus"}, {"start": "2026-04-01"}, {"end": "yesterday"},
+                   {"cap": -1}, {"style": "xml"}):
+        query = httpx.QueryParams(signing.sign(export_route.PURPOSE, {**fields, **change}))
+        response = get(app, f"{export_route.PATH}?{query}")
+        assert response.status_code == 400, change
+        assert response.text.startswith("Bad download link:") and "Traceback" not in response.text
+
+
+def test_head_answers_without_touching_the_database(app):
+    response = httpx.head(app["base"] + link(), timeout=30)
+    assert response.status_code == 200 and response.headers["content-disposition"].startswith("attachment;")
+
+
+def test_a_database_that_refuses_connections_gives_a_plain_503(app):
+    with psycopg.connect(app["server"], autocommit=True) as admin:
+        admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(app["name"])))
+        try:
+            response = get(app, link())
+        finally:
+            admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(app["name"])))
+    assert response.status_code == 503 and response.headers["content-type"].startswith("text/plain")
+    assert response.text.startswith("The database is unavailable right now.")
+    assert "Traceback" not in response.text and "password" not in response.text.lower()
+    assert get(app, link()).status_code == 200  # and back once it accepts connections
+
+
+def wait_for_export_sessions(app, n, timeout=20):
+    deadline = time.monotonic() + timeout
+    with psycopg.connect(app["db"], autocommit=True) as conn:
+        while (found := conn.execute(EXPORT_SESSIONS).fetchone()[0]) != n and time.monotonic() < deadline:
+            time.sleep(0.1)
+    return found
+
+
+def test_two_extracts_at_once_a_third_waits_and_abandoned_ones_release_their_connections(app):
+    # Uncompressed, so that the stalled downloads cannot fit in the socket buffers.
+    clients = [httpx.Client(base_url=app["base"], timeout=60, headers={"Accept-Encoding": "identity"})
+               for _ in range(2)]
+    streams, readers = ExitStack(), []  # kept: dropping a half-read stream makes httpx hang up
+    try:
+        for client in clients:  # two downloads that start and then stall: nobody reads on
+            response = streams.enter_context(client.stream("GET", link(start=date(2000, 1, 1))))
+            readers.append(response.iter_bytes())
+            assert response.status_code == 200 and next(readers[-1]).startswith(b"# dataset=raw.activities")
+        assert wait_for_export_sessions(app, 2) == 2
+        busy = get(app, link("users"))
+        assert busy.status_code == 503 and "already streaming" in busy.text and busy.headers["retry-after"]
+    finally:  # hang up mid-download
+        streams.close()
+        for client in clients:
+            client.close()
+    assert wait_for_export_sessions(app, 0) == 0
+    assert get(app, link("users")).status_code == 200
+    log = app["log"].read_text()
+    assert log.count("raw extract ABORTED") >= 2 and "Traceback" not in log
