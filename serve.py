@@ -117,7 +117,7 @@ def main() -> int:
             owns_server = True
             prepare_embedded()
             ensure_admin_password()
-        cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"),
                "--server.port", port, "--server.address", setting("HOST", "127.0.0.1"),
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         streamlit = subprocess.Popen(cmd, cwd=ROOT, preexec_fn=_die_with_parent)

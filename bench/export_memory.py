@@ -117,7 +117,7 @@ def measure_route(url: str, out: Path, log) -> dict:
         port = s.getsockname()[1]
     key = secrets.token_hex(32)
     env = {**os.environ, "CONNECTION_URL": url, "APP_ENV": "dev", "CACHE_TTL": "0", "EXPORT_SIGNING_KEY": key}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
     app = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"

@@ -49,7 +49,7 @@ def running_app(env: dict[str, str], log_path: Path):
     # Only `env` decides the settings: not a developer's shell, nor what an earlier test left in os.environ.
     inherited = {k: v for k, v in os.environ.items() if k not in _ISOLATED}
     full_env = {**inherited, **env, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
            "--server.fileWatcherType", "none"]
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -55,7 +55,13 @@ def test_the_wrapped_binding_gives_every_connection_tcp_nodelay():
     assert nodelay_of_an_accepted_connection(starlette_server._bind_socket) != 0
 
 
-def test_the_served_entry_point_installs_it():
-    code = ("import app; from streamlit.web.server.starlette import starlette_server as s; "
-            "assert getattr(s._bind_socket, 'wrapped_for_nodelay', False)")
+def test_the_launcher_serves_connections_with_tcp_nodelay(tmp_path):
+    """`python -m web` (what serve.py starts) installs the hook before Streamlit
+    binds: in a child that runs the launcher, Streamlit's binding yields a
+    socket that reports IPPROTO_TCP, the condition for asyncio's TCP_NODELAY."""
+    code = ("import runpy, sys; sys.argv = ['streamlit', '--version']\n"
+            "try:\n    runpy.run_module('web', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "from streamlit.web.server.starlette import starlette_server as s\n"
+            "sock = s._bind_socket('127.0.0.1', 0, 8)\n"
+            "import socket; assert sock.proto == socket.IPPROTO_TCP, sock.proto\n")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)
