@@ -44,14 +44,17 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(env: dict[str, str], log_path: Path):
-    """`streamlit run app.py` (what `make run` serves) on a free port with `env`; yields the base URL."""
+    """`python -m web run app.py` (what `make run` serves) on a free port with `env`; yields the base URL."""
     port = free_port()
     # Only `env` decides the settings: not a developer's shell, nor what an earlier test left in os.environ.
     inherited = {k: v for k, v in os.environ.items() if k not in _ISOLATED}
-    full_env = {**inherited, **env, "PYTHONUNBUFFERED": "1"}
+    # Nor the developer's .streamlit/secrets.toml (make run writes one): Streamlit copies its
+    # top-level keys into the process environment, over the values given here.
+    secrets = env.get("DASHBOARD_SECRETS_FILE") or str(log_path.parent / "no-secrets.toml")
+    full_env = {**inherited, **env, "DASHBOARD_SECRETS_FILE": secrets, "PYTHONUNBUFFERED": "1"}
     cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none"]
+           "--server.fileWatcherType", "none", "--secrets.files", secrets]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
