@@ -22,14 +22,14 @@ with database_guard("the growth numbers"):
 
 st.caption(as_of_line(data.computed_at, data.tz, data.from_cache, data.stale))
 
-users, posts, new_users, new_posts = st.columns(4)
-for column, kind, label in ((users, "users", "Total users"), (posts, "posts", "Total posts")):
+kpis = st.container(horizontal=True)  # one block for the four cards (columns would be five)
+for kind, label in (("users", "Total users"), ("posts", "Total posts")):
     added = data.weekly[kind].current
-    column.metric(label, f"{data.totals[kind]:,}", f"{added:+,}" if added else None,
-                  delta_description="in the last 7 days", border=True)
-for column, kind, label in ((new_users, "users", "New users, last 7 days"), (new_posts, "posts", "New posts, last 7 days")):
-    column.metric(label, f"{data.weekly[kind].current:,}", data.weekly[kind].text(),
-                  border=True, help=WEEK_HELP)
+    kpis.metric(label, f"{data.totals[kind]:,}", f"{added:+,}" if added else None,
+                delta_description="in the last 7 days", border=True, width="stretch")
+for kind, label in (("users", "New users, last 7 days"), ("posts", "New posts, last 7 days")):
+    kpis.metric(label, f"{data.weekly[kind].current:,}", data.weekly[kind].text(),
+                border=True, help=WEEK_HELP, width="stretch")
 
 st.caption("New users and posts: the 7 calendar days ending today, compared with the same span one week earlier.")
 
