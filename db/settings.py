@@ -31,15 +31,29 @@ def data_dir() -> Path:
     return Path(os.environ.get("DASHBOARD_DATA_DIR") or ROOT / ".data")
 
 
+_parsed: dict[tuple, dict] = {}
+
+
 def _secrets() -> dict:
+    """The secrets file, parsed again only when it changes (settings are read many
+    times per page view)."""
     path = secrets_file()
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        stat = path.stat()
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    if key not in _parsed:
+        try:
+            with path.open("rb") as fh:
+                parsed = tomllib.load(fh)
+        except FileNotFoundError:
+            return {}
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
+        _parsed.clear()
+        _parsed[key] = parsed
+    return _parsed[key]
 
 
 def setting(name: str, default: str | None = None) -> str | None:

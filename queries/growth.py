@@ -72,17 +72,19 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
 
 
 def _from_summary(summary: pd.DataFrame) -> Growth:
+    """Shape the summary's few rows in plain Python: this runs on every page view,
+    cache hits included, and pandas filtering cost several ms a time."""
     meta = summary.attrs
+    rows = list(summary[["metric", "kind", "day", "count", "partial"]].itertuples(index=False, name=None))
     per_day, totals, weekly = {}, {}, {}
-    for kind, metric in (("users", "users"), ("posts", "posts")):
-        rows = summary[summary["metric"] == metric]
-        days = rows[rows["kind"] == "day"][["day", "count", "partial"]].reset_index(drop=True)
-        days["count"] = days["count"].astype("int64")
-        days["partial"] = days["partial"].astype(bool)
+    for kind in ("users", "posts"):
+        mine = [r for r in rows if r[0] == kind]
+        days = pd.DataFrame([(day, int(count), bool(partial)) for _, k, day, count, partial in mine if k == "day"],
+                            columns=["day", "count", "partial"]).astype({"count": "int64", "partial": bool})
         days.attrs = {**meta, "query": f"growth_summary:{kind}"}
         per_day[kind] = days
-        totals[kind] = int(rows[rows["kind"] == "total"]["count"].iloc[0])
-        previous = int(rows[rows["kind"] == "previous"]["count"].iloc[0])
+        totals[kind] = next(int(count) for _, k, _, count, _ in mine if k == "total")
+        previous = next(int(count) for _, k, _, count, _ in mine if k == "previous")
         weekly[kind] = Delta(int(days["count"].sum()), previous)
     return Growth(totals=totals, per_day=per_day, weekly=weekly, computed_at=meta["computed_at"],
                   from_cache=meta["from_cache"], tz=meta["params"]["tz"], stale=bool(meta.get("stale")),

@@ -1,7 +1,6 @@
 """The cache panel in the sidebar: which backend, how it is doing, and a clear button for admins."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import queries
@@ -25,12 +24,7 @@ def cache_panel(where=st.sidebar) -> None:
         if info["backend_counts"]:
             st.caption("Momento: " + " · ".join(f"{k} {v}" for k, v in sorted(info["backend_counts"].items())))
         if rows:
-            st.dataframe(
-                pd.DataFrame(rows)[["query", "hits", "misses", "stale", "errors", "db_queries", "last_db_ms"]],
-                hide_index=True,
-                column_config={"last_db_ms": st.column_config.NumberColumn("last DB ms", format="%.1f"),
-                               "db_queries": "DB queries"},
-            )
+            st.markdown(table(rows))
         st.caption("Counts since this replica started.")
         from ui.auth import current_admin, is_admin
 
@@ -38,3 +32,19 @@ def cache_panel(where=st.sidebar) -> None:
                                     help="Every page asks the database on its next load"):
             queries.clear_cache()
             st.toast(f"Cache cleared by {current_admin()}.")
+
+
+COLUMNS = (("query", "query"), ("hits", "hits"), ("misses", "misses"), ("stale", "stale"), ("errors", "errors"),
+           ("db_queries", "DB queries"), ("last_db_ms", "last DB ms"))
+
+
+def table(rows: list[dict]) -> str:
+    """A Markdown table: on every page of every visit, so no data grid to build
+    on the server (Arrow) or in the browser. Query names are plain identifiers."""
+    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    for row in rows:
+        cells = [f"`{row['query']}`"] + [str(row[key]) for key, _ in COLUMNS[1:-1]]
+        last = row["last_db_ms"]
+        cells.append("" if last is None else f"{last:.1f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
