@@ -101,6 +101,8 @@ def isolated_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path / "no-data"))
     yield
+    for name in _ISOLATED:  # what the code under test set itself (e.g. `python -m db --prod` sets APP_ENV)
+        os.environ.pop(name, None)
     _reset_process_state()
 
 
