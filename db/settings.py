@@ -1,7 +1,10 @@
 """Settings from the environment, then `.streamlit/secrets.toml`, then defaults.
 
 Read on every call (it is cheap) so tests and the launcher can change the
-environment without reloading modules.
+environment without reloading modules. Streamlit copies every top-level secret
+into `os.environ`, over what was there; the app's launcher therefore pins the
+environment it was started with (`pin_environment`), so that a variable set by
+the operator still wins over the file inside the running app.
 """
 from __future__ import annotations
 
@@ -56,9 +59,19 @@ def _secrets() -> dict:
     return _parsed[key]
 
 
+_pinned_env: dict[str, str] | None = None
+
+
+def pin_environment() -> None:
+    """Read environment variables from now on as they are at this moment (the
+    launcher calls this before Streamlit loads secrets.toml into os.environ)."""
+    global _pinned_env
+    _pinned_env = dict(os.environ)
+
+
 def setting(name: str, default: str | None = None) -> str | None:
     """One raw setting: environment first, then secrets.toml."""
-    value = os.environ.get(name)
+    value = (os.environ if _pinned_env is None else _pinned_env).get(name)
     if value not in (None, ""):
         return value
     value = _secrets().get(name)

@@ -1,6 +1,9 @@
 """Settings and secret hygiene (db/settings.py, db/errors.py)."""
+import os
+
 import pytest
 
+from db import settings
 from db.errors import safe_message, scrub
 from db.settings import ConfigError, get_settings, mask_url
 
@@ -48,3 +51,27 @@ def test_errors_never_carry_the_password(monkeypatch):
     text = scrub("failed for postgresql://app:Sup3rSecret@db.internal/cruddur; password=Sup3rSecret; Sup3rSecret")
     assert "Sup3rSecret" not in text
     assert "Sup3rSecret" not in safe_message(RuntimeError("boom Sup3rSecret"))
+
+
+def test_the_launchers_pinned_environment_wins_over_secrets_streamlit_copies_into_it(monkeypatch, tmp_path):
+    """Streamlit copies top-level secrets into os.environ, over the operator's
+    variables; `python -m web` pins the environment first, so a variable still
+    beats the file, and a key only in the file still comes from the file."""
+    from streamlit import config
+    from streamlit.runtime.secrets import Secrets
+
+    path = tmp_path / "secrets.toml"
+    path.write_text('ADMIN_PASSWORD = "from-file"\nREPORT_TZ = "Asia/Tokyo"\n')
+    monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(path))
+    monkeypatch.setenv("ADMIN_PASSWORD", "from-env")
+    monkeypatch.setattr(settings, "_pinned_env", None)
+    settings.pin_environment()
+    previous = config.get_option("secrets.files")
+    config.set_option("secrets.files", [str(path)])
+    try:
+        assert Secrets().load_if_toml_exists()  # what the running app does at start
+    finally:
+        config.set_option("secrets.files", previous)
+    assert os.environ["ADMIN_PASSWORD"] == "from-file"  # Streamlit's doing
+    assert settings.setting("ADMIN_PASSWORD") == "from-env"
+    assert settings.setting("REPORT_TZ") == "Asia/Tokyo"
