@@ -80,6 +80,38 @@ def running_app(env: dict[str, str], log_path: Path):
 
 
 @contextmanager
+def app_on_a_week_of_rows(pg_server, template: str, log_dir: Path, env: dict[str, str], *, prefix: str,
+                          message=lambda i: "hello", more_rows=None):
+    """The app served (running_app, with `env`) against a new database made from
+    `template` and holding the same known rows for every app-level test: 10 users,
+    one a day over 10 days, and 60 posts, one every 3 hours. `message(i)` words post
+    i; `more_rows(conn, users, now)` may add more. Yields (base URL, database URL);
+    the database is dropped afterwards."""
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    import psycopg
+
+    from tests.conftest import create_database, drop_database
+    from tests.helpers import add_post, add_user
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    url = create_database(pg_server, name, template)
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    with psycopg.connect(url, autocommit=True) as conn:
+        users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
+        for i in range(60):
+            add_post(conn, users[i % 10], now - timedelta(hours=i * 3, minutes=1), message=message(i))
+        if more_rows:
+            more_rows(conn, users, now)
+    try:
+        with running_app({"CONNECTION_URL": url, **env}, log_dir / "streamlit.log") as base:
+            yield base, url
+    finally:
+        drop_database(pg_server, name)
+
+
+@contextmanager
 def browser():
     path = require_chromium()
     try:

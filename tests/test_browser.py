@@ -1,16 +1,14 @@
 """What a person sees: the real app in headless Chromium against the test database."""
 import csv
 import io
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import browser, running_app, screenshot, visible_errors, wait_for_app
-from tests.conftest import create_database, drop_database
-from tests.helpers import add_post, add_user
+from tests.browser import app_on_a_week_of_rows, browser, screenshot, visible_errors, wait_for_app
+from tests.helpers import add_user
 
 pytestmark = pytest.mark.browser
 
@@ -18,17 +16,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app(pg_server, templates, tmp_path_factory):
     """The dashboard served against its own database holding a week of known rows."""
-    name = f"browser_{uuid.uuid4().hex[:8]}"
-    url = create_database(pg_server, name, templates["migrated"])
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    with psycopg.connect(url, autocommit=True) as conn:
-        users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
-        for i in range(60):
-            add_post(conn, users[i % 10], now - timedelta(hours=i * 3, minutes=1))
-    log = tmp_path_factory.mktemp("app") / "streamlit.log"
-    with running_app({"CONNECTION_URL": url, "ADMIN_PASSWORD": "browser-secret"}, log) as base:
+    with app_on_a_week_of_rows(pg_server, templates["migrated"], tmp_path_factory.mktemp("app"),
+                               {"ADMIN_PASSWORD": "browser-secret"}, prefix="browser") as (base, url):
         yield {"base": base, "db": url}
-    drop_database(pg_server, name)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import time
-import uuid
 import zipfile
 from contextlib import ExitStack
 from datetime import date, datetime, timedelta, timezone
@@ -13,11 +12,10 @@ import httpx
 import psycopg
 import pytest
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from queries import exports
-from tests.browser import running_app
-from tests.conftest import create_database, drop_database
-from tests.helpers import add_post, add_user
+from tests.browser import app_on_a_week_of_rows
 from web import export_route, signing
 
 KEY = "route-test-signing-key-" + "x" * 24
@@ -27,20 +25,17 @@ EXPORT_SESSIONS = "SELECT count(*) FROM pg_stat_activity WHERE application_name 
 
 @pytest.fixture(scope="module")
 def app(pg_server, templates, tmp_path_factory):
-    name = f"route_{uuid.uuid4().hex[:8]}"
-    url = create_database(pg_server, name, templates["migrated"])
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
-    with psycopg.connect(url, autocommit=True) as conn:
-        users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
-        for i in range(60):
-            add_post(conn, users[i % 10], now - timedelta(hours=i * 3, minutes=1), message=f'post {i}, "quoted"\n#{i}')
+    def bulk(conn, users, now):  # old posts with long messages: a download of many megabytes
         conn.execute("INSERT INTO activities (user_uuid, message, created_at) "
                      "SELECT %s, repeat('m', 400), %s - g * interval '1 minute' FROM generate_series(1, %s) g",
                      (users[0], now - timedelta(days=400), BULK))
-    log = tmp_path_factory.mktemp("route") / "streamlit.log"
-    with running_app({"CONNECTION_URL": url, "EXPORT_SIGNING_KEY": KEY, "POOL_TIMEOUT_MS": "2000"}, log) as base:
-        yield {"base": base, "db": url, "server": pg_server, "name": name, "log": log}
-    drop_database(pg_server, name)
+
+    log_dir = tmp_path_factory.mktemp("route")
+    with app_on_a_week_of_rows(pg_server, templates["migrated"], log_dir,
+                               {"EXPORT_SIGNING_KEY": KEY, "POOL_TIMEOUT_MS": "2000"}, prefix="route",
+                               message=lambda i: f'post {i}, "quoted"\n#{i}', more_rows=bulk) as (base, url):
+        yield {"base": base, "db": url, "server": pg_server, "name": conninfo_to_dict(url)["dbname"],
+               "log": log_dir / "streamlit.log"}
 
 
 @pytest.fixture(autouse=True)
