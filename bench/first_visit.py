@@ -30,8 +30,8 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 
+from bench.harness import wait_until_up, warm_up
 from bench.load import ARGS, prepare
 from db import embedded
 from db.settings import ROOT
@@ -51,26 +51,6 @@ def command(variant: str, port: int) -> list[str]:
     if variant == "ours-nagle":
         return [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), *flags]
     return [sys.executable, str(ROOT / "serve.py")]
-
-
-def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
-                if r.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("server did not come up")
-
-
-def warm_up(port: int) -> None:
-    """What serve.py does after start: run the default page once."""
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/script-health-check", timeout=120) as r:
-        r.read()
 
 
 def keep_alive_ms(port: int, requests: int = 20) -> float:

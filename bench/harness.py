@@ -4,6 +4,9 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -91,3 +94,23 @@ def steal_share(before: list[int], after: list[int]) -> float:
     delta = [b - a for a, b in zip(before, after)]
     total = sum(delta)
     return delta[7] / total if total else 0.0
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not come up")
+
+
+def warm_up(port: int) -> None:
+    """What serve.py does after start: run the default page once."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/script-health-check", timeout=120) as r:
+        r.read()

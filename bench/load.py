@@ -179,7 +179,6 @@ def main(argv: list[str] | None = None) -> int:
     from tests.browser import free_port  # the same launcher the browser tests use
     import subprocess
     import sys
-    import urllib.request
 
     pgdata = ROOT / ".data" / "bench-load" / "pg"
     url = prepare(pgdata, args.users, args.posts)
@@ -190,14 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     env.update(PORT=str(port))
     app = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/script-health-check", timeout=60) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+        from bench.harness import wait_until_up, warm_up
+
+        wait_until_up(port, app)
+        warm_up(port)
         base = f"http://127.0.0.1:{port}"
         first, reload = first_visit(base)
         from bench.harness import cpu_times, steal_share
