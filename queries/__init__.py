@@ -136,7 +136,7 @@ def _with_meta(entry: Entry, name: str, params: dict, from_cache: bool, stale: b
 
 def run(name: str, /, *, fresh: bool = False, identifiers: dict[str, str] | None = None, **params: Any) -> pd.DataFrame:
     """A cached read. `fresh=True` skips the cache and stores the new result."""
-    query = catalog.get(name)
+    query = catalog.get_read(name)
     params = prepare_params(query, params)
     identifiers = identifiers or {}
     key = make_key(name, {**params, **{f"ident:{k}": v for k, v in identifiers.items()}})
@@ -217,7 +217,7 @@ def _peek(cache, key: str, ttl: float) -> Entry | None:
 
 def fetch(name: str, /, *, identifiers: dict[str, str] | None = None, **params: Any) -> pd.DataFrame:
     """An uncached read through the reader pool."""
-    query = catalog.get(name)
+    query = catalog.get_read(name)
     frame, db_ms = _read(query, prepare_params(query, params), identifiers or {})
     frame.attrs = {"query": name, "computed_at": datetime.now(timezone.utc), "from_cache": False, "stale": False,
                    "age_s": 0.0, "db_ms": db_ms}

@@ -1,11 +1,14 @@
 """python -m queries list | run NAME [--param key=value ...] [--format csv|json|table] [--fresh] | export ...
 
-`export` is described in queries/export_cli.py."""
+`run` runs read statements only (the catalog marks each read, write or admin);
+writes and admin actions have their own guarded commands. `export` is described
+in queries/export_cli.py."""
 from __future__ import annotations
 
 import argparse
 import sys
 
+from db import cli
 from db.errors import safe_message
 from db.settings import ConfigError
 
@@ -20,8 +23,8 @@ def _param(text: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m queries", description="Run the dashboard's named queries.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("list", help="every query with its description")
-    run_p = sub.add_parser("run", help="run one query and print exactly what the page shows")
+    sub.add_parser("list", help="every query with its class (read, write, admin) and description")
+    run_p = sub.add_parser("run", help="run one read query and print exactly what the page shows")
     run_p.add_argument("name")
     run_p.add_argument("--param", "-p", action="append", type=_param, default=[], metavar="KEY=VALUE")
     run_p.add_argument("--format", "-f", choices=["csv", "json", "table"], default="table")
@@ -38,13 +41,15 @@ def main(argv: list[str] | None = None) -> int:
         return _export(args)
     if args.command == "list":
         for name, query in sorted(catalog.catalog().items()):
-            print(f"{name:32} {query.doc}")
+            print(f"{name:36} {query.statement_class:5} {query.doc}")
         return 0
     try:
         frame = run(args.name, fresh=args.fresh, **dict(args.param))
-    except (catalog.UnknownQuery, ConfigError, ValueError) as exc:
+    except (catalog.UnknownQuery, catalog.NotARead, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         print(f"error: {safe_message(exc)}", file=sys.stderr)
         return 1
@@ -58,6 +63,8 @@ def _export(args) -> int:
 
     try:
         return export_cli.run(args)
+    except BrokenPipeError:
+        raise
     except (ExploreError, ConfigError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -67,4 +74,4 @@ def _export(args) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.entry(main)

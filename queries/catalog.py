@@ -5,8 +5,13 @@ The file name is the query name; sub-folders become dotted namespaces
 with comment lines: the first is its description, the others may be
 `-- key: value` metadata:
 
+    -- class: read                   read | write | admin (required): what running it may change
     -- reads: users, activities      tables whose writes invalidate cached results
     -- optional: as_of               parameters that are NULL when not given
+
+Only `read` statements run through the read paths (`queries.run`, `fetch`,
+`python -m queries run`); `write` and `admin` statements run only on a
+connection their guarded caller holds.
 
 Values are always `%(name)s` parameters. Identifiers chosen at run time are
 `{name}` placeholders filled with `psycopg.sql.Identifier` by `compose()`.
@@ -25,6 +30,9 @@ _PARAM = re.compile(r"%\((\w+)\)s")
 _META = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
 
 
+CLASSES = ("read", "write", "admin")
+
+
 class UnknownQuery(KeyError):
     def __str__(self) -> str:
         return f"No query named {self.args[0]!r}; try `python -m queries list`."
@@ -36,6 +44,7 @@ class Query:
     doc: str
     text: str
     path: Path
+    statement_class: str = "read"  # read | write | admin
     reads: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
     meta: dict = field(default_factory=dict, compare=False)
@@ -73,11 +82,14 @@ def parse(path: Path, name: str) -> Query:
         if match:
             meta[match.group(1).lower()] = match.group(2).strip()
     body = "\n".join(lines[len(header):]).strip()
+    statement_class = meta.get("class", "")
+    if statement_class not in CLASSES:
+        raise ValueError(f"{path}: the header needs `-- class: read`, `write` or `admin`, got {statement_class!r}")
 
     def _set(key: str) -> frozenset[str]:
         return frozenset(x.strip() for x in meta.get(key, "").split(",") if x.strip())
 
-    return Query(name=name, doc=doc, text=body, path=path, reads=_set("reads"), optional=_set("optional"), meta=meta)
+    return Query(name=name, doc=doc, text=body, path=path, statement_class=statement_class, reads=_set("reads"), optional=_set("optional"), meta=meta)
 
 
 @cache
@@ -95,6 +107,21 @@ def get(name: str) -> Query:
         return catalog()[name]
     except KeyError:
         raise UnknownQuery(name) from None
+
+
+class NotARead(PermissionError):
+    def __str__(self) -> str:
+        name, statement_class = self.args
+        return (f"{name!r} is a {statement_class} statement; only read statements run here. "
+                "Writes and admin actions run through their own guarded commands (python -m db | seed).")
+
+
+def get_read(name: str) -> Query:
+    """A statement for the read paths: refused unless its class is read."""
+    query = get(name)
+    if query.statement_class != "read":
+        raise NotARead(name, query.statement_class)
+    return query
 
 
 def text(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from db import cli
 from db.errors import safe_message
 from db.guard import WriteRefused
 from db.settings import ConfigError
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     except (WriteRefused, ConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # database errors: one clear line, no traceback, no secrets
         print(f"error: {safe_message(exc)}", file=sys.stderr)
         return 1
@@ -69,4 +72,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.entry(main)

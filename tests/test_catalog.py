@@ -33,3 +33,35 @@ def test_no_sql_in_pages_router_or_routes():
     pattern = re.compile(r"\b(select\s+.+\s+from|insert\s+into|delete\s+from|update\s+\w+\s+set)\b", re.I)
     for path in files:
         assert not pattern.search(path.read_text()), f"SQL text in {path.name}"
+
+
+# What a statement may change, by what its text calls or says. A read statement holds none of these.
+SIDE_EFFECTS = re.compile(
+    r"\b(insert\s+into|update\s+\w+\s+set|delete\s+from|truncate|create|drop|alter|grant|revoke|lock\s+table"
+    r"|copy\s+\w+\s+from|pg_cancel_backend|pg_terminate_backend|pg_reload_conf|pg_advisory\w*lock|nextval"
+    r"|pg_current_xact_id|set_config\s*\([^)]*,\s*false\))(?!\w)", re.I)
+
+
+@pytest.mark.parametrize("query", ALL, ids=[q.name for q in ALL])
+def test_every_statement_declares_its_class_and_reads_change_nothing(query):
+    assert query.statement_class in catalog.CLASSES
+    body = re.sub(r"--[^\n]*", "", query.text)
+    if query.statement_class == "read":
+        assert not SIDE_EFFECTS.search(body), f"{query.name} changes something: mark it write or admin"
+
+
+def test_a_file_without_a_class_is_refused(tmp_path):
+    path = tmp_path / "x.sql"
+    path.write_text("-- Something.\nSELECT 1\n")
+    with pytest.raises(ValueError, match="class"):
+        catalog.parse(path, "x")
+
+
+@pytest.mark.parametrize("name", [q.name for q in ALL if q.statement_class != "read"])
+def test_the_read_paths_refuse_writes_and_admin_actions(name):
+    import queries
+
+    with pytest.raises(catalog.NotARead):
+        queries.run(name)
+    with pytest.raises(catalog.NotARead):
+        queries.fetch(name)

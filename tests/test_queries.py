@@ -178,3 +178,47 @@ def test_a_failed_refresh_keeps_the_stale_value_and_counts_the_error(db, tmp_pat
     assert queries.stats.errors["total_users"] == 1
     assert run("total_users").attrs["stale"] is True  # still served, and a new refresh is tried
     assert queries.wait_for_refreshes(5)
+
+
+@pytest.mark.parametrize("name, params", [
+    ("admin.terminate_database_sessions", ["name={db}"]),
+    ("sessions.do_terminate", ["pid={pid}", "backend_start=", "wait_ms=100", "own_pids={{}}"]),
+    ("sessions.do_cancel", ["pid={pid}", "backend_start=", "own_pids={{}}"]),
+    ("seed.reset", []),
+])
+def test_the_query_cli_runs_reads_only(name, params, db_url, capsys, monkeypatch):
+    """Finding 3: `python -m queries run` terminated production sessions with APP_ENV=prod."""
+    from db import conninfo
+    from queries.__main__ import main
+    from tests.background import Background
+
+    monkeypatch.setenv("APP_ENV", "prod")
+    monkeypatch.setenv("PROD_CONNECTION_URL", db_url)
+    victim = Background(db_url, "victim")
+    try:
+        argv = ["run", name]
+        for p in params:
+            argv += ["-p", p.format(db=conninfo.parse(db_url)["dbname"], pid=victim.pid)]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "only read statements run here" in err and "Traceback" not in err
+        assert victim.alive()
+    finally:
+        victim.close()
+
+
+def test_query_list_shows_each_class_and_survives_a_closed_pipe(db_url):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    listing = subprocess.run([sys.executable, "-m", "queries", "list"], cwd=ROOT, capture_output=True, text=True)
+    assert listing.returncode == 0
+    lines = {line.split()[0]: line.split()[1] for line in listing.stdout.splitlines()}
+    assert lines["total_users"] == "read" and lines["sessions.do_terminate"] == "admin" and lines["seed.reset"] == "write"
+    # `| head -1`: the reader goes away after one line; no BrokenPipe traceback.
+    for argv in (["queries", "list"], ["db", "--help"], ["seed", "--help"]):
+        done = subprocess.run(f"{sys.executable} -m {' '.join(argv)} | head -1", shell=True, cwd=ROOT,
+                              capture_output=True, text=True, executable="/bin/bash")
+        assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

@@ -1,4 +1,5 @@
 -- The four growth questions in one statement, from the hourly rollup plus live counts; exact at any size.
+-- class: read
 -- reads: users, activities
 -- optional: as_of
 -- Every number is a count of created_at in UTC ranges [lo, hi): the 7 report

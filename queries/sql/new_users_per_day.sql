@@ -1,4 +1,5 @@
 -- New users per calendar day in the report time zone for the last 7 days, zero-filled, oldest first; today is partial.
+-- class: read
 -- reads: users
 -- optional: as_of
 -- created_at holds UTC wall-clock time: it is converted to the report zone for

@@ -1,4 +1,5 @@
 -- New users and posts in the last 7 calendar days and in the same span one week earlier, for honest KPI deltas.
+-- class: read
 -- reads: users, activities
 -- optional: as_of
 -- "current" is exactly the 7 daily buckets of the charts (today included).

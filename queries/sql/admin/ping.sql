@@ -1,2 +1,3 @@
 -- Whether the database answers at all (used to recover pages after an outage).
+-- class: read
 SELECT 1 AS ok

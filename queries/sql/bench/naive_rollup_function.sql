@@ -1,4 +1,5 @@
 -- Benchmark reference only: the rejected design, a statement trigger function that adds inserted rows to today's rollup row.
+-- class: admin
 CREATE OR REPLACE FUNCTION public.bench_naive_rollup() RETURNS trigger LANGUAGE plpgsql AS '
 BEGIN
     INSERT INTO public.bench_naive_daily AS r (day, n)

@@ -1,4 +1,5 @@
 -- Benchmark baseline: the original way to count users, JSON-wrapped like the original lib/db.py query_object_json.
+-- class: read
 SELECT COALESCE(row_to_json(object_row), '{}'::json) FROM (
     SELECT count(*) AS count FROM users
 ) object_row

@@ -1,4 +1,5 @@
 -- Active authors (distinct users who posted) per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled.
+-- class: read
 -- reads: activities
 -- Buckets as in explore.new_users. A person who posts in three buckets counts
 -- once in each. The running total is different: authors to date, i.e. everyone

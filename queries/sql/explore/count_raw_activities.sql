@@ -1,4 +1,5 @@
 -- How many activities rows were created in the range (local dates in the report time zone), the size of a raw extract.
+-- class: read
 -- reads: activities
 SELECT count(*)::bigint AS count
 FROM activities

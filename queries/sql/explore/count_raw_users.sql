@@ -1,4 +1,5 @@
 -- How many users rows were created in the range (local dates in the report time zone), the size of a raw extract.
+-- class: read
 -- reads: users
 SELECT count(*)::bigint AS count
 FROM users

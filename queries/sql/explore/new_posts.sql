@@ -1,4 +1,5 @@
 -- New posts per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first.
+-- class: read
 -- reads: activities
 -- Buckets as in explore.new_users: local dates, never hours, so DST days stay one bucket.
 WITH r AS (

@@ -1,4 +1,5 @@
 -- New users per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first.
+-- class: read
 -- reads: users
 -- Buckets are built on local dates, never on hours, so a 23- or 25-hour DST day
 -- is still one day and every row lands in exactly one bucket. created_at holds

@@ -1,4 +1,5 @@
 -- Create the dashboard's own migration ledger (not the app's schema_information).
+-- class: admin
 CREATE TABLE IF NOT EXISTS public.dashboard_migrations (
     version integer PRIMARY KEY,
     name text NOT NULL,

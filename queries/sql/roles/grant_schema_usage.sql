@@ -1,2 +1,3 @@
 -- Let a role see the objects of the public schema (privileges on each table still apply).
+-- class: admin
 GRANT USAGE ON SCHEMA public TO {role}

@@ -1,2 +1,3 @@
 -- Empty the two app tables (the confirmed "reset" action).
+-- class: write
 TRUNCATE public.activities, public.users

@@ -1,7 +1,8 @@
 -- Cancel the running query of one session, if it is still the session that was confirmed and not ours.
+-- class: admin
 SELECT a.pid, pg_cancel_backend(a.pid) AS signalled
 FROM pg_stat_activity AS a
 WHERE a.pid = %(pid)s::int
   AND a.pid <> pg_backend_pid()
   AND a.backend_start IS NOT DISTINCT FROM %(backend_start)s::timestamptz
-  AND a.application_name NOT LIKE %(own_application)s
+  AND a.pid <> ALL (%(own_pids)s::int[])  -- this process's own sessions (db.backends)

@@ -1,4 +1,5 @@
 -- Sessions from pg_stat_activity with durations in seconds; blockers asked only for sessions waiting on a lock.
+-- class: read
 -- optional: all_databases
 SELECT
     a.pid,

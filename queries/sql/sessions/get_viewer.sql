@@ -1,4 +1,5 @@
 -- Who the dashboard is connected as, and whether it may see and signal other users' sessions.
+-- class: read
 SELECT
     current_user AS "user",
     current_database() AS "database",
