@@ -1,8 +1,41 @@
 """Admin sign-in (ui/auth.py) through a tiny AppTest script."""
+import re
+import sys
+import time
+from pathlib import Path
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.auth import failure_delay
+import ui.auth
+from ui.auth import ADDRESS_BURST, ADDRESS_REFILL_S, SignInThrottle
+
+AUTH_PY = str(Path(ui.auth.__file__).resolve())
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle(monkeypatch):
+    """Each test starts with no failures on record (the limiter is process-wide)."""
+    monkeypatch.setattr(ui.auth, "THROTTLE", SignInThrottle())
+
+
+@pytest.fixture
+def no_sleep_in_auth(monkeypatch):
+    """Fail if anything called from ui/auth.py sleeps (Streamlit's own waits are let through)."""
+    real_sleep, slept = time.sleep, []
+
+    def guarded(seconds):
+        frame = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_filename == AUTH_PY:
+                slept.append(seconds)
+                raise AssertionError(f"ui/auth.py slept {seconds} s")
+            frame = frame.f_back
+        return real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", guarded)
+    yield slept
+    assert slept == []
 
 
 def guarded_page():
@@ -34,9 +67,83 @@ def test_without_a_configured_password_nobody_signs_in(monkeypatch):
     assert not at.success
 
 
-def test_delay_grows_and_is_capped():
-    delays = [failure_delay(n) for n in range(8)]
-    assert delays[0] == 0 and delays == sorted(delays) and delays[-1] == 8.0
+def test_nothing_in_the_sign_in_code_sleeps():
+    assert not re.search(r"\bsleep\s*\(", Path(AUTH_PY).read_text())
+
+
+def test_a_right_password_signs_in_without_any_sleep(monkeypatch, no_sleep_in_auth):
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct horse")
+    at = AppTest.from_function(guarded_page).run()
+    for _ in range(ADDRESS_BURST - 1):  # failures short of the limit do not slow the right one down
+        at.text_input[0].input("wrong")
+        at.button[0].click().run()
+        assert at.error[0].value == "Wrong password."
+    at.text_input[0].input("correct horse")
+    at.button[0].click().run()
+    assert at.success[0].value == "signed in as admin"
+
+
+class FrozenClock:
+    now = 5000.0
+
+    def __call__(self):
+        return self.now
+
+
+def wrong_attempts(at, n):
+    for _ in range(n):
+        at.text_input[0].input("wrong")
+        at.button[0].click().run()
+        assert at.error[0].value == "Wrong password."
+
+
+def test_past_the_limit_even_the_right_password_is_refused_at_once_unchecked(monkeypatch, no_sleep_in_auth):
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct horse")
+    clock = FrozenClock()
+    monkeypatch.setattr(ui.auth, "THROTTLE", SignInThrottle(clock=clock))
+    at = AppTest.from_function(guarded_page).run()
+    wrong_attempts(at, ADDRESS_BURST)
+    compared, real_check = [], ui.auth.check_password
+    monkeypatch.setattr(ui.auth, "check_password", lambda candidate: compared.append(candidate) or real_check(candidate))
+    at.text_input[0].input("correct horse")
+    at.button[0].click().run()
+    assert at.error[0].value == f"Too many sign-in attempts; try again in {ADDRESS_REFILL_S:.0f} s."
+    assert not at.success and compared == []  # the password was not even looked at
+    # a new session (tab) from the same address is throttled just the same
+    fresh = AppTest.from_function(guarded_page).run()
+    fresh.text_input[0].input("correct horse")
+    fresh.button[0].click().run()
+    assert "Too many sign-in attempts" in fresh.error[0].value and not fresh.success
+    assert compared == []
+    clock.now += ADDRESS_REFILL_S  # one attempt's worth comes back
+    at.text_input[0].input("correct horse")
+    at.button[0].click().run()
+    assert at.success[0].value == "signed in as admin" and compared == ["correct horse"]
+
+
+def test_another_address_is_not_throttled(monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "correct horse")
+    at = AppTest.from_function(guarded_page).run()
+    wrong_attempts(at, ADDRESS_BURST)
+    monkeypatch.setattr(ui.auth, "client_address", lambda: "203.0.113.9")
+    other = AppTest.from_function(guarded_page).run()
+    other.text_input[0].input("correct horse")
+    other.button[0].click().run()
+    assert other.success[0].value == "signed in as admin"
+
+
+def address_page():
+    import streamlit as st
+
+    from ui.auth import client_address
+
+    st.write(client_address())
+
+
+def test_an_unknown_client_address_shares_one_key():
+    assert ui.auth.client_address() == ui.auth.UNKNOWN_ADDRESS  # no Streamlit session at all
+    at = AppTest.from_function(address_page).run()  # AppTest's client is a mock, not an address
+    assert at.markdown[0].value == ui.auth.UNKNOWN_ADDRESS
 
 
 # -- OIDC through Streamlit's st.login, when secrets configure a provider ------

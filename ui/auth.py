@@ -1,8 +1,10 @@
 """Admin sign-in. Every write and every destructive action calls `require_admin()`.
 
-Default: a shared password from ADMIN_PASSWORD, compared in constant time,
-with a delay that grows with recent failures (per visitor session and across
-the process, so opening new tabs does not reset it).
+Default: a shared password from ADMIN_PASSWORD, compared in constant time.
+Failed attempts are rate-limited per client address and for the whole process
+(`SignInThrottle`); a throttled attempt is refused at once, without looking at
+the password, and nothing in the sign-in path sleeps (a sleeping session only
+ties up its own thread, so parallel sessions would not be slowed down at all).
 
 When Streamlit's secrets hold an `[auth]` section with an OIDC provider,
 Streamlit's own `st.login` / `st.user` / `st.logout` are used instead and an
@@ -11,19 +13,26 @@ admin is a signed-in person whose e-mail is in ADMIN_EMAILS.
 from __future__ import annotations
 
 import hmac
+import math
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError
 
 from db.settings import setting
 
-_MAX_DELAY_S = 8.0
-_failures_lock = threading.Lock()
-_process_failures: list[float] = []  # monotonic times of recent failures, all sessions
+# Failed sign-ins allowed, as token buckets (a token comes back every *_REFILL_S
+# seconds, up to *_BURST). Per address: 5 at once, then one per 12 s (~300 an
+# hour). Per process, all addresses together: 30 at once, then one per 2 s
+# (~1,800 an hour), which also bounds how many addresses are tracked.
+ADDRESS_BURST = 5
+ADDRESS_REFILL_S = 12.0
+GLOBAL_BURST = 30
+GLOBAL_REFILL_S = 2.0
+UNKNOWN_ADDRESS = "unknown"  # the one key for every visitor whose address is not known
 
 
 def admin_password() -> str | None:
@@ -80,29 +89,127 @@ def is_admin() -> bool:
     return current_admin() is not None
 
 
-def _recent_failures(window_s: float = 300) -> int:
-    now = time.monotonic()
-    with _failures_lock:
-        _process_failures[:] = [t for t in _process_failures if now - t < window_s]
-        return len(_process_failures)
+class SignInThrottle:
+    """Token buckets of failed sign-ins: one per client address, one for the process.
+
+    An attempt needs a token in both. `acquire` takes them before the password is
+    compared (so parallel sessions cannot all pass the check first) and `refund`
+    returns them when the password was right: only failures cost anything.
+    An address whose bucket has refilled is forgotten; since every tracked
+    address holds a failure that took a global token, at most about
+    global_burst + address_burst * address_refill_s / global_refill_s
+    addresses (60 with the defaults) are tracked at any time. Thread-safe.
+    """
+
+    def __init__(self, *, address_burst: int = ADDRESS_BURST, address_refill_s: float = ADDRESS_REFILL_S,
+                 global_burst: int = GLOBAL_BURST, global_refill_s: float = GLOBAL_REFILL_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._address_burst, self._address_refill_s = float(address_burst), float(address_refill_s)
+        self._global_burst, self._global_refill_s = float(global_burst), float(global_refill_s)
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._addresses: dict[str, tuple[float, float]] = {}  # address -> (tokens, as of)
+        self._global = (self._global_burst, clock())
+
+    def reset(self) -> None:
+        """Forget every attempt (tests; an operator's fresh start)."""
+        with self._lock:
+            self._addresses.clear()
+            self._global = (self._global_burst, self._clock())
+
+    def __len__(self) -> int:
+        """How many addresses are tracked (those with failures not yet refilled)."""
+        with self._lock:
+            return len(self._addresses)
+
+    @staticmethod
+    def _level(bucket: tuple[float, float] | None, burst: float, refill_s: float, now: float) -> float:
+        if bucket is None:
+            return burst
+        tokens, since = bucket
+        return min(burst, tokens + max(0.0, now - since) / refill_s)
+
+    def _levels(self, address: str, now: float) -> tuple[float, float]:
+        return (self._level(self._addresses.get(address), self._address_burst, self._address_refill_s, now),
+                self._level(self._global, self._global_burst, self._global_refill_s, now))
+
+    def _prune(self, now: float) -> None:
+        full = [a for a, bucket in self._addresses.items()
+                if self._level(bucket, self._address_burst, self._address_refill_s, now) >= self._address_burst]
+        for address in full:
+            del self._addresses[address]
+
+    def retry_after(self, address: str) -> float:
+        """Seconds until `address` may try again; 0 if it may now."""
+        with self._lock:
+            mine, everyone = self._levels(address, self._clock())
+        return self._wait(mine, everyone)
+
+    def _wait(self, mine: float, everyone: float) -> float:
+        wait = max((1 - mine) * self._address_refill_s, (1 - everyone) * self._global_refill_s)
+        return wait if wait > 1e-9 else 0.0  # float noise is not a wait
+
+    def acquire(self, address: str) -> float:
+        """Take an attempt from both buckets and return 0; or, throttled, take
+        nothing and return the seconds until an attempt is allowed."""
+        with self._lock:
+            now = self._clock()
+            self._prune(now)
+            mine, everyone = self._levels(address, now)
+            wait = self._wait(mine, everyone)
+            if wait:
+                return wait
+            self._addresses[address] = (mine - 1, now)
+            self._global = (everyone - 1, now)
+            return 0.0
+
+    def refund(self, address: str) -> None:
+        """Give back what `acquire` took: the attempt succeeded."""
+        with self._lock:
+            now = self._clock()
+            mine, everyone = self._levels(address, now)
+            if mine + 1 >= self._address_burst:
+                self._addresses.pop(address, None)
+            else:
+                self._addresses[address] = (mine + 1, now)
+            self._global = (min(self._global_burst, everyone + 1), now)
 
 
-def failure_delay(failures: int) -> float:
-    """0 s for the first failure, then 0.5, 1, 2, 4, 8, 8 ... seconds."""
-    return 0.0 if failures <= 0 else min(_MAX_DELAY_S, 0.25 * 2 ** failures)
+THROTTLE = SignInThrottle()
+
+
+def client_address() -> str:
+    """The visitor's IP address, the key of the per-address limit. Behind a
+    reverse proxy or load balancer it is the proxy's address, so all visitors
+    share one bucket (the global one still caps the total). Streamlit gives None
+    for localhost; with no real client (AppTest mocks it, bare mode has none) the
+    value is not a string. All of these become UNKNOWN_ADDRESS."""
+    try:
+        address = st.context.ip_address
+    except Exception:
+        address = None
+    return address if isinstance(address, str) and address else UNKNOWN_ADDRESS
 
 
 def check_password(candidate: str) -> bool:
-    """Constant-time comparison, slowed down after recent failures."""
+    """Constant-time comparison with ADMIN_PASSWORD (no throttling: see `sign_in`)."""
     expected = admin_password()
-    failures = max(st.session_state.get("admin_failures", 0), _recent_failures())
-    time.sleep(failure_delay(failures))
-    ok = bool(expected) and hmac.compare_digest(candidate.encode("utf-8"), expected.encode("utf-8"))
-    if not ok:
-        st.session_state["admin_failures"] = st.session_state.get("admin_failures", 0) + 1
-        with _failures_lock:
-            _process_failures.append(time.monotonic())
-    return ok
+    if not expected:
+        return False
+    # surrogatepass: odd text compares unequal instead of raising
+    return hmac.compare_digest(candidate.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass"))
+
+
+def sign_in(candidate: str, address: str) -> str | None:
+    """None if `candidate` is the password; else the refusal to show. When
+    throttled the password is not even compared, so guessing on learns nothing."""
+    wait = THROTTLE.acquire(address)
+    if wait:
+        return f"Too many sign-in attempts; try again in {math.ceil(wait)} s."
+    if check_password(candidate):
+        THROTTLE.refund(address)
+        return None
+    return "Wrong password."
 
 
 def sign_in_form() -> None:
@@ -118,12 +225,12 @@ def sign_in_form() -> None:
         password = st.text_input("Admin password", type="password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
-        if check_password(password):
+        refusal = sign_in(password or "", client_address())
+        if refusal is None:
             st.session_state["admin_user"] = "admin"
-            st.session_state["admin_failures"] = 0
             st.rerun()
         else:
-            st.error("Wrong password.")
+            st.error(refusal)
 
 
 def _oidc_sign_in() -> None:
