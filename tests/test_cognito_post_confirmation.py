@@ -153,3 +153,121 @@ def test_iam_login_uses_a_token_for_the_urls_host_and_user(monkeypatch, caplog):
     with pytest.raises(psycopg.OperationalError) as caught:
         handler.lambda_handler(cognito_event(), None)
     assert "X-Amz" not in str(caught.value)
+
+
+# -- malformed events: always InvalidEvent, never AttributeError or UnicodeEncodeError --
+
+def with_attributes(**changes):
+    event = cognito_event()
+    event["request"]["userAttributes"].update(changes)
+    return event
+
+
+def with_request(request):
+    event = cognito_event()
+    event["request"] = request
+    return event
+
+
+def without(key):
+    event = cognito_event()
+    del event[key]
+    return event
+
+
+@pytest.mark.parametrize("event, message", [
+    ([cognito_event()], "the event must be an object, not a list"),
+    (None, "the event is missing"),
+    ("PostConfirmation_ConfirmSignUp", "the event must be an object, not a string"),
+    ({**cognito_event(), "triggerSource": 7}, "triggerSource must be a string, not a number"),
+    (without("triggerSource"), "triggerSource is missing"),
+    (without("request"), "request is missing"),
+    (with_request([{"userAttributes": {}}]), "request must be an object, not a list"),
+    (with_request("userAttributes"), "request must be an object, not a string"),
+    (with_request({"userAttributes": [["sub", "x"]]}), "request.userAttributes must be an object, not a list"),
+    (with_request({"userAttributes": "sub=x"}), "request.userAttributes must be an object, not a string"),
+    (with_request({"userAttributes": None}), "request.userAttributes is missing"),
+    (with_request({}), "request.userAttributes is missing"),
+    (with_attributes(name="\ud800"), "name is not valid Unicode"),
+    (with_attributes(email="andrew\udcff@example.com"), "email is not valid Unicode"),
+    (with_attributes(sub="lone \udfff low surrogate"), "sub is not valid Unicode"),
+    (with_attributes(sub=12345), "sub must be a string, not a number"),
+    (with_attributes(preferred_username=True), "preferred_username must be a string, not a boolean"),
+    (with_attributes(name={"first": "Andrew"}), "name must be a string, not an object"),
+    (with_attributes(email=["andrew@example.com"]), "email must be a string, not a list"),
+    (with_attributes(name=1.5, email=None), "name must be a string, not a number; email is missing"),
+])
+def test_malformed_events_are_invalid_events_and_write_nothing(db, event, message):
+    with pytest.raises(handler.InvalidEvent) as caught:
+        handler.lambda_handler(event, None)
+    text = str(caught.value)
+    assert message in text
+    text.encode("utf-8")  # printable in the Lambda's log as it is
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert users(db) == []
+
+
+def test_no_values_are_quoted_in_invalid_event_messages(db):
+    with pytest.raises(handler.InvalidEvent) as caught:
+        handler.lambda_handler(with_attributes(name="Secret Name\ud800", email=["private@example.com"]), None)
+    assert "Secret" not in str(caught.value) and "private" not in str(caught.value)
+
+
+# -- a malformed CONNECTION_URL never puts its password in an error ----------------
+
+SECRET = "Sekr1t-Pw"
+
+
+def everything_said(exc: BaseException) -> str:
+    """All the text an error can put in a log: itself, anything chained, and its traceback."""
+    import traceback
+
+    parts = [str(exc), repr(exc), "".join(traceback.format_exception(exc))]
+    for linked in (exc.__cause__, exc.__context__):
+        if linked is not None:
+            parts += [str(linked), repr(linked)]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://u:pa ss{SECRET}@h/db?sslmode=bogus",
+    f"postgresql://u:{SECRET}%zz@h/db",
+    f"host=h password='{SECRET}",
+    f"host=h password='{SECRET}'more dbname=x",
+    f"postgresql://u:{SECRET}@127.0.0.1:1/db?no_such_option=1",
+])
+def test_an_unparseable_url_is_named_not_quoted(monkeypatch, url):
+    monkeypatch.setenv("CONNECTION_URL", url)
+    with pytest.raises(RuntimeError) as caught:
+        handler.lambda_handler(cognito_event(), None)
+    assert str(caught.value) == "CONNECTION_URL cannot be parsed (check its quoting and percent-escapes)"
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    assert SECRET not in everything_said(caught.value)
+
+
+@pytest.mark.parametrize("url, fragments, reason", [
+    # parsed, but libpq's message would quote pieces of the mistyped password
+    (f"postgresql://u:{SECRET}@x{SECRET}@127.0.0.1:1/db", [f"x{SECRET}"], "host name cannot be resolved"),
+    (f"postgresql://127.0.0.1:{SECRET}/tail@x/db", ["tail@x"], "invalid value"),  # the password as the port
+    (f"postgresql://u:{SECRET}@127.0.0.1:1/db?sslmode=bogus", [], "invalid value"),
+    (f"host=127.0.0.1 port=1 user=u password=se'{SECRET} dbname=db", [], "connection refused"),
+    (f"postgresql://u:{SECRET}@127.0.0.1:1/db", [], "connection refused"),
+])
+def test_a_connection_failure_does_not_carry_the_password(monkeypatch, url, fragments, reason):
+    monkeypatch.setenv("CONNECTION_URL", url)
+    with pytest.raises(psycopg.OperationalError) as caught:
+        handler.lambda_handler(cognito_event(), None)
+    said = everything_said(caught.value)
+    assert reason in str(caught.value)
+    assert caught.value.__cause__ is None and caught.value.__context__ is None
+    for secret in [SECRET, *fragments]:
+        assert secret not in said
+
+
+@pytest.mark.parametrize("url", [f"postgresql://u:{SECRET}@x{SECRET}@127.0.0.1:1/db",
+                                 f"postgresql://127.0.0.1:{SECRET}/tail@x/db"])
+def test_libpq_itself_would_have_quoted_a_piece_of_the_password(url):
+    """Why the messages above are replaced rather than passed on."""
+    with pytest.raises(psycopg.OperationalError) as caught:
+        psycopg.connect(url, connect_timeout=2)
+    assert SECRET in str(caught.value)
