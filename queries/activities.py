@@ -98,6 +98,16 @@ def _not_found(handle: str) -> Problem:
     return Problem("user_not_found", "handle", f"No user has the handle @{handle}; nothing was written.")
 
 
+def _existing_handle(handle: str | None) -> str | None:
+    """The stored handle meant by what was typed, or None. '@weird' as typed wins when
+    a user really has it (handles may begin with @); else the @-less form."""
+    typed, bare = (handle or "").strip(), normalize_handle(handle)
+    for candidate in dict.fromkeys([typed, bare]):  # typed first; once when they are equal
+        if fetch("activities.handle_exists", handle=candidate)["present"].iloc[0]:
+            return candidate
+    return None
+
+
 def handles(limit: int = HANDLE_CHOICES_LIMIT) -> list[str]:
     """Existing handles for the author picker (cached; a new user shows up after the next write)."""
     return run("activities.handles", limit=limit)["handle"].tolist()
@@ -110,10 +120,13 @@ def create_activity(*, handle: str | None, message: str | None, ttl: str | None,
     an unknown handle included; either way nothing is written."""
     require_writable("create an activity")  # first: no point checking input that cannot be written
     problems = validate(handle, message, ttl)
-    handle = normalize_handle(handle)
-    if not any(p.field == "handle" for p in problems):
-        if not fetch("activities.handle_exists", handle=handle)["present"].iloc[0]:
+    typed, handle = handle, normalize_handle(handle)
+    if not any(p.field == "handle" for p in problems):  # only storable text reaches the database
+        found = _existing_handle(typed)
+        if found is None:
             problems.append(_not_found(handle))
+        else:
+            handle = found
     if problems:
         raise ActivityRejected(sorted(problems, key=lambda p: FIELDS.index(p.field)))
     try:

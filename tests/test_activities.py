@@ -100,3 +100,32 @@ def test_an_unknown_handle_is_reported_with_the_other_problems(db):
         create_activity(handle="ghost", message="", ttl="forever")
     assert codes(caught.value.problems) == ["user_not_found", "message_blank", "ttl_blank"]
     assert count_posts(db) == 0
+
+
+def author_of(db, row):
+    return db.execute("SELECT user_uuid FROM activities WHERE uuid = %s", (row["uuid"],)).fetchone()[0]
+
+
+def test_a_handle_that_really_begins_with_at_is_used_as_typed(db):
+    plain = add_user(db, "weird")
+    at_sign = add_user(db, "@weird")
+    row = create_activity(handle=" @weird ", message="mine", ttl="1-hour").iloc[0]
+    assert row["author"] == "@weird" and author_of(db, row) == at_sign
+    row = create_activity(handle="weird", message="also mine", ttl="1-hour").iloc[0]
+    assert row["author"] == "weird" and author_of(db, row) == plain
+
+
+def test_only_an_at_handle_exists(db):
+    only = add_user(db, "@only")
+    row = create_activity(handle="@only", message="found", ttl="1-day").iloc[0]
+    assert row["author"] == "@only" and author_of(db, row) == only
+    with pytest.raises(ActivityRejected) as caught:  # the bare form names nobody
+        create_activity(handle="only", message="lost", ttl="1-day")
+    assert codes(caught.value.problems) == ["user_not_found"]
+    assert count_posts(db) == 1
+
+
+def test_the_at_sign_is_still_optional_for_ordinary_handles(db):
+    plain = add_user(db, "andrewbrown")
+    row = create_activity(handle="@andrewbrown", message="hi", ttl="1-day").iloc[0]
+    assert author_of(db, row) == plain
