@@ -21,7 +21,8 @@ import urllib.request
 
 from db import embedded
 from db.migrate import migrate
-from db.settings import ROOT, ConfigError, embedded_url_file, get_settings, mask_url, secrets_file, setting
+from db.conninfo import describe
+from db.settings import ROOT, ConfigError, embedded_url_file, get_settings, secrets_file, setting
 
 DB_NAME = "cruddur"
 
@@ -39,7 +40,7 @@ def prepare_embedded() -> str:
     server_url = embedded.start(log=log)
     url = embedded.ensure_database(server_url, DB_NAME)
     embedded_url_file().write_text(url + "\n")
-    log(f"embedded PostgreSQL ready in {time.perf_counter() - t0:.1f} s ({mask_url(url)})")
+    log(f"embedded PostgreSQL ready in {time.perf_counter() - t0:.1f} s ({describe(url)})")
     migrate(url, log=lambda m: log(m))
     os.environ["CONNECTION_URL"] = url
     from queries import fetch, writing
@@ -105,23 +106,31 @@ def main() -> int:
     signal.signal(signal.SIGHUP, _terminate)
     settings = get_settings()
     port = setting("PORT", "8501")
+    host = setting("HOST", "127.0.0.1")
     owns_server = False
     streamlit = None
     try:
+        if problem := _port_problem(host, port):  # before starting anything
+            log(f"error: {problem}")
+            return 1
         if settings.is_prod or setting("CONNECTION_URL"):
             url = settings.require_url()
-            log(f"using {settings.url_setting_name} = {mask_url(url)}")
+            log(f"using {settings.url_setting_name} = {describe(url)}")
             if setting("MIGRATE_ON_START") == "1":
                 migrate(url, log=log)
         else:
             owns_server = True
             prepare_embedded()
             ensure_admin_password()
+        if problem := _port_problem(host, port):  # again: preparing the database can take a while
+            log(f"error: {problem}")
+            return 1
         cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"),
-               "--server.port", port, "--server.address", setting("HOST", "127.0.0.1"),
+               "--server.port", port, "--server.address", host,
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         streamlit = subprocess.Popen(cmd, cwd=ROOT, preexec_fn=_die_with_parent)
-        _warm_up(port)
+        if not _warm_up(port, streamlit):
+            return streamlit.poll() or 1
         log(f"dashboard on http://127.0.0.1:{port}  (Ctrl-C stops it{' and the database' if owns_server else ''})")
         return streamlit.wait()
     except KeyboardInterrupt:
@@ -154,24 +163,71 @@ def _die_with_parent() -> None:
         pass
 
 
-def _warm_up(port: str, timeout: float = 60) -> None:
+def _port_problem(host: str, port: str) -> str | None:
+    """Why Streamlit could not listen on (host, port), or None. Binds the way
+    Streamlit 1.67 does (starlette_server._bind_socket): SO_REUSEADDR on (POSIX),
+    so a previous run's TIME_WAIT connections do not count as "in use", while a
+    live listener still does."""
+    import errno
+    import socket
+
+    try:
+        number = int(port)
+    except ValueError:
+        return f"PORT must be a port number, got {port!r}"
+    sock = None
+    try:
+        sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
+        if os.name != "nt":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if ":" in host:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        sock.bind((host, number))
+        sock.listen(1)
+    except OverflowError:
+        return f"PORT must be between 0 and 65535, got {port!r}"
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return f"port {port} on {host} is already in use by another program; set PORT=... to use another"
+        return f"cannot listen on port {port} of {host!r} (HOST): {exc.strerror or exc}"
+    finally:
+        if sock is not None:
+            sock.close()
+    return None
+
+
+def _streamlit_exited(streamlit: subprocess.Popen) -> bool:
+    if streamlit.poll() is None:
+        return False
+    log(f"error: Streamlit exited (status {streamlit.returncode}) before the dashboard was ready; see above")
+    return True
+
+
+def _warm_up(port: str, streamlit: subprocess.Popen, timeout: float = 60) -> bool:
     """Wait for health, then run the default page once (script health check) so
-    the first visitor meets warm imports and a warm query cache."""
+    the first visitor meets warm imports and a warm query cache. False (error
+    logged) when Streamlit exits meanwhile: whatever answers is then not ours."""
     base = f"http://127.0.0.1:{port}/_stcore"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if _streamlit_exited(streamlit):
+            return False
         try:
             with urllib.request.urlopen(f"{base}/health", timeout=1) as resp:
                 if resp.read().strip() == b"ok":
                     break
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
+    if _streamlit_exited(streamlit):  # it may have died just after another program answered
+        return False
     try:
         t0 = time.perf_counter()
         with urllib.request.urlopen(f"{base}/script-health-check", timeout=max(1, deadline - time.monotonic())) as resp:
             log(f"warmed up in {time.perf_counter() - t0:.1f} s ({resp.read().decode().strip()})")
     except OSError as exc:  # 503 when the page fails (e.g. database down): visitors will see why
         log(f"warm-up did not complete: {exc}")
+    return not _streamlit_exited(streamlit)
 
 
 if __name__ == "__main__":

@@ -2,35 +2,46 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote
 
 import psycopg
 
-from db.settings import mask_url, setting
+from db import conninfo
+from db.settings import setting
 
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached right now; the message is safe to show."""
 
 
-_URL = re.compile(r"postgres(?:ql)?://\S+")
+# A URL up to the next whitespace or quote; a key=value DSN is caught by its password=.
+_URL = re.compile(r"postgres(?:ql)?://[^\s'\"]+")
 # An RDS IAM token is a presigned URL: anything carrying SigV4 query parameters.
 _IAM_TOKEN = re.compile(r"\S*X-Amz-(?:Credential|Signature|Security-Token)\S*")
+CONNECTION_SETTINGS = ("CONNECTION_URL", "PROD_CONNECTION_URL", "READ_REPLICA_URL", "TEST_DATABASE_URL")
+
+
+def known_secrets() -> set[str]:
+    """The passwords of every configured connection (parsed as libpq reads them), PGPASSWORD
+    and the admin password, in the forms they may appear in: as is and percent-encoded."""
+    found: set[str] = set()
+    for name in CONNECTION_SETTINGS:
+        found |= conninfo.secrets_in(setting(name))
+    for name in ("PGPASSWORD", "ADMIN_PASSWORD"):
+        if setting(name):
+            found.add(str(setting(name)))
+    return {form for s in found if len(s) >= 3 for form in (s, quote(s, safe=""), quote(s))}
 
 
 def scrub(text: str) -> str:
-    """Remove anything secret from a message: URLs lose their password, and
-    the configured passwords never appear verbatim."""
-    text = _URL.sub(lambda m: mask_url(m.group(0)), text)
-    text = re.sub(r"(password\s*=\s*)\S+", r"\1***", text, flags=re.I)
-    text = _IAM_TOKEN.sub("***", text)
-    for name in ("CONNECTION_URL", "PROD_CONNECTION_URL", "READ_REPLICA_URL"):
-        url = setting(name)
-        if url and "://" in url:
-            password = urlsplit(url).password
-            if password and len(password) >= 3:
-                text = text.replace(password, "***")
-    return text
+    """Remove anything secret from a message: a connection string is replaced by its
+    description (no password), `password=` values are masked, and the configured
+    secrets never appear verbatim."""
+    for secret in sorted(known_secrets(), key=len, reverse=True):  # first, while each is whole
+        text = text.replace(secret, "***")
+    text = _URL.sub(lambda m: conninfo.describe(m.group(0)), text)
+    text = re.sub(r"((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+)", r"\1***", text, flags=re.I)
+    return _IAM_TOKEN.sub("***", text)
 
 
 def safe_message(exc: BaseException) -> str:

@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from psycopg.conninfo import conninfo_to_dict
-
+from db import conninfo
+from db.backends import register
 from db.settings import ConfigError, setting
 
 VERIFYING = ("verify-full", "verify-ca")
@@ -33,10 +33,7 @@ BUNDLE_HINT = (
 
 def params(url: str) -> dict[str, Any]:
     """The URL (or key=value conninfo) parsed by libpq's rules, never string-edited."""
-    try:
-        return conninfo_to_dict(url)
-    except Exception:
-        raise ConfigError("The database URL cannot be parsed (check its quoting and percent-escapes).") from None
+    return conninfo.parse(url)
 
 
 def host_of(p: dict[str, Any]) -> str:
@@ -148,4 +145,4 @@ def connect(url: str, **kwargs: Any):
     """psycopg.connect with TLS verification and IAM applied (CLI, migrations)."""
     import psycopg
 
-    return psycopg.connect(url, **{**kwargs, **security_kwargs(url)})
+    return register(psycopg.connect(url, **{**kwargs, **security_kwargs(url)}))

@@ -12,6 +12,7 @@ import tomllib
 import psutil
 import pytest
 
+import serve
 from serve import ensure_admin_password
 from tests.conftest import ROOT, server_dir
 
@@ -131,3 +132,92 @@ def test_nothing_is_generated_when_sign_in_is_configured(tmp_path, monkeypatch):
     oidc = '[auth]\nredirect_uri = "http://localhost:8501/oauth2callback"\ncookie_secret = "c"\nclient_id = "i"\n'
     secrets.write_text(oidc)
     assert ensure_admin_password() is None and secrets.read_text() == oidc
+
+
+# -- a port another program holds ------------------------------------------------
+
+@pytest.fixture
+def held_port():
+    """A port some other program is listening on (it never accepts)."""
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        other.setblocking(False)
+        yield other
+
+
+def test_a_port_in_use_is_one_clear_line_and_nothing_starts(tmp_path, data_dir, held_port):
+    port = held_port.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "CONNECTION_URL"}
+    env.update(PORT=str(port), DASHBOARD_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1",
+               DASHBOARD_SECRETS_FILE=str(tmp_path / "secrets.toml"))
+    done = subprocess.run([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=60)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output
+    assert output.splitlines() == [f"[serve] error: port {port} on 127.0.0.1 is already in use by another "
+                                   "program; set PORT=... to use another"]
+    with pytest.raises(BlockingIOError):
+        held_port.accept()  # nobody knocked: no warm-up against the other program
+    assert not our_postgres(data_dir) and not (data_dir / "embedded-url").exists()
+
+
+def test_port_problem_binds_like_streamlit(held_port):
+    port = held_port.getsockname()[1]
+    assert "already in use by another program" in serve._port_problem("127.0.0.1", str(port))
+    assert "already in use" in serve._port_problem("0.0.0.0", str(port))  # the wildcard overlaps it
+    assert serve._port_problem("127.0.0.1", str(free_port())) is None
+    assert serve._port_problem("127.0.0.1", "http") == "PORT must be a port number, got 'http'"
+    assert "between 0 and 65535" in serve._port_problem("127.0.0.1", "70000")
+
+
+def test_a_previous_runs_time_wait_connections_do_not_count_as_in_use():
+    """Streamlit binds with SO_REUSEADDR, so connections the last run closed (TIME_WAIT)
+    do not stop a restart; the check must not refuse what Streamlit would accept."""
+    with socket.socket() as server:
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        client = socket.create_connection(("127.0.0.1", port))
+        accepted, _ = server.accept()
+        accepted.close()  # the server side closes first: TIME_WAIT on the server's port
+        client.recv(1)
+        client.close()
+    assert serve._port_problem("127.0.0.1", str(port)) is None
+
+
+def exited_child():
+    child = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    child.wait(30)
+    return child
+
+
+def test_warm_up_stops_when_streamlit_has_exited(capsys):
+    assert serve._warm_up(str(free_port()), exited_child(), timeout=30) is False
+    assert "Streamlit exited (status 3)" in capsys.readouterr().out
+
+
+def test_warm_up_does_not_take_another_programs_health_for_ours(capsys):
+    """Another app answering /_stcore/health while our Streamlit has died is not the dashboard."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class Healthy(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        assert serve._warm_up(str(other.server_address[1]), exited_child(), timeout=30) is False
+    finally:
+        other.shutdown()
+        other.server_close()
+    out = capsys.readouterr().out
+    assert "Streamlit exited" in out and "warmed up" not in out

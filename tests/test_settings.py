@@ -5,19 +5,7 @@ import pytest
 
 from db import settings
 from db.errors import safe_message, scrub
-from db.settings import ConfigError, get_settings, mask_url
-
-
-@pytest.mark.parametrize("url, shown", [
-    ("postgresql://cruddur:p%40ss@db.example.com:5432/cruddur", "postgresql://cruddur:***@db.example.com:5432/cruddur"),
-    ("postgresql://cruddurroot:hunter22@h/cruddur", "postgresql://cruddurroot:***@h/cruddur"),
-    ("postgresql://postgres:@/cruddur?host=/tmp/x", "postgresql://postgres@/cruddur?host=/tmp/x"),
-    ("postgresql://h/db", "postgresql://h/db"),
-    ("host=h user=u password='se cret' dbname=d", "host=h user=u password=*** dbname=d"),
-    (None, "(not set)"),
-])
-def test_mask_url_hides_passwords(url, shown):
-    assert mask_url(url) == shown
+from db.settings import ConfigError, get_settings
 
 
 def test_prod_selects_the_production_url(monkeypatch):
@@ -75,3 +63,38 @@ def test_the_launchers_pinned_environment_wins_over_secrets_streamlit_copies_int
     assert os.environ["ADMIN_PASSWORD"] == "from-file"  # Streamlit's doing
     assert settings.setting("ADMIN_PASSWORD") == "from-env"
     assert settings.setting("REPORT_TZ") == "Asia/Tokyo"
+
+
+# -- time zones: only names PostgreSQL also knows ------------------------------
+
+# Python's zoneinfo opens these files, but PostgreSQL rejects the names.
+NOT_POSTGRES_ZONES = ["right/UTC", "posixrules", "posix/Europe/Berlin", "localtime"]
+
+
+@pytest.mark.parametrize("name", NOT_POSTGRES_ZONES + ["Not/AZone", "", "../etc/passwd", "Europe/Berlin\x00"])
+def test_valid_timezone_accepts_only_iana_names(name):
+    with pytest.raises(ConfigError, match="Unknown time zone"):
+        settings.valid_timezone(name)
+
+
+@pytest.mark.parametrize("name", ["UTC", "Europe/Berlin", "Asia/Tokyo", "America/Argentina/Buenos_Aires", "Etc/GMT+5"])
+def test_valid_timezone_keeps_real_zones(name):
+    assert settings.valid_timezone(name) == name
+
+
+@pytest.mark.parametrize("name", ["right/UTC", "posixrules", "localtime"])
+def test_cli_says_unknown_time_zone_not_database_error(db_url, capsys, name):
+    from queries.__main__ import main
+
+    assert main(["run", "new_users_per_day", "-p", f"tz={name}"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown time zone" in err and "Database error" not in err
+
+
+def test_report_tz_postgres_rejects_is_a_config_error(db_url, capsys, monkeypatch):
+    from queries.__main__ import main
+
+    monkeypatch.setenv("REPORT_TZ", "posixrules")
+    assert main(["run", "new_users_per_day"]) == 2
+    err = capsys.readouterr().err
+    assert "Unknown time zone 'posixrules'" in err and "Database error" not in err

@@ -10,7 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from db.errors import DatabaseUnavailable, safe_message
-from db.settings import ConfigError, get_settings, mask_url
+from db import conninfo
+from db.settings import ConfigError, get_settings
 
 COMMON_ZONES = ["UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
                 "America/Sao_Paulo", "Europe/London", "Europe/Berlin", "Africa/Lagos", "Asia/Kolkata",
@@ -47,10 +48,13 @@ def sidebar() -> None:
         st.session_state["report_tz"] = settings.report_tz
     st.sidebar.selectbox("Report time zone", zones, key="report_tz",
                          help="Days are calendar days in this zone. The default comes from REPORT_TZ.")
-    target = "production" if settings.is_prod else "development"
-    st.sidebar.caption(f"Database ({target}): `{mask_url(settings.database_url)}`")
-    from ui.auth import sign_out_button
+    from ui.auth import is_admin, sign_out_button
     from ui.cache_panel import cache_panel
+
+    target = "production" if settings.is_prod else "development"
+    # Connection details (host, user, database) are for admins; a visitor learns the environment.
+    shown = f": `{conninfo.describe(settings.database_url)}`" if is_admin() else ""
+    st.sidebar.caption(f"Database ({target}){shown}")
 
     cache_panel()
     sign_out_button()

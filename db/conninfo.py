@@ -1,0 +1,129 @@
+"""Connection strings read by libpq's own rules: the one way to parse, show and compare them.
+
+A URL (`postgresql://...`) or a key=value DSN is parsed by psycopg's conninfo
+parser, exactly as a connection would read it, never edited as text: a password
+may hold `?`, `#`, `@` or `%`, and `?password=` is as much a password as
+`user:password@`. What is shown is rendered from the parsed fields on an
+allow-list, so a secret-bearing field (password, sslpassword, passfile, an IAM
+token passed as password) cannot reach a page, a log line or a terminal.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from typing import Any
+from urllib.parse import quote
+
+from psycopg.conninfo import conninfo_to_dict
+
+from db.settings import ConfigError
+
+SHOWN = ("user", "host", "hostaddr", "port", "dbname", "sslmode")  # everything else is left out
+SECRET_FIELDS = ("password", "sslpassword")
+UNPARSEABLE = "(connection string cannot be parsed)"
+# What a host name, an IP address or a socket directory can be made of; anything
+# else (an unescaped `@` of a password, say) is not shown.
+_HOST = re.compile(r"^[\w.\-:/\[\]%~+ ]*$")
+
+
+def parse(conninfo: str, what: str = "The database URL") -> dict[str, Any]:
+    """The fields libpq reads from `conninfo`. Raises ConfigError whose text holds
+    nothing of the string (libpq's own message may quote a piece of it)."""
+    try:
+        return conninfo_to_dict(conninfo)
+    except Exception:
+        raise ConfigError(f"{what} cannot be parsed (check its quoting and percent-escapes).") from None
+
+
+def describe(conninfo: str | None) -> str:
+    """The connection for people: `postgresql://user@host:port/dbname`, from the
+    parsed form, with no secret-bearing field (a socket directory goes in ?host=)."""
+    if not conninfo:
+        return "(not set)"
+    try:
+        p = conninfo_to_dict(conninfo)
+    except Exception:
+        return UNPARSEABLE
+    host = str(p.get("hostaddr") or p.get("host") or "")
+    if not _HOST.match(host):
+        host = "(invalid host)"
+    user = quote(str(p["user"]), safe="") + "@" if p.get("user") else ""
+    query = {}
+    if host.startswith("/") or "," in host:
+        query["host"], host = host, ""
+    port = f":{quote(str(p['port']), safe=',')}" if p.get("port") else ""
+    if p.get("sslmode"):
+        query["sslmode"] = str(p["sslmode"])
+    tail = "?" + "&".join(f"{k}={quote(v, safe='/,')}" for k, v in query.items()) if query else ""
+    return f"postgresql://{user}{host}{port}/{quote(str(p.get('dbname') or ''), safe='')}{tail}"
+
+
+def secrets_in(conninfo: str | None) -> set[str]:
+    """Every secret a connection string holds, for scrubbing free text. Parsed when
+    possible; a string libpq cannot parse is searched leniently, since its secret
+    may still sit in an error message."""
+    if not conninfo:
+        return set()
+    found: set[str] = set()
+    try:
+        p = conninfo_to_dict(conninfo)
+    except Exception:
+        found |= _lenient_secrets(conninfo)
+    else:
+        found |= {str(p[k]) for k in SECRET_FIELDS if p.get(k)}
+    return {s for s in found if s}
+
+
+def _lenient_secrets(text: str) -> set[str]:
+    found = set(re.findall(r"(?:^|[\s?&])(?:ssl)?password\s*=\s*('(?:[^'\\]|\\.)*'|[^\s&]+)", text, flags=re.I))
+    found = {s.strip("'") for s in found}
+    if "://" in text:
+        rest = text.split("://", 1)[1]
+        userinfo = rest.rsplit("@", 1)[0] if "@" in rest else ""
+        if ":" in userinfo:
+            found.add(userinfo.split(":", 1)[1])
+    return found
+
+
+def dbname_of(conninfo: str) -> str | None:
+    return parse(conninfo).get("dbname")
+
+
+def endpoint(conninfo: str) -> tuple[frozenset[str], int, str]:
+    """(addresses, port, dbname) the way libpq will connect: host names lower-cased
+    without a trailing dot and resolved (localhost is 127.0.0.1), socket
+    directories made absolute, the port a number (05432 is 5432), defaults from
+    PGHOST/PGPORT/PGDATABASE. Two spellings of one server share an address."""
+    p = parse(conninfo)
+    hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or "/var/run/postgresql")
+    port_text = str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")[0].strip() or "5432"
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise ConfigError(f"The database port {port_text!r} is not a number.") from None
+    dbname = str(p.get("dbname") or os.environ.get("PGDATABASE") or p.get("user") or os.environ.get("PGUSER") or "")
+    addresses: set[str] = set()
+    for host in hosts.split(","):
+        host = host.strip()
+        if host.startswith("/") or host.startswith("@"):
+            addresses.add("unix:" + os.path.realpath(host) if host.startswith("/") else "unix:" + host)
+            continue
+        name = host.lower().rstrip(".")
+        addresses.add(_canonical_ip(name) or name)
+        try:
+            addresses |= {_canonical_ip(a[4][0]) or a[4][0] for a in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)}
+        except (OSError, UnicodeError):
+            pass  # not resolvable here: the normalised name stands for itself
+    return frozenset(addresses), port, dbname
+
+
+def _canonical_ip(text: str) -> str | None:
+    try:
+        address = ipaddress.ip_address(text.strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    return address.compressed
