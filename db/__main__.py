@@ -1,9 +1,11 @@
 """python -m db [--prod] COMMAND: the database chores the original shell scripts did, safely.
 
 Every command names its target: CONNECTION_URL, or PROD_CONNECTION_URL with
---prod (or APP_ENV=prod). URLs are only ever printed with the password masked.
-Destructive commands against production (drop, kill-all) need --prod and the
-database name typed back (or --yes-i-mean-prod); `setup` refuses production.
+--prod (or APP_ENV=prod). Connections are printed only without their secrets
+(db.conninfo). Whether the target is production is db.guard's answer, under any
+spelling of its URL. Against production: drop and kill-all need --prod and the
+database name typed back (or --yes-i-mean-prod); create, migrate, roles and
+rollup need --prod; setup and seed refuse it outright.
 """
 from __future__ import annotations
 
@@ -12,8 +14,9 @@ import os
 import shutil
 import sys
 
+from db import cli
 from db.errors import safe_message, scrub
-from db.guard import WriteRefused, require_writable
+from db.guard import WriteRefused, require_not_production
 from db.settings import ConfigError, get_settings
 
 
@@ -27,13 +30,18 @@ def _target():
     return target(get_settings())
 
 
+def deliberate(args, t, action: str) -> None:
+    """Production only with --prod: a URL that turns out to name it is not enough."""
+    if t.is_prod and not args.prod:
+        raise Refused(f"Refused to {action}: {t.setting_name} is the production database ({t.why}). "
+                      "Use --prod to act on production deliberately. Nothing was changed.")
+
+
 def confirm_destructive(args, t, action: str) -> None:
     """Production needs --prod, then the database name typed back or --yes-i-mean-prod."""
     if not t.is_prod:
         return
-    if not args.prod:
-        raise Refused(f"Refused to {action}: {t.setting_name} points at the production database ({t.shown}). "
-                      "Use --prod to act on production deliberately.")
+    deliberate(args, t, action)
     if args.yes_i_mean_prod:
         return
     print(f"This will {action} on PRODUCTION: {t.shown}", file=sys.stderr)
@@ -50,6 +58,7 @@ def cmd_create(args) -> int:
     from db.server import create_database
 
     t = _target()
+    deliberate(args, t, f"create database {t.dbname}")
     made = create_database(t)
     print(f"database {t.dbname} {'created' if made else 'already exists'} ({t.shown})")
     return 0
@@ -69,6 +78,7 @@ def cmd_migrate(args) -> int:
     from db.migrate import migrate
 
     t = _target()
+    deliberate(args, t, "migrate")
     applied = migrate(t.url)
     print(f"{len(applied)} migration(s) applied to {t.shown}")
     return 0
@@ -105,9 +115,7 @@ def cmd_seed(args) -> int:
     from seed import DEMO, generate, load_sample
 
     t = _target()
-    if t.is_prod:
-        raise Refused("Refused to seed production: demo data never goes there. Nothing was written.")
-    require_writable("seed the database")
+    require_not_production("seed the database with demo data", url=t.url)
     with writing("users", "activities") as conn:
         users, activities = load_sample(conn)
         print(f"sample seed: {users} user(s) and {activities} activity(ies) added to {t.shown}")
@@ -122,12 +130,10 @@ def cmd_setup(args) -> int:
     from db.migrate import migrate
     from db.server import create_database, drop_database
 
-    settings = get_settings()
-    if settings.is_prod or args.prod:
+    if get_settings().is_prod or args.prod:
         raise Refused("Refused: setup drops and recreates the database, so it never runs against production.")
     t = _target()
-    if t.is_prod:
-        raise Refused(f"Refused: {t.setting_name} points at the production database ({t.shown}); setup never runs there.")
+    require_not_production("set up (drop and re-create) the database", url=t.url)
     print(f"setup {t.shown}")
     print(f"  drop     {'dropped' if drop_database(t) else 'did not exist'}")
     print(f"  create   {'created' if create_database(t) else 'already exists'}")
@@ -141,7 +147,6 @@ def cmd_connect(args) -> int:
     from psycopg.conninfo import make_conninfo
 
     from db import rds
-    from db.server import APP
 
     t = _target()
     psql = shutil.which("psql")
@@ -152,7 +157,7 @@ def cmd_connect(args) -> int:
     password = params.pop("password", None)
     if password:
         env["PGPASSWORD"] = str(password)
-    params.setdefault("application_name", APP.replace(":cli", ":psql"))
+    params.setdefault("application_name", "psql (python -m db connect)")
     print(f"psql {t.shown}", file=sys.stderr, flush=True)
     extra = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
     os.execve(psql, [psql, make_conninfo(**params), *extra], env)
@@ -173,6 +178,7 @@ def cmd_roles(args) -> int:
     from db.server import ensure_roles
 
     t = _target()
+    deliberate(args, t, "create roles and grant privileges")
     for line in ensure_roles(t):
         print(line)
     print(f"roles ready in {t.shown}")
@@ -182,6 +188,8 @@ def cmd_roles(args) -> int:
 def cmd_rollup(args) -> int:
     from queries import fetch, rollup, writing
 
+    t = _target()
+    deliberate(args, t, "maintain the rollup")
     if args.rebuild:
         with writing("users", "activities") as conn:
             rollup.rebuild(conn)
@@ -236,10 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     except (Refused, WriteRefused, ConfigError) as exc:
         print(f"error: {scrub(str(exc))}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
     except Exception as exc:
         print(f"error: {safe_message(exc)}", file=sys.stderr)
         return 1
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.entry(main)

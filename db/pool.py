@@ -13,7 +13,8 @@ from typing import Iterator
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from db import rds
+from db import guard, rds
+from db.backends import register
 from db.errors import DatabaseUnavailable, safe_message
 from db.settings import APP_NAME, Settings, get_settings, setting
 
@@ -72,6 +73,7 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
                 max_size=settings.pool_max_size if role == READER else max(2, settings.pool_max_size // 2),
                 timeout=settings.pool_timeout_s,
                 check=ConnectionPool.check_connection,
+                configure=register,  # our own sessions are known by pid (db.backends)
                 reconnect_timeout=10,
                 name=application_name(role),
                 open=False,
@@ -85,7 +87,11 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
 
 @contextmanager
 def connection(role: str = READER) -> Iterator[psycopg.Connection]:
-    """A pooled connection; connection failures become DatabaseUnavailable."""
+    """A pooled connection; connection failures become DatabaseUnavailable.
+    The writer pool refuses production unless writes there are allowed: a
+    backstop under every writing caller's own, more specific check."""
+    if role == WRITER:
+        guard.require_writable("write to the database")
     pool = get_pool(role)
     try:
         with pool.connection() as conn:
@@ -119,7 +125,7 @@ def dedicated(purpose: str, role: str = READER) -> Iterator[psycopg.Connection]:
     url = pool_url(role, settings)
     kwargs = rds.kwargs_factory(url, {**connect_kwargs(role, settings), "application_name": application_name(purpose)})
     try:
-        conn = psycopg.connect(url, **(kwargs() if callable(kwargs) else kwargs))
+        conn = register(psycopg.connect(url, **(kwargs() if callable(kwargs) else kwargs)))
     except psycopg.OperationalError as exc:
         raise DatabaseUnavailable(safe_message(exc)) from exc
     with conn:

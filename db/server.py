@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import psycopg
 
-from db import rds
-from db.settings import ConfigError, Settings, mask_url, setting
+from db import conninfo, guard, rds
+from db.settings import ConfigError, Settings
 from queries import catalog
 
 MAINTENANCE_DB = "postgres"
@@ -27,30 +27,24 @@ class Target:
     dbname: str
     is_prod: bool
     setting_name: str
+    why: str = ""  # why it is, or is not, production (db.guard)
 
     @property
     def shown(self) -> str:
-        """The URL with its password masked: the only form ever printed."""
-        return mask_url(self.url)
-
-
-def _identity(url: str) -> tuple[str, str, str]:
-    p = rds.params(url)
-    return (rds.host_of(p), str(p.get("port") or "5432"), str(p.get("dbname") or p.get("user") or ""))
+        """The connection without its secrets: the only form ever printed."""
+        return conninfo.describe(self.url)
 
 
 def target(settings: Settings) -> Target:
-    """The database a command acts on. It counts as production when APP_ENV=prod,
-    or when the development URL names the same host, port and database as
-    PROD_CONNECTION_URL (so a copied URL cannot sneak past the guard)."""
+    """The database a command acts on; whether it is production is db.guard's answer
+    (APP_ENV=prod, or the server PROD_CONNECTION_URL names under any spelling)."""
     url = settings.require_url()
-    p = rds.params(url)
-    dbname = p.get("dbname")
+    dbname = conninfo.parse(url, settings.url_setting_name).get("dbname")
     if not dbname:
         raise ConfigError(f"{settings.url_setting_name} names no database: add /DBNAME to the URL.")
-    prod_url = setting("PROD_CONNECTION_URL")
-    same_as_prod = bool(prod_url) and not settings.is_prod and _identity(prod_url) == _identity(url)
-    return Target(url=url, dbname=dbname, is_prod=settings.is_prod or same_as_prod, setting_name=settings.url_setting_name)
+    verdict = guard.production(url, settings)
+    return Target(url=url, dbname=dbname, is_prod=verdict.is_prod, setting_name=settings.url_setting_name,
+                  why=verdict.reason)
 
 
 def maintenance(t: Target) -> psycopg.Connection:

@@ -1,7 +1,7 @@
 """Admin: post an activity live, load demo data. Signed-in admins only."""
 import streamlit as st
 
-from db.guard import refusal
+from db.guard import production, refusal
 from queries.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, handles
 from queries.formats import presentable
 from seed import DEMO, actions
@@ -51,6 +51,11 @@ with create_tab:
 
 with seed_tab:
     counts_slot = st.empty()  # filled last, so it shows the counts after any action below
+    with database_guard("the production check"):
+        verdict = production()
+    if verdict.is_prod:
+        st.warning(f"This database is production ({verdict.reason}): demo data and resets never run here, "
+                   "whatever ALLOW_PROD_WRITES says.", icon=":material/block:")
 
     st.subheader("Sample rows")
     st.caption("The original project's four users and one post. Running it again adds nothing.")

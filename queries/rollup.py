@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from db import pool
+from db import guard, pool
 from queries import catalog, stats
 
 TABLES = ("users", "activities")
@@ -140,6 +140,11 @@ def refresh_in_background(url_key: str) -> bool:
 
     def work() -> None:
         try:
+            if guard.refusal("maintain the growth rollup"):
+                # Production without ALLOW_PROD_WRITES: readers stay exact, and cron runs
+                # `python -m db --prod rollup` (README); ask again after a while.
+                _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
+                return
             refresh()
             stats.count("refreshes", "rollup")
         except Exception:  # e.g. a read-only role: readers stay exact, only slower

@@ -108,9 +108,12 @@ def isolated_settings(monkeypatch, tmp_path):
 
 def _reset_process_state():
     import queries
-    from db import pool
+    from db import guard, pool
+    from ui import auth
 
     pool.close_all()
+    guard.forget()
+    auth.THROTTLE.reset()
     queries.clear_cache()
     queries.stats.reset()
 
