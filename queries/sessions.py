@@ -2,11 +2,14 @@
 
 Reads are never cached: each call asks pg_stat_activity, inside one short
 transaction whose statement timeout is SESSIONS_TIMEOUT_MS, so the list stays
-cheap however many sessions there are. Cancel and terminate go through the
+cheap however many sessions there are. The dashboard's own sessions are the
+backends of this process's connections, known by pid (db.backends), never by
+an application_name anyone could choose. Cancel and terminate go through the
 writer pool, are refused for the dashboard's own sessions (here and again in
 the SQL), are refused against production unless ALLOW_PROD_WRITES=1, and every
 attempt lands in the audit log (the `dashboard_audit_log` table, else a
-JSON-lines file).
+JSON-lines file). Visitors who are not signed in get `Snapshot.redacted()`:
+counts, states, durations and applications, no query text or client.
 """
 from __future__ import annotations
 
@@ -20,14 +23,17 @@ from typing import Any
 import pandas as pd
 import psycopg
 
-from db import pool
+from db import backends, pool
 from db.errors import DatabaseUnavailable, safe_message
 from db.guard import WriteRefused, require_writable
-from db.settings import APP_NAME, ConfigError, data_dir, number_setting, setting
+from db.settings import ConfigError, data_dir, number_setting, setting
 from queries import execute, writing
 
 HIDDEN_QUERY = "<insufficient privilege>"
-OWN_APPLICATION_PATTERN = APP_NAME + "%"  # LIKE pattern: every pool and tool of ours
+REDACTED = "(hidden: sign in as an admin to see queries)"
+# What a visitor who is not signed in must not read: queries can carry secrets
+# (ALTER ROLE ... PASSWORD), clients and users say who connects from where.
+PRIVATE_COLUMNS = ("query", "client", "user", "database")
 TERMINATE_WAIT_MS = 2000
 
 
@@ -62,6 +68,7 @@ class Snapshot:
     taken_at: datetime
     db_ms: float
     limits: Limits
+    is_redacted: bool = False
 
     @property
     def hidden(self) -> int:
@@ -69,7 +76,7 @@ class Snapshot:
 
     def grant_hint(self) -> str | None:
         """Why some rows say <insufficient privilege>, and the fix; None when nothing is hidden."""
-        if not self.hidden:
+        if not self.hidden or self.is_redacted:
             return None
         user = self.viewer["user"]
         return (
@@ -78,6 +85,17 @@ class Snapshot:
             f"(on RDS, the master user) can run `GRANT pg_monitor TO \"{user}\";` (pg_monitor includes "
             "pg_read_all_stats). Ending other users' sessions additionally needs `pg_signal_backend`."
         )
+
+    def redacted(self) -> "Snapshot":
+        """The snapshot a visitor who is not signed in may see: no query text, client,
+        user or database; the grant hint (it names the database user) goes too."""
+        frame = self.sessions.copy()
+        frame["query"] = frame["query"].where(frame["query"].isna(), REDACTED)
+        for col in PRIVATE_COLUMNS[1:]:
+            frame[col] = None
+        viewer = {**self.viewer, "user": None, "database": None}
+        return Snapshot(sessions=frame, viewer=viewer, taken_at=self.taken_at, db_ms=self.db_ms,
+                        limits=self.limits, is_redacted=True)
 
     def counts(self) -> dict[str, int]:
         s = self.sessions
@@ -92,7 +110,8 @@ class Snapshot:
 
 
 def snapshot(*, all_databases: bool = False, lim: Limits | None = None) -> Snapshot:
-    """Every session in scope (this database, or all with `all_databases`), never our own backend."""
+    """Every session in scope (this database, or all with `all_databases`), never our own backend;
+    the other sessions of this process are flagged `own`."""
     lim = lim or limits()
     started = datetime.now(timezone.utc)
     with pool.connection(pool.READER) as conn:
@@ -103,17 +122,17 @@ def snapshot(*, all_databases: bool = False, lim: Limits | None = None) -> Snaps
             cur = execute(conn, "sessions.get_activity", all_databases=all_databases)
             frame = pd.DataFrame.from_records(cur.fetchall(), columns=[c.name for c in cur.description])
     db_ms = (datetime.now(timezone.utc) - started).total_seconds() * 1000
-    return Snapshot(sessions=add_flags(frame, lim), viewer=viewer, taken_at=started, db_ms=db_ms, limits=lim)
+    return Snapshot(sessions=add_flags(frame, lim, backends.own_pids()), viewer=viewer, taken_at=started, db_ms=db_ms, limits=lim)
 
 
-def add_flags(frame: pd.DataFrame, lim: Limits) -> pd.DataFrame:
+def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: list[int] = ()) -> pd.DataFrame:
     out = frame.copy()
     for col in ("query_seconds", "transaction_seconds", "state_seconds", "connected_seconds"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
     out["blocked_by"] = out["blocked_by"].map(lambda v: sorted(v) if isinstance(v, list) else [])
     blockers = {pid for pids in out["blocked_by"] for pid in pids}
     state = out["state"].fillna("")
-    out["own"] = out["application"].fillna("").str.startswith(APP_NAME)
+    out["own"] = out["pid"].isin(list(own_pids))
     out["long_running"] = (state == "active") & (out["query_seconds"].fillna(0) >= lim.long_query_s)
     out["idle_in_transaction"] = state.str.startswith("idle in transaction") & (
         out["state_seconds"].fillna(0) >= lim.idle_in_transaction_s)
@@ -257,7 +276,8 @@ class Target:
 
     @property
     def is_dashboard(self) -> bool:
-        return (self.application or "").startswith(APP_NAME)
+        """One of this process's own sessions (by pid, whatever its application_name)."""
+        return self.pid in backends.own_pids()
 
 
 @dataclass(frozen=True)
@@ -300,15 +320,14 @@ def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_
         require_writable(f"{verb} session {target.pid}")
     except WriteRefused as exc:
         return _audited(Outcome(action, target.pid, False, "refused", str(exc)), target, actor)
-    params: dict[str, Any] = {"pid": target.pid, "backend_start": target.backend_start,
-                              "own_application": OWN_APPLICATION_PATTERN}
+    params: dict[str, Any] = {"pid": target.pid, "backend_start": target.backend_start}
     if action == "terminate":
         params["wait_ms"] = wait_ms
     db_user = None
     try:
         with writing() as conn:
             db_user = conn.info.user
-            rows = execute(conn, ACTIONS[action], **params).fetchall()
+            rows = execute(conn, ACTIONS[action], **params, own_pids=backends.own_pids()).fetchall()
     except psycopg.errors.InsufficientPrivilege as exc:
         outcome = Outcome(action, target.pid, False, "failed", privilege_explanation(action, target, db_user, exc))
     except (psycopg.Error, DatabaseUnavailable, ConfigError) as exc:
@@ -339,7 +358,7 @@ def terminate(target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -
 def terminate_candidates() -> list[Target]:
     """Client sessions of this database that "terminate all others" would end (never ours)."""
     with pool.connection(pool.READER) as conn:
-        cur = execute(conn, "sessions.get_terminate_candidates", own_application=OWN_APPLICATION_PATTERN)
+        cur = execute(conn, "sessions.get_terminate_candidates", own_pids=backends.own_pids())
         names = [c.name for c in cur.description]
         return [Target.from_row(dict(zip(names, row))) for row in cur.fetchall()]
 

@@ -21,8 +21,13 @@ def started(db_url):
     """Factory of real background sessions, all closed at the end of the test."""
     opened: list[Background] = []
 
-    def make(application: str | None = None, url: str | None = None) -> Background:
+    def make(application: str | None = None, url: str | None = None, own: bool = False) -> Background:
+        """`own`: one of this process's connections, as a pool of the dashboard's would register it."""
         s = Background(url or db_url, application or f"test-{len(opened)}")
+        if own:
+            from db.backends import register
+
+            register(s.conn)
         opened.append(s)
         return s
 
@@ -125,20 +130,36 @@ def test_terminate_ends_the_session(started, db):
 
 
 def test_the_dashboards_own_sessions_are_refused_twice(started, db):
-    ours = started("cruddur-dashboard:writer")
+    ours = started("any name at all", own=True)
     ours.execute("SELECT 1")
     t = target(ours.pid)
     assert t.is_dashboard
     outcome = sessions.terminate(t, actor="admin")
     assert outcome.outcome == "refused" and "dashboard's own" in outcome.message
     # The SQL refuses it too, should a caller get past the Python check.
+    from db.backends import own_pids
     from queries import execute, writing
 
     with writing() as conn:
         assert execute(conn, "sessions.do_terminate", pid=ours.pid, backend_start=t.backend_start, wait_ms=100,
-                       own_application=sessions.OWN_APPLICATION_PATTERN).fetchall() == []
+                       own_pids=own_pids()).fetchall() == []
     assert ours.alive()
     assert audit_rows(db)[-1][-1] == "refused"
+
+
+def test_a_stranger_named_like_the_dashboard_is_not_shielded(started, db):
+    """Finding 8: `python -m db connect` or anyone can set application_name cruddur-dashboard:*;
+    only this process's own backends are the dashboard's."""
+    impostor = started("cruddur-dashboard:writer")
+    impostor.execute("SELECT 1")
+    row = wait_until(lambda: row_of(impostor.pid))
+    assert not row["own"] and "dashboard" not in row["flags"]
+    assert impostor.pid in set(sessions.visible(sessions.snapshot().sessions, hide_idle=False)["pid"])
+    t = sessions.Target.from_row(row)
+    assert not t.is_dashboard
+    assert impostor.pid in {c.pid for c in sessions.terminate_candidates()}
+    assert sessions.terminate(t, actor="admin").ok
+    assert not impostor.alive()
 
 
 def test_a_reused_pid_is_not_the_session_that_was_confirmed(started):
@@ -169,14 +190,17 @@ def test_refused_against_production_unless_allowed(started, db_url, monkeypatch,
 
 def test_terminate_all_others_keeps_the_dashboards_sessions(started, db):
     others = [started(f"app-{i}") for i in range(2)]
-    ours = started("cruddur-dashboard:reader")
+    ours = started("ours", own=True)
     for s in (*others, ours):
         s.execute("SELECT 1")
     candidates = sessions.terminate_candidates()
     assert {t.pid for t in candidates} >= {s.pid for s in others}
     assert ours.pid not in {t.pid for t in candidates}
     outcomes = sessions.terminate_all(candidates, actor="admin")
-    assert all(o.ok for o in outcomes), [o.message for o in outcomes]
+    # A pool connection of ours still being opened when the list was read is refused at the signal.
+    from db.backends import own_pids
+
+    assert all(o.ok or o.pid in own_pids() for o in outcomes), [o.message for o in outcomes]
     assert not any(s.alive() for s in others) and ours.alive()
 
 
@@ -199,7 +223,7 @@ def test_filters(started, monkeypatch):
     sleeper = started("sleeper").start("SELECT pg_sleep(10) /* needle */")
     idle = started("idler")
     idle.execute("SELECT 1")
-    ours = started("cruddur-dashboard:writer")
+    ours = started("ours", own=True)
     ours.execute("SELECT 1")
     wait_until(lambda: (r := row_of(sleeper.pid)) and r["long_running"])
     frame = sessions.snapshot().sessions

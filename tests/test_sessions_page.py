@@ -20,8 +20,11 @@ def sleeper(db_url):
     s.close()
 
 
-def page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=30)
+def page(admin: bool = False) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    if admin:
+        at.session_state["admin_user"] = "admin"
+    return at
 
 
 def shown_pids(at) -> set[int]:
@@ -39,7 +42,7 @@ def buttons(at) -> dict[str, object]:
 
 def test_lists_sessions_with_metrics_and_csv(sleeper, monkeypatch):
     monkeypatch.setenv("LONG_QUERY_SECONDS", "0.2")
-    at = page().run()
+    at = page(admin=True).run()
     wait_until(lambda: not at.run().exception and sleeper.pid in shown_pids(at)
                and at.dataframe[0].value.set_index("pid").loc[sleeper.pid, "flags"] == "long-running")
     assert not at.error
@@ -51,6 +54,53 @@ def test_lists_sessions_with_metrics_and_csv(sleeper, monkeypatch):
     # The chosen session's whole query is shown.
     at.selectbox(key="sessions-pid").set_value(sleeper.pid).run()
     assert any("page test" in c.value for c in at.code)
+
+
+def everything_shown(at) -> str:
+    """The text of every table cell, code block, caption, note and metric on the page."""
+    parts = [str(v) for df in at.dataframe for v in df.value.astype(str).to_numpy().ravel()]
+    parts += [str(df.value.columns.tolist()) for df in at.dataframe]
+    for kind in (at.code, at.caption, at.info, at.markdown, at.warning, at.error, at.success):
+        parts += [e.value for e in kind]
+    parts += [f"{m.label} {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+def test_an_anonymous_visitor_sees_counts_not_queries(db_url, pg_server, monkeypatch):
+    """Finding 4: query text (which can carry a password), clients, other databases and the
+    CSV are for signed-in admins; a visitor sees counts, states, durations and applications."""
+    monkeypatch.setenv("LONG_QUERY_SECONDS", "0.2")
+    secret = "hunter2-Zq9"
+    talker = Background(db_url, "billing-worker").start(f"SELECT pg_sleep(10) /* ALTER ROLE x PASSWORD '{secret}' */")
+    elsewhere = Background(pg_server, "other-db-app")
+    elsewhere.execute("SELECT 1")
+    try:
+        at = until_listed(page().run(), talker.pid)
+        wait_until(lambda: at.run() and at.dataframe[0].value.set_index("pid").loc[talker.pid, "flags"] == "long-running")
+        table = at.dataframe[0].value.set_index("pid")
+        assert table.loc[talker.pid, "application"] == "billing-worker" and table.loc[talker.pid, "state"] == "active"
+        assert table.loc[talker.pid, "query"].startswith("(hidden")
+        assert not {"user", "client", "database"} & set(table.columns)
+        assert {m.label: m.value for m in at.metric}["Long-running (≥ 0.2 s)"] == "1"
+        assert not at.download_button  # no CSV of sessions
+        assert any("signed-in admins only" in i.value for i in at.info)
+        this_db = next(t for t in at.toggle if t.label == "This database only")
+        assert this_db.disabled
+        # The chosen session's panel and a search cannot reveal the text either.
+        at.selectbox(key="sessions-pid").set_value(talker.pid).run()
+        at.text_input[0].input(secret).run()
+        assert at.dataframe[0].value.empty
+        shown = everything_shown(at) + everything_shown(at.text_input[0].input("").run())
+        assert secret not in shown and "pg_sleep" not in shown and "postgres" not in shown
+        assert elsewhere.pid not in shown_pids(at)
+        # Signed in, the same page shows it all.
+        at.session_state["admin_user"] = "admin"
+        at.run()
+        assert secret in at.dataframe[0].value.set_index("pid").loc[talker.pid, "query"]
+        assert at.download_button[0].label == "Download CSV (whole queries)"
+    finally:
+        talker.close()
+        elsewhere.close()
 
 
 def test_a_non_admin_cannot_cancel_or_terminate(sleeper, monkeypatch):
@@ -99,7 +149,7 @@ def test_admin_can_go_back_without_terminating(sleeper, monkeypatch):
 def test_a_user_without_pg_monitor_sees_the_note_and_no_exception(sleeper, unprivileged, monkeypatch):
     role, url = unprivileged
     monkeypatch.setenv("CONNECTION_URL", url)
-    at = until_listed(page().run(), sleeper.pid)
+    at = until_listed(page(admin=True).run(), sleeper.pid)
     assert not at.exception and not at.error
     assert f'GRANT pg_monitor TO "{role}"' in at.info[0].value
     row = at.dataframe[0].value.set_index("pid").loc[sleeper.pid]
