@@ -6,12 +6,22 @@
 
 Same columns, same bytes (apart from the generated-at time) and same provenance
 as the page; --format csv|parquet|png|svg, --provenance header|sidecar.
+
+A file (and its sidecar) is replaced only by a complete, checked export: each is
+written beside its target as `.<name>.<random>.part` and renamed onto it at the
+end. A refused, failed or interrupted export leaves the old files as they were
+and says so in one line on stderr.
 """
 from __future__ import annotations
 
+import os
+import secrets
+import shutil
 import sys
+from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO, Iterator
 
 from queries import exports
 
@@ -55,6 +65,34 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    """The export `args` ask for; the exit status. A failure once a file is named
+    is reported here (see _report); any other propagates to queries.__main__."""
+    try:
+        return _run(args)
+    except _Unchanged as failed:
+        return _report(failed.__cause__, failed.target)
+    except (Exception, KeyboardInterrupt) as exc:
+        if args.out in (None, "-"):
+            raise
+        return _report(exc, Path(args.out))
+
+
+def _report(exc: BaseException, target: Path) -> int:
+    """One line on stderr, and the status queries.__main__ gives the same error
+    (2: refused or a file error, 1: the database or anything else; 130: Ctrl-C)."""
+    from db.errors import safe_message
+
+    if isinstance(exc, KeyboardInterrupt):
+        message, status = "interrupted", 130
+    elif isinstance(exc, (ValueError, OSError)):  # ExploreError and ConfigError are ValueErrors
+        message, status = str(exc), 2
+    else:
+        message, status = safe_message(exc), 1
+    print(f"error: {message.rstrip('.')}; {target} was not changed", file=sys.stderr)
+    return status
+
+
+def _run(args) -> int:
     from db.settings import get_settings, valid_timezone
 
     tz = valid_timezone(args.tz or get_settings().report_tz)
@@ -98,15 +136,23 @@ def _raw(args, tz: str) -> int:
     rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
     if args.out == "-" and args.provenance == "sidecar":
         raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
+
+    def stream(out: BinaryIO) -> exports.RawResult:
+        return exports.stream_raw(args.kind, out, tz=tz, start_day=rng.start, end_day=rng.end, style=args.provenance,
+                                  max_rows=args.max_rows, cap_source="--max-rows")
+
     path = None if args.out == "-" else Path(args.out or exports.raw_file_name(args.kind, rng.start, rng.end))
-    out = sys.stdout.buffer if path is None else path.open("wb")
-    try:
-        result = exports.stream_raw(args.kind, out, tz=tz, start_day=rng.start, end_day=rng.end, style=args.provenance,
-                                    max_rows=args.max_rows, cap_source="--max-rows")
-    finally:
-        out.close() if path is not None else out.flush()
-    if path is not None and args.provenance == "sidecar":
-        Path(exports.sidecar_name(str(path))).write_text(result.provenance.to_json())
+    if path is None:
+        try:
+            result = stream(sys.stdout.buffer)
+        finally:
+            sys.stdout.buffer.flush()
+    else:
+        sidecar = [Path(exports.sidecar_name(str(path)))] if args.provenance == "sidecar" else []
+        with _replacing(path, *sidecar) as (out, *sidecar_out):
+            result = stream(out)  # raises, before any rename, when COPY sent other rows than counted
+            for file in sidecar_out:
+                file.write(result.provenance.to_json().encode())
     note = f" (TRUNCATED: the oldest {result.rows:,} of {result.total_rows:,})" if result.truncated else ""
     print(f"{path or 'stdout'}: {result.rows:,} {args.kind} rows, {result.bytes:,} bytes{note}", file=sys.stderr)
     return 0
@@ -122,8 +168,62 @@ def _emit(files: list[exports.ExportFile], out: str | None) -> None:
         sys.stdout.buffer.flush()
         return
     path = Path(out or data_file.name)
-    path.write_bytes(data_file.data)
-    for sidecar in sidecars:
-        Path(exports.sidecar_name(str(path))).write_bytes(sidecar.data)
+    with _replacing(path, *(Path(exports.sidecar_name(str(path))) for _ in sidecars)) as outs:
+        for file, written in zip(files, outs):
+            written.write(file.data)
     print(f"{path}: {len(data_file.data):,} bytes" + (f" + {exports.sidecar_name(str(path))}" if sidecars else ""),
           file=sys.stderr)
+
+
+class _Unchanged(Exception):
+    """A failure (the __cause__) after which `target` was left as it was."""
+
+    def __init__(self, target: Path):
+        super().__init__(str(target))
+        self.target = target
+
+
+@contextmanager
+def _replacing(*targets: Path) -> Iterator[list[BinaryIO]]:
+    """Files to write for `targets`: temporary files beside them, renamed onto
+    them (os.replace, atomic) only when the block ends without error, the data
+    file and its sidecar together. On any failure, Ctrl-C included, they are
+    removed and _Unchanged is raised. A target that exists but is not a regular
+    file (/dev/stdout, a FIFO) is written in place: it cannot be replaced."""
+    parts: list[tuple[Path | None, Path, BinaryIO]] = []
+    try:
+        for target in targets:
+            if target.exists() and not target.is_file():
+                parts.append((None, target, target.open("wb")))
+            else:
+                parts.append(_part_beside(Path(os.path.realpath(target))))  # through a symlink, as open() writes
+        yield [file for _, _, file in parts]
+        for part, _, file in parts:
+            file.flush()
+            if part is not None:
+                os.fsync(file.fileno())  # the data on disk before it takes the name
+            file.close()
+        for part, target, _ in parts:
+            if part is not None:
+                os.replace(part, target)
+    except (Exception, KeyboardInterrupt) as exc:
+        raise _Unchanged(targets[0]) from exc
+    finally:
+        for part, _, file in parts:
+            file.close()
+            if part is not None:
+                part.unlink(missing_ok=True)
+
+
+def _part_beside(target: Path) -> tuple[Path, Path, BinaryIO]:
+    """A new `.<name>.<random>.part` in the target's directory (so the rename
+    cannot cross file systems), with the mode the target has or open() would give."""
+    while True:
+        part = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+        try:
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        with suppress(OSError):  # a new target keeps the umask's mode
+            shutil.copymode(target, part)
+        return part, target, os.fdopen(fd, "wb")

@@ -7,13 +7,17 @@ provenance, in the analyst's choice of style:
     header    CSV: a first line `# key=value,...`; Parquet: the same JSON in the
               file's key-value metadata (Parquet has no header line)
     sidecar   the data file as is, plus `<file>.provenance.json`
+
+In every CSV a text cell that a spreadsheet would run as a formula starts with
+`'` (queries.formats.neutralise; the raw COPY SQL does the same), and its
+provenance says `csv_formulas=neutralised`. Parquet keeps exact values.
 """
 from __future__ import annotations
 
 import io
 import json
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import BinaryIO, Iterator
 from urllib.parse import quote
@@ -22,7 +26,7 @@ import pandas as pd
 
 from db.settings import number_setting, valid_timezone
 from queries import catalog, prepare_params
-from queries.formats import to_csv
+from queries.formats import CSV_FORMULAS_KEY, CSV_FORMULAS_VALUE, to_csv
 
 STYLES = {"header": "Header line in the file", "sidecar": "Sidecar JSON file"}
 FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -68,6 +72,10 @@ class Provenance:
     def to_json(self) -> str:
         return json.dumps(self.as_dict(), indent=2) + "\n"
 
+    def for_csv(self) -> Provenance:
+        """The provenance of a CSV file: it says formula-like text was neutralised."""
+        return replace(self, extra={**self.extra, CSV_FORMULAS_KEY: CSV_FORMULAS_VALUE})
+
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -109,9 +117,11 @@ def aggregate_names(*, fmt: str, style: str, stem: str) -> list[tuple[str, str]]
 def aggregate_files(frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str, stem: str) -> list[ExportFile]:
     """A table exactly as shown, as CSV or Parquet, plus its sidecar when asked.
     `frame` is the query's frame; the CSV is `queries.formats.to_csv` of it, the
-    very text the page table and `python -m queries run` show."""
+    very text the page table and `python -m queries run` show (formula-like text
+    neutralised, as its provenance says)."""
     (name, mime), *sidecar = aggregate_names(fmt=fmt, style=style, stem=stem)
     if fmt == "csv":
+        provenance = provenance.for_csv()
         body = to_csv(frame).encode()
         if style == "header":
             body = provenance.header_line().encode() + body
@@ -308,7 +318,7 @@ def open_raw(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: in
                      "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none"}
             provenance = Provenance(dataset=f"raw.{kind}", tz=tz, range_start=start_day, range_end=end_day,
                                     granularity=None, rows=rows, from_cache=False,
-                                    computed_at=datetime.now(timezone.utc), extra=extra)
+                                    computed_at=datetime.now(timezone.utc), extra=extra).for_csv()
             params = prepare_params(catalog.get(f"explore.copy_raw_{kind}"),
                                     {"tz": tz, "start_day": start_day, "end_day": end_day, "max_rows": max_rows})
             yield RawExtract(conn, kind, params, provenance)

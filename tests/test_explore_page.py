@@ -65,6 +65,7 @@ def test_csv_download_is_the_table_shown_byte_for_byte(some_rows, downloads):
     meta = exports.parse_header_line(first)
     assert (meta["tz"], meta["granularity"], meta["rows"]) == (NY, "week", str(len(shown)))
     assert meta["range"] == f"{shown['period_start'].iloc[0]}..{shown['period_end'].iloc[-1]}"
+    assert meta["csv_formulas"] == "neutralised"
     # Every bucket of the 90 days is there, oldest first, and the running total ends at the platform total.
     assert shown["period_start"].is_monotonic_increasing and shown["partial"].iloc[-1]
     total = some_rows.execute("SELECT count(*) FROM activities").fetchone()[0]
@@ -82,6 +83,7 @@ def test_sidecar_choice_gives_a_plain_csv_and_a_json(some_rows, downloads):
     assert downloads.bytes_of(button(at, csv_name)).decode() == shown.to_csv(index=False, lineterminator="\n")
     sidecar = downloads.bytes_of(button(at, exports.sidecar_name(csv_name)))
     assert b'"rows": %d' % len(shown) in sidecar and b'"granularity": "month"' in sidecar
+    assert b'"csv_formulas": "neutralised"' in sidecar
 
 
 def test_chart_png_button_gives_a_real_image(some_rows, downloads):

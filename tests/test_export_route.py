@@ -178,3 +178,26 @@ def test_two_extracts_at_once_a_third_waits_and_abandoned_ones_release_their_con
     assert get(app, link("users")).status_code == 200
     log = app["log"].read_text()
     assert log.count("raw extract ABORTED") >= 2 and "Traceback" not in log
+
+
+def test_formula_text_arrives_neutralised_and_the_file_says_so(app):
+    day, evil = date(2001, 1, 1), '=HYPERLINK("http://evil","x")'
+    with psycopg.connect(app["db"], autocommit=True) as conn:
+        user = conn.execute("INSERT INTO users (display_name, handle, email, cognito_user_id, created_at) "
+                            "VALUES (%s, '+cmd', '@SUM(1)', 'TEST', %s) RETURNING uuid", (evil, day)).fetchone()[0]
+        conn.execute("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, '-2+3', %s), (%s, %s, %s)",
+                     (user, day, user, "\tstarts with a tab", day))
+        try:
+            meta, [row] = parse(get(app, link("users", start=day, end=day)).content)
+            assert (row["display_name"], row["handle"], row["email"]) == ("'" + evil, "'+cmd", "'@SUM(1)")
+            assert meta["csv_formulas"] == "neutralised"
+            response = get(app, link("activities", start=day, end=day, style="sidecar"))
+            name = exports.raw_file_name("activities", day, day)
+            with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+                rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
+                provenance = json.loads(zf.read(exports.sidecar_name(name)))
+        finally:
+            conn.execute("DELETE FROM activities WHERE user_uuid = %s", (user,))
+            conn.execute("DELETE FROM users WHERE uuid = %s", (user,))
+    assert sorted(r["message"] for r in rows) == ["'\tstarts with a tab", "'-2+3"]
+    assert {r["author_handle"] for r in rows} == {"'+cmd"} and provenance["csv_formulas"] == "neutralised"

@@ -1,9 +1,12 @@
 """Files an analyst can audit (queries/exports.py) and their CLI twin (python -m queries export)."""
 import csv
+import errno
 import io
 import json
+import time
 from datetime import date, datetime, timedelta, timezone
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
@@ -11,7 +14,7 @@ from PIL import Image
 from queries import exports
 from queries.__main__ import main
 from queries.explore import explore, resolve_range
-from queries.formats import to_csv
+from queries.formats import FORMULA_STARTS, neutralise, to_csv
 from tests.helpers import add_post, add_user
 from ui import charts
 
@@ -43,6 +46,7 @@ def test_csv_is_the_table_under_one_provenance_line(posts):
     assert meta["tz"] == NY and meta["granularity"] == "week" and meta["rows"] == str(len(data.frame))
     assert meta["range"] == f"{data.range.start}..{data.range.end}" and meta["cumulative"] == "true"
     assert meta["from_cache"] == "false" and meta["generated_at"].endswith("Z") and meta["dataset"] == "explore.new_posts"
+    assert meta["csv_formulas"] == "neutralised"
     assert file.name == f"{data.file_stem}.csv" and data.file_stem.endswith("_cumulative")
 
 
@@ -53,6 +57,7 @@ def test_sidecar_style_leaves_the_csv_untouched(posts):
     assert sidecar.name == "x.csv.provenance.json"
     meta = json.loads(sidecar.data)
     assert meta["rows"] == len(data.frame) and meta["tz"] == "UTC" and meta["from_cache"] is False
+    assert meta["csv_formulas"] == "neutralised"
 
 
 def test_parquet_has_the_same_rows_typed_and_its_provenance(posts):
@@ -65,6 +70,7 @@ def test_parquet_has_the_same_rows_typed_and_its_provenance(posts):
     assert table.to_pandas()["period_start"].tolist() == data.frame["period_start"].tolist()
     meta = exports.read_parquet_provenance(file.data)
     assert meta["rows"] == len(data.frame) and meta["tz"] == NY and meta["granularity"] == "week"
+    assert "csv_formulas" not in meta  # typed values, kept exact
 
 
 def test_header_values_cannot_break_the_line():
@@ -179,6 +185,9 @@ def test_an_extract_streams_the_snapshot_it_counted_on_a_connection_of_its_own(d
             add_post(db, u, now_utc() - timedelta(seconds=i))
         meta, rows = raw_rows(b"".join(extract.csv()))
     assert len(rows) == int(meta["rows"]) == 5
+    deadline = time.monotonic() + 5  # the server ends a closed connection's backend a moment later
+    while db.execute(sessions).fetchone()[0] and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert db.execute(sessions).fetchone()[0] == 0
 
 
@@ -197,7 +206,8 @@ def test_cli_writes_the_pages_csv_with_provenance(posts, tmp_path, capsys):
 def test_cli_sidecar_parquet_and_png(posts, tmp_path):
     assert main(["export", "growth", "--table", "new_users_per_day", "--format", "parquet", "--provenance", "sidecar",
                  "--out", str(tmp_path / "u.parquet")]) == 0
-    assert json.loads((tmp_path / "u.parquet.provenance.json").read_text())["dataset"] == "new_users_per_day"
+    sidecar = json.loads((tmp_path / "u.parquet.provenance.json").read_text())
+    assert sidecar["dataset"] == "new_users_per_day" and "csv_formulas" not in sidecar
     assert pq.read_table(tmp_path / "u.parquet").num_rows == 7
     assert main(["export", "explore", "--format", "png", "--out", str(tmp_path / "c.png")]) == 0
     assert Image.open(tmp_path / "c.png").format == "PNG"
@@ -218,3 +228,164 @@ def test_cli_refuses_bad_input_plainly(db, capsys):
     assert "Unknown time zone" in capsys.readouterr().err
     assert main(["export", "explore", "--out", "-", "--provenance", "sidecar"]) == 2
     assert "needs --out FILE" in capsys.readouterr().err
+
+
+# --- spreadsheet-safe CSV (OWASP CSV injection) ------------------------------------
+
+EVIL = '=HYPERLINK("http://evil","x")'
+
+
+def add_user_with(conn, display_name, handle, email, cognito_user_id="TEST"):
+    """A user whose every text column is chosen (tests.helpers.add_user derives the email)."""
+    return conn.execute(
+        "INSERT INTO users (display_name, handle, email, cognito_user_id, created_at) VALUES (%s, %s, %s, %s, %s) "
+        "RETURNING uuid", (display_name, handle, email, cognito_user_id, now_utc() - timedelta(hours=1))).fetchone()[0]
+
+
+@pytest.fixture
+def evil(db):
+    u = add_user_with(db, EVIL, "+cmd", "@SUM(1)", "-cognito")
+    add_post(db, u, now_utc() - timedelta(minutes=2), message="-2+3")
+    add_post(db, u, now_utc() - timedelta(minutes=1), message="\tstarts with a tab")
+    return db
+
+
+def test_cli_raw_exports_neutralise_formula_text_and_say_so(evil, tmp_path):
+    users = tmp_path / "users.csv"
+    assert main(["export", "raw", "users", "--range", "all_time", "-o", str(users)]) == 0
+    meta, [row] = raw_rows(users.read_bytes())
+    assert (row["display_name"], row["handle"], row["email"], row["cognito_user_id"]) == (
+        "'" + EVIL, "'+cmd", "'@SUM(1)", "'-cognito")
+    assert meta["csv_formulas"] == "neutralised"
+    posts = tmp_path / "posts.csv"
+    assert main(["export", "raw", "activities", "--range", "all_time", "-o", str(posts), "--provenance", "sidecar"]) == 0
+    with posts.open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert sorted(r["message"] for r in rows) == ["'\tstarts with a tab", "'-2+3"]
+    assert {r["author_handle"] for r in rows} == {"'+cmd"}
+    assert [r["likes_count"] for r in rows] == ["0", "0"]  # numbers as they are
+    assert json.loads(posts.with_name("posts.csv.provenance.json").read_text())["csv_formulas"] == "neutralised"
+
+
+def test_the_copy_sql_neutralises_exactly_as_python_does(db):
+    samples = [c + "x" for c in FORMULA_STARTS] + ["x=1", " =1", "'=1", "", "#tag", "\u2212" + "1", "=", "-"]
+    u = add_user_with(db, "Author", "author", "author@test.com")
+    for text in samples:
+        add_post(db, u, now_utc() - timedelta(minutes=1), message=text)
+    rng = resolve_range("last_7_days", tz="UTC")
+    out = io.BytesIO()
+    exports.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
+    _, rows = raw_rows(out.getvalue())
+    assert sorted(r["message"] for r in rows) == sorted(neutralise(t) for t in samples)
+
+
+def test_parquet_keeps_exact_values_where_the_csv_neutralises():
+    frame = pd.DataFrame({"handle": ["+cmd", EVIL, "plain"], "delta": [-2, 0, 3], "share": [-0.5, 0.0, 1.5]})
+    provenance = exports.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 3),
+                                    granularity="day", rows=3, from_cache=False, computed_at=datetime.now(timezone.utc))
+    [parquet, parquet_json] = exports.aggregate_files(frame, provenance, fmt="parquet", style="sidecar", stem="x")
+    back = pq.read_table(io.BytesIO(parquet.data)).to_pandas()
+    assert back["handle"].tolist() == ["+cmd", EVIL, "plain"]
+    assert back["delta"].tolist() == [-2, 0, 3] and back["share"].tolist() == [-0.5, 0.0, 1.5]
+    assert "csv_formulas" not in exports.read_parquet_provenance(parquet.data)
+    assert "csv_formulas" not in json.loads(parquet_json.data)
+    [csv_file] = exports.aggregate_files(frame, provenance, fmt="csv", style="header", stem="x")
+    meta, rows = raw_rows(csv_file.data)
+    assert [r["handle"] for r in rows] == ["'+cmd", "'" + EVIL, "plain"]
+    assert [r["delta"] for r in rows] == ["-2", "0", "3"] and [r["share"] for r in rows] == ["-0.5", "0.0", "1.5"]
+    assert meta["csv_formulas"] == "neutralised"
+
+
+# --- the CLI replaces a file only with a complete export ---------------------------
+
+def old_files(*paths):
+    """Yesterday's good files at `paths`, returned as they are."""
+    for path in paths:
+        path.write_bytes(b"# the good file of yesterday\n" + path.name.encode() + b"\n")
+    return [path.read_bytes() for path in paths]
+
+
+def parts_left(tmp_path):
+    return [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["raw", "users", "--tz", "Mars/Olympus"], "Unknown time zone"),
+    (["raw", "users", "--range", "custom", "--start", "2026-03-02", "--end", "2026-03-01"], "after the end date"),
+    (["explore", "--tz", "Mars/Olympus"], "Unknown time zone"),
+])
+def test_a_refused_export_leaves_the_old_files(db, tmp_path, capsys, argv, says):
+    out = tmp_path / "out.csv"
+    before = old_files(out, tmp_path / "out.csv.provenance.json")
+    assert main(["export", *argv, "-o", str(out), "--provenance", "sidecar"]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.endswith(f"; {out} was not changed\n") and err.count("\n") == 1
+    assert [out.read_bytes(), (tmp_path / "out.csv.provenance.json").read_bytes()] == before
+    assert parts_left(tmp_path) == []
+
+
+BULK = 20_000  # posts of 1 kB: far more than the socket buffers hold, so COPY is still sending
+
+
+@pytest.fixture
+def many_posts(db):
+    u = add_user(db, "bulk", now_utc() - timedelta(days=3))
+    db.execute("INSERT INTO activities (user_uuid, message, created_at) "
+               "SELECT %s, repeat('m', 1000), %s - g * interval '1 second' FROM generate_series(1, %s) g",
+               (u, now_utc(), BULK))
+    return db
+
+
+def terminate_export(db):
+    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+               "WHERE application_name = 'cruddur-dashboard:export'")
+
+
+def raise_(exc):
+    raise exc
+
+
+@pytest.mark.parametrize("what, action, status, says", [
+    ("statement timeout", lambda db: time.sleep(2), 1, "statement timeout"),
+    ("connection killed", terminate_export, 1, "Cannot reach the database"),
+    ("disk full", lambda db: raise_(OSError(errno.ENOSPC, "No space left on device")), 2, "No space left"),
+    ("Ctrl-C", lambda db: raise_(KeyboardInterrupt()), 130, "interrupted"),
+])
+def test_a_failure_mid_copy_leaves_the_old_files(many_posts, tmp_path, capsys, monkeypatch, what, action, status, says):
+    monkeypatch.setenv("RAW_EXPORT_TIMEOUT_MS", "1000")  # the count takes milliseconds; the COPY is held up for 2 s
+    real_csv, seen = exports.RawExtract.csv, []
+
+    def csv_going_wrong(self, **kwargs):  # COPY's pieces, and `action` once ten are written
+        for i, piece in enumerate(real_csv(self, **kwargs)):
+            yield piece
+            if i == 10:
+                seen.append(parts_left(tmp_path))
+                action(many_posts)
+
+    monkeypatch.setattr(exports.RawExtract, "csv", csv_going_wrong)
+    out = tmp_path / "acts.csv"
+    sidecar = tmp_path / "acts.csv.provenance.json"
+    before = old_files(out, sidecar)
+    assert main(["export", "raw", "activities", "--range", "all_time", "-o", str(out), "--provenance", "sidecar"]) == status
+    err = capsys.readouterr().err
+    assert says in err and err.endswith(f"; {out} was not changed\n") and err.count("\n") == 1, err
+    assert len(seen) == 1 and len(seen[0]) == 2  # the COPY had begun, into temporary files
+    assert [out.read_bytes(), sidecar.read_bytes()] == before
+    assert parts_left(tmp_path) == []
+
+
+def test_a_complete_export_replaces_the_old_files(posts, tmp_path, capsys):
+    out, sidecar = tmp_path / "acts.csv", tmp_path / "acts.csv.provenance.json"
+    old_files(out, sidecar)
+    out.chmod(0o640)
+    assert main(["export", "raw", "activities", "--range", "all_time", "-o", str(out), "--provenance", "sidecar"]) == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == json.loads(sidecar.read_text())["rows"] == 25
+    assert out.stat().st_mode & 0o777 == 0o640  # the file keeps its permissions
+    weekly = tmp_path / "weekly.csv"
+    old_files(weekly, tmp_path / "weekly.csv.provenance.json")
+    assert main(["export", "explore", "--granularity", "week", "--range", "last_30_days", "-o", str(weekly),
+                 "--provenance", "sidecar"]) == 0
+    assert weekly.read_text() == to_csv(last_30().frame)
+    assert json.loads((tmp_path / "weekly.csv.provenance.json").read_text())["dataset"] == "explore.new_posts"
+    assert parts_left(tmp_path) == []
