@@ -151,3 +151,13 @@ def test_the_sidebar_shows_no_connection_to_visitors_and_no_secret_to_admins(nam
     captions = [c.value for c in at.sidebar.caption]
     assert any("postgresql://postgres@" in c for c in captions)
     assert not any(secret in c or quote(secret, safe="") in c for c in captions)
+
+
+def test_a_visitor_is_not_told_where_the_database_lives_when_it_fails(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CONNECTION_URL", "postgresql://nobody:pw-77x@127.0.0.1:9/nowhere?connect_timeout=1")
+    monkeypatch.setenv("POOL_TIMEOUT_MS", "1000")
+    at = AppTest.from_file(str(ROOT / "pages" / "growth.py"), default_timeout=30).run()
+    text = " ".join(e.value for e in at.error)
+    assert "unavailable" in text and "127.0.0.1" not in text and "port 9" not in text and "pw-77x" not in text

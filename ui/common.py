@@ -1,6 +1,7 @@
 """Helpers every page uses, so that pages read as short stories."""
 from __future__ import annotations
 
+import re
 import zoneinfo
 from contextlib import contextmanager
 from datetime import datetime
@@ -77,7 +78,15 @@ def database_guard(what: str = "this page") -> Iterator[None]:
 RETRY_EVERY_S = 5
 
 
+# libpq names the server it could not reach: "connection to server at "HOST" (IP), port N failed".
+_SERVER = re.compile(r'(connection to )?server (at|on socket) "[^"]*"( \([^)]*\))?(, port \d+)?')
+
+
 def _failure(headline: str, detail: str, what: str) -> None:
+    from ui.auth import is_admin
+
+    if not is_admin():  # where the database lives is for admins; visitors learn that it failed
+        detail = _SERVER.sub("the database server", detail)
     st.error(f"**{headline}** {detail}", icon=":material/cloud_off:")
     if st.button("Retry", key=f"retry-{what}", type="primary"):
         st.rerun()
