@@ -43,7 +43,8 @@ def prepare_embedded() -> str:
     log(f"embedded PostgreSQL ready in {time.perf_counter() - t0:.1f} s ({describe(url)})")
     migrate(url, log=lambda m: log(m))
     os.environ["CONNECTION_URL"] = url
-    from queries import fetch, writing
+    from queries.reads import fetch
+    from actions.writing import writing
     from seed import DEMO, generate, load_sample
     from seed.progress import ProgressBar
 

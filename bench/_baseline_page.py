@@ -5,8 +5,8 @@ import os
 import streamlit as st
 
 from bench import baselines
-from queries.formats import presentable
-from ui import charts
+from exports.formats import presentable
+from exports import charts
 from ui.common import as_of_line, csv_download
 
 way = st.session_state.get("bench_way") or os.environ.get("BENCH_WAY", "original")

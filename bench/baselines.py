@@ -20,6 +20,7 @@ from datetime import date, datetime, timezone
 import pandas as pd
 import psycopg
 
+from bench import BENCH_SQL
 from queries import catalog
 from queries.growth import Delta, Growth
 
@@ -32,7 +33,7 @@ def _original_conn(url: str) -> psycopg.Connection:
         conn = _original.get(url)
         if conn is None or conn.closed:
             conn = psycopg.connect(url, autocommit=True)
-            conn.execute(catalog.text("bench.no_index_session"))
+            conn.execute(catalog.text("no_index_session", BENCH_SQL))
             _original[url] = conn
         return conn
 
@@ -51,7 +52,7 @@ def original(url: str) -> tuple[Growth, float]:
     got = {}
     with _lock:
         for name in ("total_users", "total_posts", "new_users_per_day", "new_posts_per_day", "weekly_new_counts"):
-            got[name] = conn.execute(catalog.text(f"bench.original_{name}")).fetchone()[0]
+            got[name] = conn.execute(catalog.text(f"original_{name}", BENCH_SQL)).fetchone()[0]
     db_s = time.perf_counter() - started
     weekly = {row["metric"]: Delta(int(row["current"]), int(row["previous"])) for row in got["weekly_new_counts"]}
     return Growth(totals={"users": int(got["total_users"]["count"]), "posts": int(got["total_posts"]["count"])},

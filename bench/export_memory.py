@@ -73,7 +73,7 @@ def peak_rss_mb() -> float:
 def child(mode: str, out: str) -> int:
     """Runs in the measured process: one export, then a JSON line on stdout."""
     from db import pool  # noqa: F401  (the floor includes what an export loads)
-    from queries import exports
+    from exports import files, raw
     from queries.explore import resolve_range
 
     if mode == "imports":
@@ -83,11 +83,11 @@ def child(mode: str, out: str) -> int:
     started = time.perf_counter()
     if mode == "stream":
         with open(out, "wb") as fh:
-            result = exports.stream_raw("activities", fh, tz="UTC", start_day=rng.start, end_day=rng.end)
+            result = raw.stream_raw("activities", fh, tz="UTC", start_day=rng.start, end_day=rng.end)
         size = result.bytes
     else:  # what the page did before web/export_route: spool COPY to a file, hand Streamlit the bytes
         with tempfile.TemporaryFile() as spool:
-            result = exports.stream_raw("activities", spool, tz="UTC", start_day=rng.start, end_day=rng.end)
+            result = raw.stream_raw("activities", spool, tz="UTC", start_day=rng.start, end_day=rng.end)
             spool.seek(0)
             data = spool.read()
         size = len(data)
@@ -173,7 +173,7 @@ def measure_route(url: str, out: Path, log) -> dict:
 
 
 def csv_header(line: str) -> dict:
-    from queries.exports import parse_header_line
+    from exports.files import parse_header_line
 
     return parse_header_line(line)
 
@@ -181,7 +181,9 @@ def csv_header(line: str) -> dict:
 def prepare(server_url: str, posts: int, users: int, log) -> str:
     from db.embedded import ensure_database
     from db.migrate import migrate
-    from queries import execute, fetch, writing
+    from db.statements import execute
+    from queries.reads import fetch
+    from actions.writing import writing
     from seed import generate
 
     url = ensure_database(server_url, DB_NAME)
@@ -216,7 +218,7 @@ def main(argv: list[str]) -> int:
         return child(args.child, args.out)
 
     from db import embedded, pool
-    from queries import fetch
+    from queries.reads import fetch
 
     def log(msg):
         print(f"[export_memory] {msg}", file=sys.stderr, flush=True)

@@ -39,7 +39,7 @@ def log(msg: str) -> None:
 
 
 def prepare(server_url: str, rows: int) -> tuple[str, dict]:
-    from queries import rollup
+    from actions import rollup
     from seed import generate
     from seed.progress import ProgressBar
 
@@ -85,12 +85,12 @@ def momento_unreachable():
 
 
 def ours(cold: bool):
-    import queries
+    from queries import reads
     from queries.growth import growth
 
     def load():
         if cold:
-            queries.clear_cache()
+            reads.clear_cache()
         data = growth(tz="UTC")
         return data, data.db_ms / 1000
     return load
@@ -123,10 +123,10 @@ def measure_render(page: str, loads: int, before=None, session: dict | None = No
 
 def same_answers(url: str) -> None:
     """Every way must show the same numbers before any is timed."""
-    import queries
+    from queries import reads
     from queries.growth import growth
 
-    queries.clear_cache()
+    reads.clear_cache()
     mine = growth(tz="UTC")
     for name, loader in baselines.LOADERS.items():
         theirs, _ = loader(url)
@@ -139,7 +139,7 @@ def same_answers(url: str) -> None:
 def run_size(server_url: str, rows: int, loads: int, slow_loads: int) -> dict:
     import streamlit as st
 
-    import queries
+    from queries import reads
 
     url, load = prepare(server_url, rows)
     same_answers(url)
@@ -164,13 +164,13 @@ def run_size(server_url: str, rows: int, loads: int, slow_loads: int) -> dict:
     record("(b) st.connection, cold", measure_data(st_cold, loads),
            measure_render(BASELINE_PAGE, loads, before=st_clear, session={"bench_way": "st_connection"}))
     record("(c) ours, cold", measure_data(ours(cold=True), loads),
-           measure_render(OUR_PAGE, loads, before=queries.clear_cache))
-    queries.clear_cache()
+           measure_render(OUR_PAGE, loads, before=reads.clear_cache))
+    reads.clear_cache()
     record("(d) ours, warm", measure_data(ours(cold=False), loads), measure_render(OUR_PAGE, loads))
     with momento_unreachable():
         record("(e) ours, cold, Momento unreachable", measure_data(ours(cold=True), loads),
-               measure_render(OUR_PAGE, loads, before=queries.clear_cache))
-        info = queries.cache_info()
+               measure_render(OUR_PAGE, loads, before=reads.clear_cache))
+        info = reads.cache_info()
         results["(e) ours, cold, Momento unreachable"]["backend"] = (info["backend"], info["backend_counts"])
     return {"rows": rows, "load": load, "results": results}
 

@@ -25,6 +25,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
 from bench import harness
+from bench import BENCH_SQL
 from queries import catalog
 
 
@@ -50,13 +51,13 @@ def prepare(server_url: str, name: str, kind: str, rows: int) -> str:
         with conn.transaction():
             generate(conn, users=max(1, rows // 10), posts=rows, days=30, seed=7)
         if kind == "naive":
-            conn.execute(catalog.text("bench.naive_rollup_table"))
-            conn.execute(catalog.text("bench.naive_rollup_function"))
-            conn.execute(catalog.text("bench.naive_rollup_trigger"))
+            conn.execute(catalog.text("naive_rollup_table", BENCH_SQL))
+            conn.execute(catalog.text("naive_rollup_function", BENCH_SQL))
+            conn.execute(catalog.text("naive_rollup_trigger", BENCH_SQL))
             conn.commit()
     harness.vacuum_analyze(url)
     if kind == "rollup":
-        from queries import rollup
+        from actions import rollup
 
         os.environ["CONNECTION_URL"] = url
         if rollup.refresh(wait_s=30) is None:
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         urls = {kind: prepare(server_url, f"bench_inserts_{kind}", kind, args.rows) for kind in ("plain", "rollup", "naive")}
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "insert.sql"
-            script.write_text(catalog.text("bench.pgbench_insert") + "\n")
+            script.write_text(catalog.text("pgbench_insert", BENCH_SQL) + "\n")
             os.chmod(tmp, 0o755)
             os.chmod(script, 0o644)
             samples: dict[str, list[float]] = {kind: [] for kind in urls}

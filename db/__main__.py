@@ -87,7 +87,7 @@ def cmd_migrate(args) -> int:
 def cmd_status(args) -> int:
     from db import server
     from db.migrate import applied, discover
-    from queries import fetch
+    from queries.reads import fetch
 
     settings = get_settings()
     t = _target()
@@ -104,14 +104,27 @@ def cmd_status(args) -> int:
 
 
 def cmd_sessions(args) -> int:
-    from queries.sessions import cli_report
+    """Every session in scope, idle ones included, as a text table."""
+    from exports.formats import to_table
+    from queries import sessions
 
-    print(cli_report(all_databases=args.all), end="")
+    snap = sessions.snapshot(all_databases=args.all)
+    rows = sessions.table(snap.sessions, short_query=True)
+    scope = "all databases" if args.all else f"database {snap.viewer['database']}"
+    c = snap.counts()
+    print(f"{c['sessions']} session(s) in {scope} as {snap.viewer['user']}: {c['active']} active, "
+          f"{c['long_running']} long-running (>= {snap.limits.long_query_s:g} s), "
+          f"{c['idle_in_transaction']} idle in transaction (>= {snap.limits.idle_in_transaction_s:g} s), "
+          f"{c['blocked']} blocked")
+    hint = snap.grant_hint()
+    if hint:
+        print("note: " + hint.replace("`", ""))
+    print(to_table(rows) if len(rows) else "(no sessions)\n", end="")
     return 0
 
 
 def cmd_seed(args) -> int:
-    from queries import writing
+    from actions.writing import writing
     from seed import DEMO, generate, load_sample
 
     t = _target()
@@ -186,7 +199,9 @@ def cmd_roles(args) -> int:
 
 
 def cmd_rollup(args) -> int:
-    from queries import fetch, rollup, writing
+    from queries.reads import fetch
+    from actions import rollup
+    from actions.writing import writing
 
     t = _target()
     deliberate(args, t, "maintain the rollup")

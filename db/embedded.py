@@ -97,10 +97,10 @@ def ensure_database(server_url: str, dbname: str) -> str:
     """Create `dbname` if missing; returns its URL."""
     import psycopg
 
-    from queries import catalog
+    from db.statements import execute
 
     with psycopg.connect(server_url, autocommit=True, application_name="cruddur-dashboard:setup") as conn:
-        exists = conn.execute(catalog.text("admin.database_exists"), {"name": dbname}).fetchone()[0]
+        exists = execute(conn, "admin.database_exists", name=dbname).fetchone()[0]
         if not exists:
-            conn.execute(catalog.get("admin.create_database").sql(name=dbname))
+            execute(conn, "admin.create_database", allow="admin", identifiers={"name": dbname})
     return with_database(server_url, dbname)

@@ -85,12 +85,12 @@ def _compare(url: str, prod_url: str) -> Verdict:
 def server_identity(url: str) -> str | None:
     """The cluster's system identifier, or None when the server cannot be asked."""
     from db import rds
-    from queries import catalog
+    from db.statements import execute
 
     try:
         with rds.connect(url, connect_timeout=IDENTITY_TIMEOUT_S, autocommit=True,
                          application_name="cruddur-dashboard:guard") as conn:
-            return conn.execute(catalog.text("admin.server_identity")).fetchone()[0]
+            return execute(conn, "admin.server_identity").fetchone()[0]
     except Exception:  # down, unreachable, no privilege: the address comparison stands
         return None
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 
 from db import rds
-from queries import catalog
+from db.statements import execute
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -55,9 +55,9 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 def applied(conn: psycopg.Connection) -> dict[int, tuple[str, str]]:
     """{version: (name, checksum)} of applied migrations; empty if the ledger is absent."""
-    if not conn.execute(catalog.text("migrations.ledger_exists")).fetchone()[0]:
+    if not execute(conn, "migrations.ledger_exists").fetchone()[0]:
         return {}
-    return {row[0]: (row[1], row[2]) for row in conn.execute(catalog.text("migrations.applied"))}
+    return {row[0]: (row[1], row[2]) for row in execute(conn, "migrations.applied")}
 
 
 def pending(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[Migration]:
@@ -71,8 +71,8 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR, log=print) -> list[Migra
     with rds.connect(url, application_name="cruddur-dashboard:migrate") as conn:
         for migration in discover(directory):
             with conn.transaction():
-                conn.execute(catalog.text("migrations.lock"))
-                conn.execute(catalog.text("migrations.create_table"))
+                execute(conn, "migrations.lock", allow="admin")
+                execute(conn, "migrations.create_table", allow="admin")
                 recorded = applied(conn).get(migration.version)
                 if recorded:
                     if recorded[1] != migration.checksum:
@@ -82,10 +82,8 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR, log=print) -> list[Migra
                     conn.execute(migration.text)
                 except psycopg.Error as exc:
                     raise MigrationError(f"{migration.path.name} failed and was rolled back: {str(exc).strip()}") from exc
-                conn.execute(
-                    catalog.text("migrations.record"),
-                    {"version": migration.version, "name": migration.name, "checksum": migration.checksum},
-                )
+                execute(conn, "migrations.record", allow="write", version=migration.version,
+                        name=migration.name, checksum=migration.checksum)
             log(f"applied migration {migration.path.name}")
             done.append(migration)
     return done

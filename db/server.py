@@ -12,7 +12,7 @@ import psycopg
 
 from db import conninfo, guard, rds
 from db.settings import ConfigError, Settings
-from queries import catalog
+from db.statements import execute
 
 MAINTENANCE_DB = "postgres"
 PROTECTED = frozenset({"postgres", "template0", "template1", "rdsadmin"})
@@ -58,15 +58,15 @@ def connect(t: Target, **kwargs) -> psycopg.Connection:
 
 def database_exists(t: Target) -> bool:
     with maintenance(t) as conn:
-        return conn.execute(catalog.text("admin.database_exists"), {"name": t.dbname}).fetchone()[0]
+        return execute(conn, "admin.database_exists", name=t.dbname).fetchone()[0]
 
 
 def create_database(t: Target) -> bool:
     """Create the target database; False if it already existed."""
     with maintenance(t) as conn:
-        if conn.execute(catalog.text("admin.database_exists"), {"name": t.dbname}).fetchone()[0]:
+        if execute(conn, "admin.database_exists", name=t.dbname).fetchone()[0]:
             return False
-        conn.execute(catalog.get("admin.create_database").sql(name=t.dbname))
+        execute(conn, "admin.create_database", allow="admin", identifiers={"name": t.dbname})
     return True
 
 
@@ -78,13 +78,13 @@ def drop_database(t: Target) -> bool:
 
     pool.close_all()  # our own pooled sessions would otherwise hold it open
     with maintenance(t) as conn:
-        if not conn.execute(catalog.text("admin.database_exists"), {"name": t.dbname}).fetchone()[0]:
+        if not execute(conn, "admin.database_exists", name=t.dbname).fetchone()[0]:
             return False
         if conn.info.server_version >= 130000:
-            conn.execute(catalog.get("admin.drop_database_force").sql(name=t.dbname))
+            execute(conn, "admin.drop_database_force", allow="admin", identifiers={"name": t.dbname})
         else:
-            conn.execute(catalog.text("admin.terminate_database_sessions"), {"name": t.dbname})
-            conn.execute(catalog.get("admin.drop_database").sql(name=t.dbname))
+            execute(conn, "admin.terminate_database_sessions", allow="admin", name=t.dbname)
+            execute(conn, "admin.drop_database", allow="admin", identifiers={"name": t.dbname})
     return True
 
 
@@ -94,7 +94,7 @@ def terminate_others(t: Target) -> int:
 
     pool.close_all()
     with connect(t, autocommit=True) as conn:
-        return conn.execute(catalog.text("admin.terminate_database_sessions"), {"name": t.dbname}).fetchone()[0]
+        return execute(conn, "admin.terminate_database_sessions", allow="admin", name=t.dbname).fetchone()[0]
 
 
 def ensure_roles(t: Target) -> list[str]:
@@ -103,10 +103,10 @@ def ensure_roles(t: Target) -> list[str]:
     done = []
     with connect(t) as conn, conn.transaction():
         def run(query: str, **identifiers: str) -> None:
-            conn.execute(catalog.get(query).sql(**identifiers))
+            execute(conn, query, allow="admin", identifiers=identifiers)
 
         for role in (READER_ROLE, WRITER_ROLE):
-            if conn.execute(catalog.text("roles.exists"), {"name": role}).fetchone()[0]:
+            if execute(conn, "roles.exists", name=role).fetchone()[0]:
                 done.append(f"role {role} exists")
             else:
                 run("roles.create", name=role)

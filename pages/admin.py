@@ -2,8 +2,8 @@
 import streamlit as st
 
 from db.guard import production, refusal
-from queries.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, handles
-from queries.formats import presentable
+from actions.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, handles
+from exports.formats import presentable
 from seed import DEMO, actions
 from ui.admin import attempt, progress_reporter
 from ui.auth import require_admin

@@ -4,9 +4,9 @@ from datetime import timedelta
 import streamlit as st
 
 from queries.explore import GRANULARITIES, METRICS, PRESETS, ExploreError, explore, raw_count, resolve_range, today_in
-from queries.exports import max_rows_setting
-from queries.formats import presentable
-from ui import charts
+from exports.raw import max_rows_setting
+from exports.formats import presentable
+from exports import charts, files
 from ui.auth import is_admin
 from ui.common import as_of_line, database_guard, ensure_routed, report_tz
 from ui.exports import chart_downloads, provenance_style, raw_download, table_downloads
@@ -60,7 +60,7 @@ st.caption(f"Periods are calendar days, ISO weeks (Monday to Sunday) or months i
 
 st.subheader("Downloads")
 provenance_style()
-table_downloads(data.frame, data.provenance(), data.file_stem, key="explore-table")
+table_downloads(data.frame, files.explore_provenance(data), data.file_stem, key="explore-table")
 chart_downloads(chart, data.file_stem, key="explore-chart")
 
 st.subheader("Raw rows")

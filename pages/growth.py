@@ -1,10 +1,11 @@
 """Growth at a glance: totals, the last 7 days, honest deltas."""
 import streamlit as st
 
-from queries.exports import per_day_provenance
-from queries.formats import presentable
+from actions import rollup
+from exports.files import per_day_provenance
+from exports.formats import presentable
 from queries.growth import growth
-from ui import charts
+from exports import charts
 from ui.common import as_of_line, database_guard, ensure_routed, report_tz
 from ui.exports import chart_downloads, provenance_style, table_downloads
 
@@ -19,6 +20,7 @@ refresh = st.button("Refresh", icon=":material/refresh:", help="Ask the database
 
 with database_guard("the growth numbers"):
     data = growth(tz=tz, fresh=refresh)
+rollup.keep_up(data)  # move the hourly rollup on in the background when it fell behind
 
 st.caption(as_of_line(data.computed_at, data.tz, data.from_cache, data.stale))
 

@@ -2,7 +2,7 @@
 
 `run` runs read statements only (the catalog marks each read, write or admin);
 writes and admin actions have their own guarded commands. `export` is described
-in queries/export_cli.py."""
+in exports/cli.py."""
 from __future__ import annotations
 
 import argparse
@@ -29,13 +29,14 @@ def main(argv: list[str] | None = None) -> int:
     run_p.add_argument("--param", "-p", action="append", type=_param, default=[], metavar="KEY=VALUE")
     run_p.add_argument("--format", "-f", choices=["csv", "json", "table"], default="table")
     run_p.add_argument("--fresh", action="store_true", help="bypass the cache")
-    from queries import export_cli
+    from exports import cli as export_cli
 
     export_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
-    from queries import catalog, run
-    from queries.formats import FORMATS
+    from queries import catalog
+    from queries.reads import run
+    from exports.formats import FORMATS
 
     if args.command == "export":
         return _export(args)
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _export(args) -> int:
-    from queries import export_cli
+    from exports import cli as export_cli
     from queries.explore import ExploreError
 
     try:

@@ -93,18 +93,24 @@ def parse(path: Path, name: str) -> Query:
 
 
 @cache
-def catalog() -> dict[str, Query]:
+def load(directory: Path) -> dict[str, Query]:
+    """Every statement under `directory`, by dotted name."""
     queries = {}
-    for path in sorted(SQL_DIR.rglob("*.sql")):
-        rel = path.relative_to(SQL_DIR).with_suffix("")
+    for path in sorted(directory.rglob("*.sql")):
+        rel = path.relative_to(directory).with_suffix("")
         name = ".".join(rel.parts)
         queries[name] = parse(path, name)
     return queries
 
 
-def get(name: str) -> Query:
+def catalog() -> dict[str, Query]:
+    """The app's statements (queries/sql); the benchmarks keep theirs in bench/sql."""
+    return load(SQL_DIR)
+
+
+def get(name: str, directory: Path = SQL_DIR) -> Query:
     try:
-        return catalog()[name]
+        return load(directory)[name]
     except KeyError:
         raise UnknownQuery(name) from None
 
@@ -124,6 +130,6 @@ def get_read(name: str) -> Query:
     return query
 
 
-def text(name: str) -> str:
-    """The raw statement of a query, for the few callers that run it themselves."""
-    return get(name).text
+def text(name: str, directory: Path = SQL_DIR) -> str:
+    """The raw statement of a query, for callers outside a connection of ours (pgbench, SQLAlchemy)."""
+    return get(name, directory).text

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 import pandas as pd
 
 from db.settings import valid_timezone
-from queries import run
+from queries.reads import run
 
 PRESETS = {
     "last_7_days": "Last 7 days",
@@ -30,6 +30,8 @@ METRICS = {"new_users": "New users", "new_posts": "New posts", "active_authors":
 TOTALS = {"new_users": "total_users", "new_posts": "total_posts", "active_authors": "explore.total_authors"}
 # Above this many buckets the chart is unreadable: ask for a coarser granularity.
 MAX_BUCKETS = 4000
+
+RAW_KINDS = ("users", "activities")  # the tables a raw extract can hold (exports.raw)
 
 
 class ExploreError(ValueError):
@@ -101,14 +103,6 @@ class Explored:
     def dataset(self) -> str:
         return f"explore.{self.metric}"
 
-    def provenance(self):
-        from queries.exports import Provenance
-
-        return Provenance(dataset=self.dataset, tz=self.tz, range_start=self.range.start, range_end=self.range.end,
-                          granularity=self.granularity, rows=len(self.frame), from_cache=self.from_cache,
-                          computed_at=self.computed_at,
-                          extra={"range_preset": self.range.preset, "cumulative": self.cumulative})
-
     @property
     def chart_title(self) -> str:
         running = " (running total)" if self.cumulative else ""
@@ -151,8 +145,6 @@ def explore(metric: str, *, rng: DateRange, granularity: str, tz: str, cumulativ
 
 def raw_count(kind: str, *, rng: DateRange, tz: str, fresh: bool = False) -> int:
     """Rows a raw extract of `kind` (users or activities) holds, before any cap."""
-    from queries.exports import RAW_KINDS
-
     if kind not in RAW_KINDS:
         raise ExploreError(f"Unknown raw extract {kind!r}; choose one of: {', '.join(RAW_KINDS)}")
     return int(run(f"explore.count_raw_{kind}", fresh=fresh, tz=tz, start_day=rng.start, end_day=rng.end)["count"].iloc[0])

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pandas as pd
 import psycopg
 
-from queries import rollup, run
+from queries.reads import run
 
 PER_DAY = {"users": "new_users_per_day", "posts": "new_posts_per_day"}
 TOTAL = {"users": "total_users", "posts": "total_posts"}
@@ -46,6 +46,10 @@ class Growth:
     tz: str
     stale: bool = False  # some part expired and is being refreshed
     db_ms: float = 0.0  # time spent in the database for this answer (0 when all came from the cache)
+    # The oldest rollup mark behind a fresh answer (None: nothing rolled up, or no rollup
+    # here, or from the cache): lets the write side (actions.rollup.keep_up) move it on.
+    rollup_through: datetime | None = None
+    rolled_up: bool = False  # the answer came from the rollup statement
 
 
 LEGACY_RECHECK_S = 300.0
@@ -62,11 +66,6 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
         except psycopg.errors.UndefinedTable:
             _legacy_until[url] = time.monotonic() + LEGACY_RECHECK_S
         else:
-            if not summary.attrs["from_cache"]:
-                through = summary["rollup_through"].dropna()
-                oldest = None if len(through) < 2 else min(through)
-                if rollup.needs_refresh(oldest, datetime.now(timezone.utc).replace(tzinfo=None)):
-                    rollup.refresh_in_background(url)
             return _from_summary(summary)
     return _live(tz=tz, fresh=fresh)
 
@@ -86,9 +85,11 @@ def _from_summary(summary: pd.DataFrame) -> Growth:
         totals[kind] = next(int(count) for _, k, _, count, _ in mine if k == "total")
         previous = next(int(count) for _, k, _, count, _ in mine if k == "previous")
         weekly[kind] = Delta(int(days["count"].sum()), previous)
+    through = summary["rollup_through"].dropna()
     return Growth(totals=totals, per_day=per_day, weekly=weekly, computed_at=meta["computed_at"],
                   from_cache=meta["from_cache"], tz=meta["params"]["tz"], stale=bool(meta.get("stale")),
-                  db_ms=0.0 if meta["from_cache"] else meta["db_ms"])
+                  db_ms=0.0 if meta["from_cache"] else meta["db_ms"],
+                  rollup_through=None if len(through) < 2 else min(through), rolled_up=True)
 
 
 def _live(*, tz: str | None, fresh: bool) -> Growth:
@@ -107,7 +108,3 @@ def _live(*, tz: str | None, fresh: bool) -> Growth:
         stale=any(f.attrs.get("stale") for f in parts),
         db_ms=sum(f.attrs["db_ms"] for f in parts if not f.attrs["from_cache"]),
     )
-
-
-def age_seconds(computed_at: datetime) -> float:
-    return (datetime.now(timezone.utc) - computed_at).total_seconds()

@@ -1,4 +1,6 @@
 """A query-cache backend on Momento, shared by every dashboard replica.
+(Long because the SDK adapter, its encoding, keys and generation-based invalidation
+are one unit that only makes sense read together.)
 
 Chosen when MOMENTO_API_KEY is set (see `queries.backend()`). Nothing here
 runs at import: the SDK client is built on first use.

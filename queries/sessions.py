@@ -1,40 +1,31 @@
-"""Database sessions: who is connected, what runs, who blocks whom, and ending it safely.
+"""Database sessions: who is connected, what runs, who blocks whom (cancel and
+terminate are actions.sessions).
 
 Reads are never cached: each call asks pg_stat_activity, inside one short
 transaction whose statement timeout is SESSIONS_TIMEOUT_MS, so the list stays
 cheap however many sessions there are. The dashboard's own sessions are the
 backends of this process's connections, known by pid (db.backends), never by
-an application_name anyone could choose. Cancel and terminate go through the
-writer pool, are refused for the dashboard's own sessions (here and again in
-the SQL), are refused against production unless ALLOW_PROD_WRITES=1, and every
-attempt lands in the audit log (the `dashboard_audit_log` table, else a
-JSON-lines file). Visitors who are not signed in get `Snapshot.redacted()`:
-counts, states, durations and applications, no query text or client.
+an application_name anyone could choose. Visitors who are not signed in get
+`Snapshot.redacted()`: counts, states, durations and applications, no query
+text or client.
 """
 from __future__ import annotations
 
-import json
-import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import psycopg
 
 from db import backends, pool
-from db.errors import DatabaseUnavailable, safe_message
-from db.guard import WriteRefused, require_writable
-from db.settings import ConfigError, data_dir, number_setting, setting
-from queries import execute, writing
+from db.settings import number_setting
+from db.statements import execute
 
 HIDDEN_QUERY = "<insufficient privilege>"
 REDACTED = "(hidden: sign in as an admin to see queries)"
 # What a visitor who is not signed in must not read: queries can carry secrets
 # (ALTER ROLE ... PASSWORD), clients and users say who connects from where.
 PRIVATE_COLUMNS = ("query", "client", "user", "database")
-TERMINATE_WAIT_MS = 2000
 
 
 def _number(name: str, default: float) -> float:
@@ -251,7 +242,7 @@ def blocking_tree(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, columns=columns)
 
 
-# ---------------------------------------------------------------- cancel / terminate
+# ---------------------------------------------------------------- choosing a session
 
 
 @dataclass(frozen=True)
@@ -280,165 +271,9 @@ class Target:
         return self.pid in backends.own_pids()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    action: str  # cancel | terminate
-    pid: int
-    ok: bool
-    outcome: str  # done | refused | failed | gone
-    message: str
-    audit: str = field(default="", compare=False)  # where the audit entry went
-
-
-ACTIONS = {"cancel": "sessions.do_cancel", "terminate": "sessions.do_terminate"}
-
-
-def privilege_explanation(action: str, target: Target, db_user: str | None, exc: BaseException) -> str:
-    return (
-        f"PostgreSQL refused to {action} session {target.pid} (user {target.user or 'unknown'}): "
-        f"{safe_message(exc)} The dashboard connects as `{db_user or 'its database user'}`, which may end only "
-        "sessions of roles it is a member of, or any non-superuser's session if it has `pg_signal_backend` "
-        f"(`GRANT pg_signal_backend TO \"{db_user or 'dashboard_user'}\";`). A superuser's session can only be "
-        "ended by a superuser: on RDS, `rds_superuser` is not one, so it cannot end sessions of `rdsadmin` or "
-        "other superusers."
-    )
-
-
-def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
-    """Cancel the running query of, or terminate, one confirmed session; always audited."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}: use cancel or terminate")
-    if not actor:
-        raise PermissionError("cancel and terminate need a signed-in admin")
-    verb = "cancel the query of" if action == "cancel" else "terminate"
-    outcome: Outcome
-    if target.is_dashboard:
-        outcome = Outcome(action, target.pid, False, "refused",
-                          f"Refused: session {target.pid} is the dashboard's own ({target.application}).")
-        return _audited(outcome, target, actor)
-    try:
-        require_writable(f"{verb} session {target.pid}")
-    except WriteRefused as exc:
-        return _audited(Outcome(action, target.pid, False, "refused", str(exc)), target, actor)
-    params: dict[str, Any] = {"pid": target.pid, "backend_start": target.backend_start}
-    if action == "terminate":
-        params["wait_ms"] = wait_ms
-    db_user = None
-    try:
-        with writing() as conn:
-            db_user = conn.info.user
-            rows = execute(conn, ACTIONS[action], **params, own_pids=backends.own_pids()).fetchall()
-    except psycopg.errors.InsufficientPrivilege as exc:
-        outcome = Outcome(action, target.pid, False, "failed", privilege_explanation(action, target, db_user, exc))
-    except (psycopg.Error, DatabaseUnavailable, ConfigError) as exc:
-        outcome = Outcome(action, target.pid, False, "failed", f"Could not {verb} session {target.pid}: {safe_message(exc)}")
-    else:
-        if not rows:
-            outcome = Outcome(action, target.pid, False, "gone",
-                              f"Nothing done: session {target.pid} has ended, or its pid now belongs to a newer "
-                              "session than the one you confirmed.")
-        elif rows[0][1]:
-            done = ("Cancelled the running query of" if action == "cancel" else "Terminated")
-            outcome = Outcome(action, target.pid, True, "done", f"{done} session {target.pid}.")
-        else:
-            outcome = Outcome(action, target.pid, False, "failed",
-                              f"PostgreSQL could not {verb} session {target.pid}"
-                              + (f" within {wait_ms} ms." if action == "terminate" else " (it may have just ended)."))
-    return _audited(outcome, target, actor)
-
-
-def cancel(target: Target, *, actor: str) -> Outcome:
-    return signal("cancel", target, actor=actor)
-
-
-def terminate(target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
-    return signal("terminate", target, actor=actor, wait_ms=wait_ms)
-
-
 def terminate_candidates() -> list[Target]:
     """Client sessions of this database that "terminate all others" would end (never ours)."""
     with pool.connection(pool.READER) as conn:
         cur = execute(conn, "sessions.get_terminate_candidates", own_pids=backends.own_pids())
         names = [c.name for c in cur.description]
         return [Target.from_row(dict(zip(names, row))) for row in cur.fetchall()]
-
-
-def terminate_all(targets: list[Target], *, actor: str) -> list[Outcome]:
-    """Terminate the confirmed sessions one by one, so one refusal does not stop the rest."""
-    return [terminate(t, actor=actor) for t in targets]
-
-
-# ---------------------------------------------------------------- audit log
-
-_file_lock = threading.Lock()
-
-
-def audit_file() -> Path:
-    return Path(setting("AUDIT_LOG_FILE") or data_dir() / "audit.jsonl")
-
-
-def _audited(outcome: Outcome, target: Target, actor: str) -> Outcome:
-    entry = {"actor": actor, "action": outcome.action, "pid": target.pid, "target_user": target.user,
-             "target_application": target.application, "target_database": target.database,
-             "query": target.query, "outcome": outcome.outcome, "detail": outcome.message}
-    where = write_audit(entry)
-    return Outcome(**{**asdict(outcome), "audit": where})
-
-
-def write_audit(entry: dict[str, Any]) -> str:
-    """Into dashboard_audit_log when it exists and we may write; otherwise (no table, read-only,
-    production writes refused, database down) into the JSON-lines file. Returns where it went."""
-    try:
-        require_writable("write the audit log")
-        with writing() as conn:
-            execute(conn, "sessions.audit_insert", **entry)
-        return "dashboard_audit_log"
-    except (WriteRefused, psycopg.Error, DatabaseUnavailable):
-        pass
-    path = audit_file()
-    line = json.dumps({"at": datetime.now(timezone.utc).isoformat(), **entry}, ensure_ascii=False, default=str)
-    with _file_lock:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-    return str(path)
-
-
-def recent_audit(limit: int = 20) -> pd.DataFrame:
-    """The latest audit entries: the table if readable, else the file."""
-    from queries import fetch
-
-    try:
-        frame = fetch("sessions.get_audit_log", limit=limit)
-        frame.attrs = {}
-        return frame
-    except (psycopg.Error, DatabaseUnavailable):
-        pass
-    try:
-        lines = audit_file().read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        lines = []
-    records = [json.loads(line) for line in lines[-limit:] if line.strip()]
-    return pd.DataFrame(list(reversed(records)))
-
-
-# ---------------------------------------------------------------- CLI
-
-
-def cli_report(*, all_databases: bool = False) -> str:
-    """`python -m db sessions`: every session in scope, idle ones included, as a text table."""
-    from queries.formats import to_table
-
-    snap = snapshot(all_databases=all_databases)
-    rows = table(snap.sessions, short_query=True)
-    scope = "all databases" if all_databases else f"database {snap.viewer['database']}"
-    c = snap.counts()
-    lines = [f"{c['sessions']} session(s) in {scope} as {snap.viewer['user']}: {c['active']} active, "
-             f"{c['long_running']} long-running (>= {snap.limits.long_query_s:g} s), "
-             f"{c['idle_in_transaction']} idle in transaction (>= {snap.limits.idle_in_transaction_s:g} s), "
-             f"{c['blocked']} blocked"]
-    hint = snap.grant_hint()
-    if hint:
-        lines.append("note: " + hint.replace("`", ""))
-    text = "\n".join(lines) + "\n"
-    return text + (to_table(rows) if len(rows) else "(no sessions)\n")

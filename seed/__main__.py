@@ -14,7 +14,7 @@ from seed.progress import ProgressBar
 
 
 def main(argv: list[str] | None = None) -> int:
-    from queries.activities import TTLS
+    from actions.activities import TTLS
 
     parser = argparse.ArgumentParser(prog="python -m seed", description="Load demo data into the configured database.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -33,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--ttl", default=None, help=f"one of {', '.join(TTLS)}")
     args = parser.parse_args(argv)
 
-    from queries.activities import ActivityRejected, create_activity
-    from queries.formats import to_table
+    from actions.activities import ActivityRejected, create_activity
+    from exports.formats import to_table
     from seed import actions
 
     try:

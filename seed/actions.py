@@ -8,7 +8,9 @@ import logging
 from typing import Callable
 
 from db.guard import require_not_production
-from queries import execute, fetch, writing
+from db.statements import execute
+from queries.reads import fetch
+from actions.writing import writing
 from seed.generate import GenerateResult, generate
 from seed.sample import load_sample
 
@@ -47,5 +49,5 @@ def reset(*, confirmed: bool, by: str = "cli") -> None:
         raise ValueError("Reset deletes every user and activity: confirm it first. Nothing was deleted.")
     require_not_production("reset the users and activities tables")
     with writing(*TABLES) as conn:
-        execute(conn, "seed.reset")
+        execute(conn, "seed.reset", allow="write")
     log.info("%s reset the users and activities tables", by)

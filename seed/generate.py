@@ -17,7 +17,7 @@ import numpy as np
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 
-from queries import catalog
+from db import statements
 
 FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Radia", "Guido", "Frances",
          "Tim", "Katherine", "Edsger", "Hedy", "Donald", "Sophie", "John", "Anita", "Bjarne", "Yukihiro", "Jean",
@@ -182,7 +182,7 @@ def _generate(
     done = 0
     started = time.perf_counter()
 
-    from queries import rollup
+    from actions import rollup
 
     # Old rows land in hours the rollup may already cover: those are recounted after the load.
     has_rollup = rollup.available(conn)
@@ -192,7 +192,7 @@ def _generate(
     last = rng.integers(0, len(LAST), users)
     suffix = rng.integers(1, 100_000, users)
     with conn.cursor() as cur:
-        with cur.copy(catalog.text("seed.copy_users"), writer=QueuedLibpqWriter(cur)) as copy:
+        with statements.copy(cur, "seed.copy_users", allow="write", writer=QueuedLibpqWriter(cur)) as copy:
             copy.write(COPY_SIGNATURE)
             names = [f"{f} {l_}" for f in FIRST for l_ in LAST]
             name_index = first * len(LAST) + last
@@ -231,7 +231,7 @@ def _generate(
             c = rng.integers(0, len(CLOSERS), posts)
             messages = Texts.choose([f"{a} {b}.{z}" for a in OPENERS for b in TOPICS for z in CLOSERS],
                                     (o * len(TOPICS) + t) * len(CLOSERS) + c)
-            with cur.copy(catalog.text("seed.copy_activities"), writer=QueuedLibpqWriter(cur)) as copy:
+            with statements.copy(cur, "seed.copy_activities", allow="write", writer=QueuedLibpqWriter(cur)) as copy:
                 copy.write(COPY_SIGNATURE)
                 for lo in range(0, posts, CHUNK):
                     hi = min(lo + CHUNK, posts)

@@ -107,15 +107,15 @@ def isolated_settings(monkeypatch, tmp_path):
 
 
 def _reset_process_state():
-    import queries
+    from queries import reads
     from db import guard, pool
     from ui import auth
 
     pool.close_all()
     guard.forget()
     auth.THROTTLE.reset()
-    queries.clear_cache()
-    queries.stats.reset()
+    reads.clear_cache()
+    reads.stats.reset()
 
 
 def _database(pg_server, template, monkeypatch):

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from db.guard import WriteRefused
-from queries.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, normalize_handle, validate
+from actions.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, normalize_handle, validate
 from tests.helpers import add_user
 
 

@@ -1,7 +1,7 @@
 """The sidebar cache panel (ui/cache_panel.py) through AppTest, on a real database."""
 from streamlit.testing.v1 import AppTest
 
-import queries
+from queries import reads
 from tests.helpers import popovers
 
 
@@ -17,8 +17,8 @@ def panel(at):
 
 
 def test_it_shows_the_backend_counts_and_last_database_times(db):
-    queries.run("total_users")
-    queries.run("total_users")
+    reads.run("total_users")
+    reads.run("total_users")
     at = AppTest.from_function(panel_app, default_timeout=30).run()
     assert not at.exception
     box = panel(at)
@@ -33,19 +33,19 @@ def test_it_shows_the_backend_counts_and_last_database_times(db):
 
 
 def test_an_admin_can_clear_the_cache(db):
-    queries.run("total_users")
+    reads.run("total_users")
     at = AppTest.from_function(panel_app, default_timeout=30)
     at.session_state["admin_user"] = "admin"
     at.run()
     at.sidebar.button[0].click().run()
     assert not at.exception
-    assert queries.run("total_users").attrs["from_cache"] is False
-    assert queries.stats.db_queries["total_users"] == 2
+    assert reads.run("total_users").attrs["from_cache"] is False
+    assert reads.stats.db_queries["total_users"] == 2
 
 
 def test_it_names_momento_when_that_is_the_backend(db, monkeypatch):
     monkeypatch.setenv("MOMENTO_API_KEY", "not-a-real-key")
-    queries.run("total_users")  # the key is unusable: the database answers, the error is counted
+    reads.run("total_users")  # the key is unusable: the database answers, the error is counted
     at = AppTest.from_function(panel_app, default_timeout=30).run()
     box = panel(at)
     assert "Momento cache `cruddur-dashboard`" in box.caption[0].value

@@ -12,7 +12,7 @@ from PIL import Image
 from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
-from queries import exports
+from exports import files, raw
 from tests.conftest import ROOT
 from tests.helpers import Downloads, add_post, add_user
 
@@ -62,7 +62,7 @@ def test_csv_download_is_the_table_shown_byte_for_byte(some_rows, downloads):
     data = downloads.bytes_of(button(at, f"{stem}.csv")).decode()
     first, rest = data.split("\n", 1)
     assert rest == shown.to_csv(index=False, lineterminator="\n")
-    meta = exports.parse_header_line(first)
+    meta = files.parse_header_line(first)
     assert (meta["tz"], meta["granularity"], meta["rows"]) == (NY, "week", str(len(shown)))
     assert meta["range"] == f"{shown['period_start'].iloc[0]}..{shown['period_end'].iloc[-1]}"
     assert meta["csv_formulas"] == "neutralised"
@@ -81,7 +81,7 @@ def test_sidecar_choice_gives_a_plain_csv_and_a_json(some_rows, downloads):
     shown = at.dataframe[0].value
     [csv_name] = [b.key.removeprefix("explore-table-") for b in at.download_button if b.key.endswith(".csv")]
     assert downloads.bytes_of(button(at, csv_name)).decode() == shown.to_csv(index=False, lineterminator="\n")
-    sidecar = downloads.bytes_of(button(at, exports.sidecar_name(csv_name)))
+    sidecar = downloads.bytes_of(button(at, files.sidecar_name(csv_name)))
     assert b'"rows": %d' % len(shown) in sidecar and b'"granularity": "month"' in sidecar
     assert b'"csv_formulas": "neutralised"' in sidecar
 
@@ -123,7 +123,7 @@ def test_raw_extract_shows_its_count_and_links_to_every_row(some_rows):
     assert link.proto.label == "Download raw activities (CSV)" and link.proto.url.startswith("/export/raw?")
     assert not [b for b in at.download_button if "raw-" in b.key]  # nothing served from memory
     first, rest = follow(link).decode().split("\n", 1)
-    assert len(list(csv.DictReader(io.StringIO(rest)))) == total == int(exports.parse_header_line(first)["rows"])
+    assert len(list(csv.DictReader(io.StringIO(rest)))) == total == int(files.parse_header_line(first)["rows"])
 
 
 def test_raw_extracts_are_for_admins_only(some_rows):
@@ -140,7 +140,7 @@ def test_raw_extract_in_sidecar_style_is_a_zip(some_rows):
     assert "ZIP" in link.proto.label
     with zipfile.ZipFile(io.BytesIO(follow(link))) as zf:
         csv_name, json_name = zf.namelist()
-        assert json_name == exports.sidecar_name(csv_name)
+        assert json_name == files.sidecar_name(csv_name)
         assert len(zf.read(csv_name).decode().strip().split("\n")) == 1 + 8
 
 
@@ -150,10 +150,10 @@ def test_a_configured_cap_is_announced_and_the_file_says_so(some_rows, monkeypat
     warning = " ".join(w.value for w in at.warning)
     assert "stop at 10 rows (RAW_EXPORT_MAX_ROWS)" in warning and "python -m queries export raw activities" in warning
     link = raw_link(at, "raw-activities-header")
-    meta = exports.parse_header_line(follow(link).decode().split("\n", 1)[0])
+    meta = files.parse_header_line(follow(link).decode().split("\n", 1)[0])
     assert meta["truncated"] == "true" and meta["rows"] == "10" and meta["total_rows"] == "60"
     monkeypatch.setenv("RAW_EXPORT_MAX_ROWS", "3")  # lowered since: the server's cap wins
-    assert exports.parse_header_line(follow(link).decode().split("\n", 1)[0])["rows"] == "3"
+    assert files.parse_header_line(follow(link).decode().split("\n", 1)[0])["rows"] == "3"
 
 
 def test_custom_range_and_granularity_controls(some_rows):

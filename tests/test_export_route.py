@@ -14,7 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from queries import exports
+from exports import files, raw
 from tests.browser import app_on_a_week_of_rows
 from web import export_route, signing
 
@@ -64,7 +64,7 @@ def count(app, table, since: date | None = None):
 
 def parse(body: bytes):
     first, rest = body.decode().split("\n", 1)
-    return exports.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
+    return files.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
 
 
 def test_a_signed_link_streams_every_row_of_the_range_as_csv(app):
@@ -93,12 +93,12 @@ def test_sidecar_style_streams_a_zip_of_the_csv_and_its_json(app):
     start = today() - timedelta(days=29)
     response = get(app, link("users", start=start, style="sidecar"))
     assert response.status_code == 200 and response.headers["content-type"] == "application/zip"
-    name = exports.raw_file_name("users", start, today())
+    name = raw.raw_file_name("users", start, today())
     assert response.headers["content-disposition"] == f'attachment; filename="{name.removesuffix(".csv")}.zip"'
     with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
-        assert zf.namelist() == [name, exports.sidecar_name(name)]
+        assert zf.namelist() == [name, files.sidecar_name(name)]
         rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
-        provenance = json.loads(zf.read(exports.sidecar_name(name)))
+        provenance = json.loads(zf.read(files.sidecar_name(name)))
     assert len(rows) == provenance["rows"] == count(app, "users", start) == 10
     assert rows[0]["email"].endswith("@test.com")
 
@@ -192,10 +192,10 @@ def test_formula_text_arrives_neutralised_and_the_file_says_so(app):
             assert (row["display_name"], row["handle"], row["email"]) == ("'" + evil, "'+cmd", "'@SUM(1)")
             assert meta["csv_formulas"] == "neutralised"
             response = get(app, link("activities", start=day, end=day, style="sidecar"))
-            name = exports.raw_file_name("activities", day, day)
+            name = raw.raw_file_name("activities", day, day)
             with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
                 rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
-                provenance = json.loads(zf.read(exports.sidecar_name(name)))
+                provenance = json.loads(zf.read(files.sidecar_name(name)))
         finally:
             conn.execute("DELETE FROM activities WHERE user_uuid = %s", (user,))
             conn.execute("DELETE FROM users WHERE uuid = %s", (user,))

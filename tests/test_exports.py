@@ -1,4 +1,8 @@
-"""Files an analyst can audit (queries/exports.py) and their CLI twin (python -m queries export)."""
+"""Files an analyst can audit (queries/files.py) and their CLI twin (python -m queries export).
+
+Long because it holds every file format, both provenance styles and the atomic-write
+failure cases of one CLI; split by format it would repeat its fixtures.
+"""
 import csv
 import errno
 import io
@@ -11,12 +15,12 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from queries import exports
+from exports import files, raw
 from queries.__main__ import main
 from queries.explore import explore, resolve_range
-from queries.formats import FORMULA_STARTS, neutralise, to_csv
+from exports.formats import FORMULA_STARTS, neutralise, to_csv
 from tests.helpers import add_post, add_user
-from ui import charts
+from exports import charts
 
 NY = "America/New_York"
 
@@ -39,10 +43,10 @@ def last_30(tz="UTC", cumulative=False, metric="new_posts", unit="week"):
 
 def test_csv_is_the_table_under_one_provenance_line(posts):
     data = last_30(NY, cumulative=True)
-    [file] = exports.aggregate_files(data.frame, data.provenance(), fmt="csv", style="header", stem=data.file_stem)
+    [file] = files.aggregate_files(data.frame, files.explore_provenance(data), fmt="csv", style="header", stem=data.file_stem)
     first, rest = file.data.decode().split("\n", 1)
     assert rest == to_csv(data.frame)
-    meta = exports.parse_header_line(first)
+    meta = files.parse_header_line(first)
     assert meta["tz"] == NY and meta["granularity"] == "week" and meta["rows"] == str(len(data.frame))
     assert meta["range"] == f"{data.range.start}..{data.range.end}" and meta["cumulative"] == "true"
     assert meta["from_cache"] == "false" and meta["generated_at"].endswith("Z") and meta["dataset"] == "explore.new_posts"
@@ -52,7 +56,7 @@ def test_csv_is_the_table_under_one_provenance_line(posts):
 
 def test_sidecar_style_leaves_the_csv_untouched(posts):
     data = last_30()
-    csv_file, sidecar = exports.aggregate_files(data.frame, data.provenance(), fmt="csv", style="sidecar", stem="x")
+    csv_file, sidecar = files.aggregate_files(data.frame, files.explore_provenance(data), fmt="csv", style="sidecar", stem="x")
     assert csv_file.data.decode() == to_csv(data.frame)
     assert sidecar.name == "x.csv.provenance.json"
     meta = json.loads(sidecar.data)
@@ -62,30 +66,30 @@ def test_sidecar_style_leaves_the_csv_untouched(posts):
 
 def test_parquet_has_the_same_rows_typed_and_its_provenance(posts):
     data = last_30(NY)
-    [file] = exports.aggregate_files(data.frame, data.provenance(), fmt="parquet", style="header", stem="x")
+    [file] = files.aggregate_files(data.frame, files.explore_provenance(data), fmt="parquet", style="header", stem="x")
     table = pq.read_table(io.BytesIO(file.data))
     assert table.column_names == list(data.frame.columns)
     assert str(table.schema.field("period_start").type) == "date32[day]"
     assert table.to_pandas()["count"].tolist() == data.frame["count"].tolist()
     assert table.to_pandas()["period_start"].tolist() == data.frame["period_start"].tolist()
-    meta = exports.read_parquet_provenance(file.data)
+    meta = files.read_parquet_provenance(file.data)
     assert meta["rows"] == len(data.frame) and meta["tz"] == NY and meta["granularity"] == "week"
     assert "csv_formulas" not in meta  # typed values, kept exact
 
 
 def test_header_values_cannot_break_the_line():
-    p = exports.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 2),
+    p = files.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 2),
                            granularity="day", rows=2, from_cache=True, computed_at=datetime.now(timezone.utc),
                            extra={"note": "a,b=c\nd"})
     line = p.header_line()
     assert line.count("\n") == 1 and line.endswith("\n")
-    assert exports.parse_header_line(line)["note"] == "a,b=c\nd"
+    assert files.parse_header_line(line)["note"] == "a,b=c\nd"
 
 
 def test_png_is_a_real_image_of_the_chart(posts):
     data = last_30(unit="day")
     chart = charts.bucket_chart(data.frame, data.chart_title, "day")
-    png = exports.chart_image(chart, "png", scale=1)
+    png = files.chart_image(chart, "png", scale=1)
     image = Image.open(io.BytesIO(png))
     image.verify()
     image = Image.open(io.BytesIO(png)).convert("RGB")
@@ -95,13 +99,13 @@ def test_png_is_a_real_image_of_the_chart(posts):
     bar = tuple(int(charts.BAR[i:i + 2], 16) for i in (1, 3, 5))
     partial = tuple(int(charts.PARTIAL[i:i + 2], 16) for i in (1, 3, 5))
     assert bar in colours and partial in colours  # full days and today's lighter bar are drawn
-    big = Image.open(io.BytesIO(exports.chart_image(chart, "png", scale=2)))
+    big = Image.open(io.BytesIO(files.chart_image(chart, "png", scale=2)))
     assert big.size == (width * 2, height * 2)
 
 
 def test_svg_is_the_chart(posts):
     data = last_30()
-    svg = exports.chart_image(charts.bucket_chart(data.frame, data.chart_title, "week"), "svg").decode()
+    svg = files.chart_image(charts.bucket_chart(data.frame, data.chart_title, "week"), "svg").decode()
     assert svg.startswith("<svg") and charts.BAR.lower() in svg.lower() and "New posts per week" in svg
 
 
@@ -109,7 +113,7 @@ def test_svg_is_the_chart(posts):
 
 def raw_rows(data: bytes):
     first, rest = data.decode().split("\n", 1)
-    return exports.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
+    return files.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
 
 
 def test_raw_activities_stream_every_row_with_the_author_handle(db):
@@ -123,7 +127,7 @@ def test_raw_activities_stream_every_row_with_the_author_handle(db):
     add_post(db, orphan, now_utc() - timedelta(minutes=1))
     rng = resolve_range("last_7_days", tz="UTC")
     out = io.BytesIO()
-    result = exports.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
+    result = raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
     expected = db.execute("SELECT count(*) FROM activities WHERE created_at >= %s", (rng.start,)).fetchone()[0]
     meta, rows = raw_rows(out.getvalue())
     assert result.rows == len(rows) == expected == 42 and meta["rows"] == "42" and meta["truncated"] == "false"
@@ -138,7 +142,7 @@ def test_raw_activities_stream_every_row_with_the_author_handle(db):
 def test_raw_local_times_follow_the_report_zone(db):
     add_user(db, "tokyo", "2026-03-09 15:00:00")  # 00:00 on the 10th in Tokyo
     out = io.BytesIO()
-    exports.stream_raw("users", out, tz="Asia/Tokyo", start_day=date(2026, 3, 10), end_day=date(2026, 3, 10))
+    raw.stream_raw("users", out, tz="Asia/Tokyo", start_day=date(2026, 3, 10), end_day=date(2026, 3, 10))
     _, rows = raw_rows(out.getvalue())
     assert [(r["handle"], r["created_at_utc"], r["created_at_local"]) for r in rows] == [
         ("tokyo", "2026-03-09 15:00:00", "2026-03-10 00:00:00")]
@@ -150,7 +154,7 @@ def test_a_cap_truncates_loudly_never_silently(db):
         add_post(db, u, now_utc() - timedelta(minutes=i))
     rng = resolve_range("last_7_days", tz="UTC")
     out = io.BytesIO()
-    result = exports.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end, max_rows=4)
+    result = raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end, max_rows=4)
     meta, rows = raw_rows(out.getvalue())
     assert result.truncated and len(rows) == 4 == result.rows and result.total_rows == 10
     assert meta["truncated"] == "true" and meta["total_rows"] == "10" and meta["rows"] == "4"
@@ -160,17 +164,17 @@ def test_a_cap_truncates_loudly_never_silently(db):
 def test_sidecar_zip_streams_the_csv_and_its_provenance(db):
     add_user(db, "a")
     rng = resolve_range("last_7_days", tz="UTC")
-    with exports.open_raw("users", tz="UTC", start_day=rng.start, end_day=rng.end) as extract:
+    with raw.open_raw("users", tz="UTC", start_day=rng.start, end_day=rng.end) as extract:
         data = b"".join(extract.download("sidecar"))
     import zipfile
 
-    name, mime = exports.raw_download_name("users", rng.start, rng.end, "sidecar")
+    name, mime = raw.raw_download_name("users", rng.start, rng.end, "sidecar")
     assert name.endswith(".zip") and mime == "application/zip"
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
-        csv_name = exports.raw_file_name("users", rng.start, rng.end)
-        assert zf.namelist() == [csv_name, exports.sidecar_name(csv_name)]
+        csv_name = raw.raw_file_name("users", rng.start, rng.end)
+        assert zf.namelist() == [csv_name, files.sidecar_name(csv_name)]
         assert zf.read(csv_name).startswith(b"uuid,") and len(zf.read(csv_name).splitlines()) == 2
-        assert json.loads(zf.read(exports.sidecar_name(csv_name)))["rows"] == 1
+        assert json.loads(zf.read(files.sidecar_name(csv_name)))["rows"] == 1
 
 
 def test_an_extract_streams_the_snapshot_it_counted_on_a_connection_of_its_own(db):
@@ -179,7 +183,7 @@ def test_an_extract_streams_the_snapshot_it_counted_on_a_connection_of_its_own(d
         add_post(db, u, now_utc() - timedelta(minutes=i))
     rng = resolve_range("last_7_days", tz="UTC")
     sessions = "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'cruddur-dashboard:export'"
-    with exports.open_raw("activities", tz="UTC", start_day=rng.start, end_day=rng.end) as extract:
+    with raw.open_raw("activities", tz="UTC", start_day=rng.start, end_day=rng.end) as extract:
         assert extract.rows == 5 and db.execute(sessions).fetchone()[0] == 1
         for i in range(3):  # committed after the count, before the COPY
             add_post(db, u, now_utc() - timedelta(seconds=i))
@@ -200,7 +204,7 @@ def test_cli_writes_the_pages_csv_with_provenance(posts, tmp_path, capsys):
     data = last_30(NY)
     first, rest = out.read_text().split("\n", 1)
     assert rest == to_csv(data.frame)
-    assert exports.parse_header_line(first)["tz"] == NY
+    assert files.parse_header_line(first)["tz"] == NY
 
 
 def test_cli_sidecar_parquet_and_png(posts, tmp_path):
@@ -274,22 +278,22 @@ def test_the_copy_sql_neutralises_exactly_as_python_does(db):
         add_post(db, u, now_utc() - timedelta(minutes=1), message=text)
     rng = resolve_range("last_7_days", tz="UTC")
     out = io.BytesIO()
-    exports.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
+    raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
     _, rows = raw_rows(out.getvalue())
     assert sorted(r["message"] for r in rows) == sorted(neutralise(t) for t in samples)
 
 
 def test_parquet_keeps_exact_values_where_the_csv_neutralises():
     frame = pd.DataFrame({"handle": ["+cmd", EVIL, "plain"], "delta": [-2, 0, 3], "share": [-0.5, 0.0, 1.5]})
-    provenance = exports.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 3),
+    provenance = files.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 3),
                                     granularity="day", rows=3, from_cache=False, computed_at=datetime.now(timezone.utc))
-    [parquet, parquet_json] = exports.aggregate_files(frame, provenance, fmt="parquet", style="sidecar", stem="x")
+    [parquet, parquet_json] = files.aggregate_files(frame, provenance, fmt="parquet", style="sidecar", stem="x")
     back = pq.read_table(io.BytesIO(parquet.data)).to_pandas()
     assert back["handle"].tolist() == ["+cmd", EVIL, "plain"]
     assert back["delta"].tolist() == [-2, 0, 3] and back["share"].tolist() == [-0.5, 0.0, 1.5]
-    assert "csv_formulas" not in exports.read_parquet_provenance(parquet.data)
+    assert "csv_formulas" not in files.read_parquet_provenance(parquet.data)
     assert "csv_formulas" not in json.loads(parquet_json.data)
-    [csv_file] = exports.aggregate_files(frame, provenance, fmt="csv", style="header", stem="x")
+    [csv_file] = files.aggregate_files(frame, provenance, fmt="csv", style="header", stem="x")
     meta, rows = raw_rows(csv_file.data)
     assert [r["handle"] for r in rows] == ["'+cmd", "'" + EVIL, "plain"]
     assert [r["delta"] for r in rows] == ["-2", "0", "3"] and [r["share"] for r in rows] == ["-0.5", "0.0", "1.5"]
@@ -353,7 +357,7 @@ def raise_(exc):
 ])
 def test_a_failure_mid_copy_leaves_the_old_files(many_posts, tmp_path, capsys, monkeypatch, what, action, status, says):
     monkeypatch.setenv("RAW_EXPORT_TIMEOUT_MS", "1000")  # the count takes milliseconds; the COPY is held up for 2 s
-    real_csv, seen = exports.RawExtract.csv, []
+    real_csv, seen = raw.RawExtract.csv, []
 
     def csv_going_wrong(self, **kwargs):  # COPY's pieces, and `action` once ten are written
         for i, piece in enumerate(real_csv(self, **kwargs)):
@@ -362,7 +366,7 @@ def test_a_failure_mid_copy_leaves_the_old_files(many_posts, tmp_path, capsys, m
                 seen.append(parts_left(tmp_path))
                 action(many_posts)
 
-    monkeypatch.setattr(exports.RawExtract, "csv", csv_going_wrong)
+    monkeypatch.setattr(raw.RawExtract, "csv", csv_going_wrong)
     out = tmp_path / "acts.csv"
     sidecar = tmp_path / "acts.csv.provenance.json"
     before = old_files(out, sidecar)

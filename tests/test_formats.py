@@ -6,7 +6,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from queries.formats import FORMULA_STARTS, neutralise, presentable, to_csv, to_json
+from exports.formats import FORMULA_STARTS, neutralise, presentable, to_csv, to_json
 
 EVIL = '=HYPERLINK("http://evil","x")'
 

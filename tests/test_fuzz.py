@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from queries.activities import MAX_CHARS, TTLS, ActivityRejected, create_activity
+from actions.activities import MAX_CHARS, TTLS, ActivityRejected, create_activity
 from tests.helpers import add_user
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

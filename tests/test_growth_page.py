@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries import fetch, run
-from queries.formats import to_csv
+from queries.reads import fetch, run
+from exports.formats import to_csv
 from tests.helpers import add_post, add_user, popovers
 
 from tests.conftest import ROOT
@@ -109,7 +109,7 @@ def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
 
     import pyarrow.parquet as pq
 
-    from queries import exports
+    from exports import files, raw
     from tests.helpers import Downloads
 
     downloads = Downloads(monkeypatch)
@@ -118,7 +118,7 @@ def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
     [csv_button] = [b for b in at.download_button if b.key == "table-posts-new_posts_per_day.csv"]
     first, rest = downloads.bytes_of(csv_button).decode().split("\n", 1)
     assert rest == shown.to_csv(index=False, lineterminator="\n")
-    meta = exports.parse_header_line(first)
+    meta = files.parse_header_line(first)
     assert (meta["dataset"], meta["rows"], meta["granularity"]) == ("new_posts_per_day", "7", "day")
     assert meta["range"] == f"{shown['day'].iloc[0]}..{shown['day'].iloc[-1]}"
     [parquet_button] = [b for b in at.download_button if b.key == "table-posts-new_posts_per_day.parquet"]
@@ -138,14 +138,14 @@ def test_sidebar_cache_panel_shows_backend_and_counts(some_rows):
 
 
 def test_an_expired_result_is_shown_at_once_labelled_with_its_age(some_rows):
-    import queries
+    from queries import reads
 
     AppTest.from_file(PAGE, default_timeout=30).run()
-    for entry, _ in queries.backend()._entries.values():
+    for entry, _ in reads.backend()._entries.values():
         entry.stored_at -= 90  # older than CACHE_TTL (60 s)
         entry.computed_at -= timedelta(seconds=90)
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     line = at.caption[0].value
     assert re.search(r"cached 9\d s ago", line) and "refreshing" in line, line
-    assert queries.wait_for_refreshes(10)
+    assert reads.wait_for_refreshes(10)
     assert "refreshing" not in AppTest.from_file(PAGE, default_timeout=30).run().caption[0].value

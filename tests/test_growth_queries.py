@@ -3,7 +3,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from queries import fetch, run
+from queries.reads import fetch, run
 from tests.helpers import add_post, add_user
 
 # 2026-03-10 15:00 UTC: a fixed "now" so day boundaries are exact.

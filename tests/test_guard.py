@@ -142,7 +142,7 @@ def _action(name, **kw):
 
 
 def _create_activity():
-    from queries.activities import create_activity
+    from actions.activities import create_activity
 
     return create_activity(handle="person0", message="hello", ttl="7-days", by="test")
 
@@ -150,12 +150,13 @@ def _create_activity():
 def _terminate(db_url):
     def call():
         from queries import sessions
+        from actions import sessions as session_actions
         from tests.background import Background
 
         victim = Background(db_url, "victim")
         try:
             row = next(r for r in sessions.snapshot().sessions.to_dict("records") if r["pid"] == victim.pid)
-            outcome = sessions.terminate(sessions.Target.from_row(row), actor="admin")
+            outcome = session_actions.terminate(sessions.Target.from_row(row), actor="admin")
             assert outcome.outcome == "refused" and victim.alive(), outcome.message
             raise guard.WriteRefused(outcome.message)
         finally:
@@ -164,14 +165,14 @@ def _terminate(db_url):
 
 
 def _writing():
-    from queries import writing
+    from actions.writing import writing
 
     with writing("users") as conn:
         conn.execute("DELETE FROM users")
 
 
 def _rollup_refresh():
-    from queries import rollup
+    from actions import rollup
 
     return rollup.refresh()
 
@@ -217,18 +218,18 @@ def test_sessions_actions_are_refused_on_production(production, db_url):
 
 
 def test_a_page_view_starts_no_rollup_write_on_production(production, db, monkeypatch):
-    from queries import rollup
+    from actions import rollup
     from queries.growth import growth
 
     refreshed = []
     monkeypatch.setattr(rollup, "refresh", lambda **k: refreshed.append(1))
     db.execute("UPDATE dashboard_rollup_state SET through = '-infinity'")
-    growth(fresh=True)
+    rollup.keep_up(growth(fresh=True))  # what the Growth page does
     assert rollup.wait_idle()
     assert refreshed == []
     monkeypatch.setenv("ALLOW_PROD_WRITES", "1")
     rollup._next_try.clear()
-    growth(fresh=True)
+    rollup.keep_up(growth(fresh=True))
     assert rollup.wait_idle() and refreshed == [1]
 
 

@@ -19,8 +19,9 @@ from momento.internal.services import Service
 from momento.responses import (CacheDictionaryFetch, CacheDictionaryIncrement, CacheGet, CacheSet,
                                CreateCache)
 
-import queries
-from queries import run, writing
+from queries import reads
+from queries.reads import run
+from actions.writing import writing
 from queries.cache import Entry
 from queries.momento_cache import MomentoBackend, decode, encode
 from tests.helpers import add_user
@@ -142,20 +143,20 @@ def test_an_empty_result_round_trips():
 
 def test_a_result_is_shared_between_replicas(db, cloud, monkeypatch):
     add_user(db, "a")
-    monkeypatch.setattr(queries, "_backend", replica(cloud))
+    monkeypatch.setattr(reads, "_backend", replica(cloud))
     first = run("new_users_per_day", tz="Europe/Berlin")
     assert first.attrs["from_cache"] is False
     assert cloud.calls["create_cache"] == 1  # created because it was absent
-    monkeypatch.setattr(queries, "_backend", replica(cloud))  # another replica, empty local layer
+    monkeypatch.setattr(reads, "_backend", replica(cloud))  # another replica, empty local layer
     second = run("new_users_per_day", tz="Europe/Berlin")
     assert second.attrs["from_cache"] is True
-    assert queries.stats.db_queries["new_users_per_day"] == 1
+    assert reads.stats.db_queries["new_users_per_day"] == 1
     pd.testing.assert_frame_equal(first, second)
     assert second.attrs["computed_at"] == first.attrs["computed_at"]
 
 
 def test_the_local_layer_saves_the_round_trip_of_a_rerun(db, cloud, monkeypatch):
-    monkeypatch.setattr(queries, "_backend", replica(cloud))
+    monkeypatch.setattr(reads, "_backend", replica(cloud))
     run("total_users")
     gets = cloud.calls["get"]
     for _ in range(3):
@@ -165,12 +166,12 @@ def test_the_local_layer_saves_the_round_trip_of_a_rerun(db, cloud, monkeypatch)
 
 def test_a_write_on_one_replica_is_seen_by_the_others(db, cloud, monkeypatch):
     writer, reader = replica(cloud), replica(cloud, local_ttl=0)
-    monkeypatch.setattr(queries, "_backend", reader)
+    monkeypatch.setattr(reads, "_backend", reader)
     assert int(run("total_users")["count"].iloc[0]) == 0
-    monkeypatch.setattr(queries, "_backend", writer)
+    monkeypatch.setattr(reads, "_backend", writer)
     with writing("users") as conn:
         add_user(conn, "new")
-    monkeypatch.setattr(queries, "_backend", reader)
+    monkeypatch.setattr(reads, "_backend", reader)
     after = run("total_users")
     assert int(after["count"].iloc[0]) == 1 and after.attrs["from_cache"] is False
     run("total_posts")  # reads activities only: its generation did not move
@@ -178,11 +179,11 @@ def test_a_write_on_one_replica_is_seen_by_the_others(db, cloud, monkeypatch):
 
 
 def test_clear_makes_every_result_unreachable(db, cloud, monkeypatch):
-    monkeypatch.setattr(queries, "_backend", replica(cloud, local_ttl=0))
+    monkeypatch.setattr(reads, "_backend", replica(cloud, local_ttl=0))
     run("total_users")
-    queries.clear_cache()
+    reads.clear_cache()
     assert run("total_users").attrs["from_cache"] is False
-    assert queries.stats.db_queries["total_users"] == 2
+    assert reads.stats.db_queries["total_users"] == 2
 
 
 @pytest.mark.parametrize("op", ["get", "set", "dictionary_fetch", "dictionary_increment", "create_cache"])
@@ -194,24 +195,24 @@ def test_every_sdk_error_falls_back_to_the_database(db, monkeypatch, op):
             continue  # a key scoped to an existing cache may not create it: not a failure
         cloud = FakeMomentoCloud()
         backend = replica(cloud)
-        monkeypatch.setattr(queries, "_backend", backend)
-        queries.stats.reset()
+        monkeypatch.setattr(reads, "_backend", backend)
+        reads.stats.reset()
         cloud.fail[op] = error("injected", Service.CACHE)
         if op == "dictionary_increment":
             with writing("users") as conn:  # the write succeeds although the cache could not be told
                 add_user(conn, f"b{expected}")
             expected += 1
-            assert queries.stats.errors["invalidate"] == 1, error
+            assert reads.stats.errors["invalidate"] == 1, error
         frame = run("total_users")
         assert int(frame["count"].iloc[0]) == expected, error
         assert frame.attrs["from_cache"] is False, error
-        assert sum(queries.stats.errors.values()) >= 1, error
+        assert sum(reads.stats.errors.values()) >= 1, error
         assert any(k.startswith("error:") for k in backend.counts), error
 
 
 def test_after_a_failure_momento_is_skipped_for_a_while(db, cloud, monkeypatch):
     backend = replica(cloud, local_ttl=0)
-    monkeypatch.setattr(queries, "_backend", backend)
+    monkeypatch.setattr(reads, "_backend", backend)
     cloud.fail["dictionary_fetch"] = exceptions.TimeoutException("slow", Service.CACHE)
     for _ in range(5):
         run("total_users", fresh=True)
@@ -223,7 +224,7 @@ def test_after_a_failure_momento_is_skipped_for_a_while(db, cloud, monkeypatch):
 
 def test_a_missed_invalidation_is_sent_before_the_next_read(db, cloud, monkeypatch):
     backend = replica(cloud, local_ttl=0, breaker_s=0)
-    monkeypatch.setattr(queries, "_backend", backend)
+    monkeypatch.setattr(reads, "_backend", backend)
     run("total_users")
     cloud.fail["dictionary_increment"] = exceptions.ServerUnavailableException("down", Service.CACHE)
     with writing("users") as conn:
@@ -236,14 +237,14 @@ def test_a_missed_invalidation_is_sent_before_the_next_read(db, cloud, monkeypat
 def test_momento_is_chosen_by_setting_and_built_lazily(db, monkeypatch):
     monkeypatch.setenv("MOMENTO_API_KEY", "not-a-real-key")
     monkeypatch.setenv("MOMENTO_CACHE_NAME", "dash-test")
-    chosen = queries.backend()
+    chosen = reads.backend()
     assert chosen.name == "momento" and chosen.cache_name == "dash-test"
     assert chosen._client is None  # nothing connects until a query runs
     add_user(db, "a")
     assert int(run("total_users")["count"].iloc[0]) == 1  # an unusable key: the database answers
     assert "not-a-real-key" not in repr(chosen.counts) + (chosen.last_error or "")
     monkeypatch.delenv("MOMENTO_API_KEY")
-    assert queries.backend().name == "in-process"
+    assert reads.backend().name == "in-process"
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1", "10.255.255.1"], ids=["refused", "black-hole"])
@@ -256,7 +257,7 @@ def test_a_real_client_at_an_unreachable_endpoint_falls_back_within_its_timeout(
     timeout = 0.3
     backend = MomentoBackend(timeout_s=timeout, client_factory=lambda: make_client(
         api_key=None, endpoint=None, timeout_s=timeout, credential=credential))
-    monkeypatch.setattr(queries, "_backend", backend)
+    monkeypatch.setattr(reads, "_backend", backend)
     add_user(db, "a")
     started = time.perf_counter()
     frame = run("total_users")

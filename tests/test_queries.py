@@ -4,8 +4,9 @@ import threading
 import psycopg
 import pytest
 
-import queries
-from queries import fetch, run, writing
+from queries import reads
+from queries.reads import fetch, run
+from actions.writing import writing
 from tests.helpers import add_user
 
 
@@ -17,25 +18,25 @@ def test_second_read_comes_from_cache_without_a_database_round_trip(db):
     second = run("total_users")
     assert second.attrs["from_cache"] is True
     assert int(second["count"].iloc[0]) == 1
-    assert queries.stats.db_queries["total_users"] == 1
+    assert reads.stats.db_queries["total_users"] == 1
     assert second.attrs["computed_at"] == first.attrs["computed_at"]
     fresh = run("total_users", fresh=True)
     assert int(fresh["count"].iloc[0]) == 2 and fresh.attrs["from_cache"] is False
-    assert queries.stats.db_queries["total_users"] == 2
+    assert reads.stats.db_queries["total_users"] == 2
 
 
 def test_parameters_are_part_of_the_key(db):
     run("new_users_per_day", tz="UTC")
     run("new_users_per_day", tz="Asia/Tokyo")
     run("new_users_per_day")  # defaults to REPORT_TZ=UTC: same entry as the first
-    assert queries.stats.db_queries["new_users_per_day"] == 2
+    assert reads.stats.db_queries["new_users_per_day"] == 2
 
 
 def test_ttl_zero_disables_caching(db, monkeypatch):
     monkeypatch.setenv("CACHE_TTL", "0")
     run("total_posts")
     run("total_posts")
-    assert queries.stats.db_queries["total_posts"] == 2
+    assert reads.stats.db_queries["total_posts"] == 2
 
 
 def test_concurrent_misses_cause_one_query(db):
@@ -48,7 +49,7 @@ def test_concurrent_misses_cause_one_query(db):
     threads = [threading.Thread(target=worker) for _ in range(8)]
     [t.start() for t in threads]
     [t.join() for t in threads]
-    assert queries.stats.db_queries["total_posts"] == 1
+    assert reads.stats.db_queries["total_posts"] == 1
 
 
 def test_writes_invalidate_only_what_they_change(db):
@@ -59,7 +60,7 @@ def test_writes_invalidate_only_what_they_change(db):
     run("total_users")
     posts = run("total_posts")
     assert int(posts["count"].iloc[0]) == 1 and posts.attrs["from_cache"] is False
-    assert queries.stats.db_queries == {"total_users": 1, "total_posts": 2}
+    assert reads.stats.db_queries == {"total_users": 1, "total_posts": 2}
 
 
 def test_a_broken_cache_falls_back_to_the_database(db, monkeypatch):
@@ -72,10 +73,10 @@ def test_a_broken_cache_falls_back_to_the_database(db, monkeypatch):
         def set(self, key, entry, ttl):
             raise ConnectionError("cache down")
 
-    monkeypatch.setattr(queries, "_backend", Broken())
+    monkeypatch.setattr(reads, "_backend", Broken())
     add_user(db, "a")
     assert int(run("total_users")["count"].iloc[0]) == 1
-    assert queries.stats.errors["total_users"] >= 1
+    assert reads.stats.errors["total_users"] >= 1
 
 
 def test_reads_cannot_write(db):
@@ -116,7 +117,7 @@ def test_hostile_parameter_values_are_only_values(db):
 
 def _age_cached_results(seconds: float) -> None:
     """Make every cached result look `seconds` older (instead of sleeping)."""
-    for entry, _ in queries.backend()._entries.values():
+    for entry, _ in reads.backend()._entries.values():
         entry.stored_at -= seconds
 
 
@@ -141,9 +142,9 @@ def test_an_expired_result_is_served_at_once_while_one_refresh_runs(db, db_url):
         assert len(results) == 10  # nobody waited for the database
         assert all(r.attrs["stale"] and r.attrs["from_cache"] and r.attrs["age_s"] >= 61 for r in results)
         assert {int(r["count"].iloc[0]) for r in results} == {1}
-    assert queries.wait_for_refreshes(10)
-    assert queries.stats.db_queries["total_users"] == 2  # the first read and ONE refresh
-    assert queries.stats.refreshes["total_users"] == 1 and queries.stats.stale["total_users"] == 10
+    assert reads.wait_for_refreshes(10)
+    assert reads.stats.db_queries["total_users"] == 2  # the first read and ONE refresh
+    assert reads.stats.refreshes["total_users"] == 1 and reads.stats.stale["total_users"] == 10
     after = run("total_users")
     assert int(after["count"].iloc[0]) == 2 and after.attrs["stale"] is False and after.attrs["from_cache"]
 
@@ -154,7 +155,7 @@ def test_fresh_skips_a_stale_result(db):
     _age_cached_results(61)
     frame = run("total_users", fresh=True)
     assert int(frame["count"].iloc[0]) == 1 and frame.attrs["stale"] is False and not frame.attrs["from_cache"]
-    assert queries.stats.refreshes["total_users"] == 0
+    assert reads.stats.refreshes["total_users"] == 0
 
 
 def test_past_the_stale_window_a_request_waits_for_the_database(db, monkeypatch):
@@ -164,7 +165,7 @@ def test_past_the_stale_window_a_request_waits_for_the_database(db, monkeypatch)
     _age_cached_results(91)
     frame = run("total_users")
     assert int(frame["count"].iloc[0]) == 1 and frame.attrs["from_cache"] is False
-    assert queries.stats.stale["total_users"] == 0
+    assert reads.stats.stale["total_users"] == 0
 
 
 def test_a_failed_refresh_keeps_the_stale_value_and_counts_the_error(db, tmp_path, monkeypatch):
@@ -174,10 +175,10 @@ def test_a_failed_refresh_keeps_the_stale_value_and_counts_the_error(db, tmp_pat
     monkeypatch.setenv("CONNECTION_URL", f"postgresql://nobody@/cruddur?host={tmp_path}")
     monkeypatch.setenv("POOL_TIMEOUT_MS", "300")
     assert run("total_users").attrs["stale"] is True
-    assert queries.wait_for_refreshes(5)
-    assert queries.stats.errors["total_users"] == 1
+    assert reads.wait_for_refreshes(5)
+    assert reads.stats.errors["total_users"] == 1
     assert run("total_users").attrs["stale"] is True  # still served, and a new refresh is tried
-    assert queries.wait_for_refreshes(5)
+    assert reads.wait_for_refreshes(5)
 
 
 @pytest.mark.parametrize("name, params", [

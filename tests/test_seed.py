@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from queries import writing
+from actions.writing import writing
 from seed import generate, load_sample
 from seed.__main__ import main as seed_cli
 

@@ -1,4 +1,8 @@
-"""queries/sessions.py against real sessions started by the test, polled until they show up."""
+"""queries/sessions.py against real sessions started by the test, polled until they show up.
+
+Long because each scenario starts real sessions (running, idle, blocked, blocking) that the
+next scenario reuses; one file keeps that scaffolding in one place.
+"""
 from __future__ import annotations
 
 import json
@@ -11,6 +15,7 @@ import pytest
 
 from db import embedded
 from queries import sessions
+from actions import sessions as session_actions
 from tests.background import Background, wait_until
 from tests.helpers import add_user
 from tests.conftest import server_dir
@@ -109,7 +114,7 @@ def test_with_two_blockers_both_appear(started, db):
 def test_cancel_ends_the_query_and_the_session_survives(started, db):
     sleeper = started("sleeper").start("SELECT pg_sleep(10)")
     t = wait_until(lambda: (r := row_of(sleeper.pid)) and r["state"] == "active" and sessions.Target.from_row(r))
-    outcome = sessions.cancel(t, actor="admin")
+    outcome = session_actions.cancel(t, actor="admin")
     assert outcome.ok and outcome.outcome == "done", outcome.message
     sleeper.join()
     assert isinstance(sleeper.error, psycopg.errors.QueryCanceled)
@@ -122,7 +127,7 @@ def test_terminate_ends_the_session(started, db):
     s = started("doomed")
     s.execute("BEGIN")
     s.execute("SELECT 1")
-    outcome = sessions.terminate(target(s.pid), actor="admin")
+    outcome = session_actions.terminate(target(s.pid), actor="admin")
     assert outcome.ok, outcome.message
     assert row_of(s.pid) is None  # pg_terminate_backend waited for it to end
     assert not s.alive()
@@ -134,14 +139,15 @@ def test_the_dashboards_own_sessions_are_refused_twice(started, db):
     ours.execute("SELECT 1")
     t = target(ours.pid)
     assert t.is_dashboard
-    outcome = sessions.terminate(t, actor="admin")
+    outcome = session_actions.terminate(t, actor="admin")
     assert outcome.outcome == "refused" and "dashboard's own" in outcome.message
     # The SQL refuses it too, should a caller get past the Python check.
     from db.backends import own_pids
-    from queries import execute, writing
+    from db.statements import execute
+    from actions.writing import writing
 
     with writing() as conn:
-        assert execute(conn, "sessions.do_terminate", pid=ours.pid, backend_start=t.backend_start, wait_ms=100,
+        assert execute(conn, "sessions.do_terminate", allow="admin", pid=ours.pid, backend_start=t.backend_start, wait_ms=100,
                        own_pids=own_pids()).fetchall() == []
     assert ours.alive()
     assert audit_rows(db)[-1][-1] == "refused"
@@ -158,7 +164,7 @@ def test_a_stranger_named_like_the_dashboard_is_not_shielded(started, db):
     t = sessions.Target.from_row(row)
     assert not t.is_dashboard
     assert impostor.pid in {c.pid for c in sessions.terminate_candidates()}
-    assert sessions.terminate(t, actor="admin").ok
+    assert session_actions.terminate(t, actor="admin").ok
     assert not impostor.alive()
 
 
@@ -167,7 +173,7 @@ def test_a_reused_pid_is_not_the_session_that_was_confirmed(started):
     s.execute("SELECT 1")
     t = target(s.pid)
     stale = sessions.Target(**{**t.__dict__, "backend_start": t.backend_start - timedelta(minutes=5)})
-    outcome = sessions.terminate(stale, actor="admin")
+    outcome = session_actions.terminate(stale, actor="admin")
     assert outcome.outcome == "gone" and s.alive()
 
 
@@ -178,13 +184,13 @@ def test_refused_against_production_unless_allowed(started, db_url, monkeypatch,
     monkeypatch.setenv("APP_ENV", "prod")
     monkeypatch.setenv("PROD_CONNECTION_URL", db_url)
     monkeypatch.setenv("AUDIT_LOG_FILE", str(tmp_path / "audit.jsonl"))
-    outcome = sessions.terminate(t, actor="admin")
+    outcome = session_actions.terminate(t, actor="admin")
     assert outcome.outcome == "refused" and "ALLOW_PROD_WRITES" in outcome.message
     assert s.alive()
     logged = json.loads((tmp_path / "audit.jsonl").read_text().splitlines()[-1])
     assert logged["pid"] == s.pid and logged["outcome"] == "refused" and logged["actor"] == "admin"
     monkeypatch.setenv("ALLOW_PROD_WRITES", "1")
-    assert sessions.terminate(t, actor="admin").ok
+    assert session_actions.terminate(t, actor="admin").ok
     assert not s.alive()
 
 
@@ -196,7 +202,7 @@ def test_terminate_all_others_keeps_the_dashboards_sessions(started, db):
     candidates = sessions.terminate_candidates()
     assert {t.pid for t in candidates} >= {s.pid for s in others}
     assert ours.pid not in {t.pid for t in candidates}
-    outcomes = sessions.terminate_all(candidates, actor="admin")
+    outcomes = session_actions.terminate_all(candidates, actor="admin")
     # A pool connection of ours still being opened when the list was read is refused at the signal.
     from db.backends import own_pids
 
@@ -209,13 +215,13 @@ def test_audit_falls_back_to_a_file_without_the_table(legacy_db_url, monkeypatch
     s = Background(legacy_db_url, "legacy-app")
     try:
         s.execute("SELECT 1")
-        outcome = sessions.terminate(target(s.pid), actor="admin")
+        outcome = session_actions.terminate(target(s.pid), actor="admin")
     finally:
         s.close()
     assert outcome.ok and outcome.audit == str(tmp_path / "audit.jsonl")
     entry = json.loads((tmp_path / "audit.jsonl").read_text())
     assert (entry["action"], entry["pid"], entry["outcome"], entry["query"]) == ("terminate", s.pid, "done", "SELECT 1")
-    assert sessions.recent_audit().iloc[0]["pid"] == s.pid
+    assert session_actions.recent_audit().iloc[0]["pid"] == s.pid
 
 
 def test_filters(started, monkeypatch):
@@ -290,7 +296,7 @@ def test_without_pg_monitor_rows_are_hidden_and_ending_them_is_explained(started
     assert snap.viewer["user"] == role and not snap.viewer["sees_all"]
     assert f'GRANT pg_monitor TO "{role}"' in snap.grant_hint()
     assert sleeper.pid in set(sessions.visible(snap.sessions)["pid"])  # shown as such, not dropped
-    outcome = sessions.cancel(sessions.Target.from_row(row), actor="admin")
+    outcome = session_actions.cancel(sessions.Target.from_row(row), actor="admin")
     assert outcome.outcome == "failed" and "pg_signal_backend" in outcome.message and "rds_superuser" in outcome.message
     assert sleeper.thread.is_alive()
     # The role may not write the audit table: the entry went to the file.

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-import queries
+from queries import reads
 from db.errors import safe_message
 
 
 def cache_panel(where=st.sidebar) -> None:
     try:
-        info = queries.cache_info()
+        info = reads.cache_info()
     except Exception as exc:  # the panel must never take the page down
         where.caption(f"Cache status unavailable: {safe_message(exc)}")
         return
@@ -30,7 +30,7 @@ def cache_panel(where=st.sidebar) -> None:
 
         if is_admin() and st.button("Clear cache", icon=":material/delete_sweep:",
                                     help="Every page asks the database on its next load"):
-            queries.clear_cache()
+            reads.clear_cache()
             st.toast(f"Cache cleared by {current_admin()}.")
 
 

@@ -101,7 +101,7 @@ def _auto_retry() -> None:
     armed = st.session_state.get("_auto_retry_armed", False)
     st.session_state["_auto_retry_armed"] = True
     if armed:
-        from queries import fetch
+        from queries.reads import fetch
 
         try:
             fetch("admin.ping")
@@ -125,7 +125,7 @@ def as_of_line(computed_at: datetime, tz: str, from_cache: bool, stale: bool = F
 
 
 def csv_download(frame: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV") -> None:
-    from queries.formats import to_csv
+    from exports.formats import to_csv
 
     st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key,
                        icon=":material/download:")

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from db.settings import ConfigError
-from queries import exports
+from exports import files, raw
 from web import export_route, signing
 
 STYLE_KEY = "provenance_style"
@@ -17,25 +17,25 @@ STYLE_KEY = "provenance_style"
 
 def provenance_style() -> str:
     """The analyst's choice, asked once per page: 'header' or 'sidecar'."""
-    return st.radio("Provenance in downloads", list(exports.STYLES), key=STYLE_KEY, horizontal=True,
-                    format_func=exports.STYLES.get,
+    return st.radio("Provenance in downloads", list(files.STYLES), key=STYLE_KEY, horizontal=True,
+                    format_func=files.STYLES.get,
                     help="Where each file says when, how and from what it was made: a first `# ...` line "
                          "(Parquet: file metadata), or a separate .provenance.json file.")
 
 
-def table_downloads(frame: pd.DataFrame, provenance: exports.Provenance, stem: str, *, key: str) -> None:
+def table_downloads(frame: pd.DataFrame, provenance: files.Provenance, stem: str, *, key: str) -> None:
     """CSV and Parquet of a table exactly as shown (and sidecars when chosen), in one row.
     Each file is made when its button is clicked, not on every run of the page."""
     style = st.session_state.get(STYLE_KEY, "header")
-    files = [(fmt, name, mime) for fmt in exports.FORMATS
-             for name, mime in exports.aggregate_names(fmt=fmt, style=style, stem=stem)]
+    choices = [(fmt, name, mime) for fmt in files.FORMATS
+             for name, mime in files.aggregate_names(fmt=fmt, style=style, stem=stem)]
 
     def made(fmt: str, name: str) -> bytes:
-        return next(f.data for f in exports.aggregate_files(frame, provenance, fmt=fmt, style=style, stem=stem)
+        return next(f.data for f in files.aggregate_files(frame, provenance, fmt=fmt, style=style, stem=stem)
                     if f.name == name)
 
     row = st.container(horizontal=True)  # one block, not one per button: less for the browser to build
-    for fmt, name, mime in files:
+    for fmt, name, mime in choices:
         label = "Provenance JSON" if name.endswith(".provenance.json") else f"Download {fmt.upper()}"
         row.download_button(label, lambda fmt=fmt, name=name: made(fmt, name), file_name=name, mime=mime,
                                key=f"{key}-{name}", icon=":material/download:", on_click="ignore", width="stretch")
@@ -44,9 +44,9 @@ def table_downloads(frame: pd.DataFrame, provenance: exports.Provenance, stem: s
 def chart_downloads(chart, stem: str, *, key: str) -> None:
     """PNG and SVG of a chart, rendered only when clicked (vl-convert takes a moment)."""
     row = st.container(horizontal=True)
-    for fmt in exports.IMAGE_FORMATS:
-        row.download_button(f"Chart as {fmt.upper()}", lambda fmt=fmt: exports.chart_image(chart, fmt),
-                               file_name=f"{stem}.{fmt}", mime=exports.IMAGE_FORMATS[fmt], key=f"{key}-{fmt}",
+    for fmt in files.IMAGE_FORMATS:
+        row.download_button(f"Chart as {fmt.upper()}", lambda fmt=fmt: files.chart_image(chart, fmt),
+                               file_name=f"{stem}.{fmt}", mime=files.IMAGE_FORMATS[fmt], key=f"{key}-{fmt}",
                                icon=":material/image:", on_click="ignore", width="stretch")
 
 
@@ -64,7 +64,7 @@ def _raw_link(kind: str, tz: str, start_day: date, end_day: date, style: str, ma
     except ConfigError as exc:
         st.error(str(exc), icon=":material/key_off:")
         return
-    name, _ = exports.raw_download_name(kind, start_day, end_day, style)
+    name, _ = raw.raw_download_name(kind, start_day, end_day, style)
     st.link_button(f"Download raw {kind} ({'ZIP: CSV + JSON' if style == 'sidecar' else 'CSV'})", url,
                    key=f"{key}-{style}", icon=":material/download:",
                    help=f"Streams {name} from the database as you download it.")

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from queries import sessions
+from actions import sessions as session_actions
 from ui.auth import is_admin, require_admin, sign_in_form
 from ui.common import database_guard
 
@@ -107,7 +108,7 @@ def session_panel(shown: pd.DataFrame) -> None:
         else:
             st.info("No other client session is connected to this database.")
     with st.expander("Audit log"), database_guard("the audit log"):
-        st.dataframe(sessions.recent_audit(), hide_index=True, width="stretch")
+        st.dataframe(session_actions.recent_audit(), hide_index=True, width="stretch")
 
 
 def _ask(action: str, targets: list[sessions.Target]) -> None:
@@ -133,7 +134,7 @@ def _confirmation() -> None:
             actor = require_admin()  # checked again at the moment of acting
             del st.session_state[PENDING]
             with database_guard(f"the {action} action"):  # e.g. the audit file not writable
-                st.session_state[RESULTS] = [sessions.signal(action, t, actor=actor) for t in targets]
+                st.session_state[RESULTS] = [session_actions.signal(action, t, actor=actor) for t in targets]
             st.rerun()
         if no.button("No, go back", key="sessions-back"):
             del st.session_state[PENDING]

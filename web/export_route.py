@@ -27,7 +27,7 @@ from streamlit.logger import get_logger
 
 from db.errors import DatabaseUnavailable, safe_message
 from db.settings import ConfigError, number_setting, valid_timezone
-from queries import exports
+from exports import files, raw
 from web import signing
 from web.signing import LinkRefused
 
@@ -71,12 +71,12 @@ async def raw_export(request: Request) -> Response:
     try:
         kind, tz, start, end, style, cap = _parse(signing.verify(PURPOSE, request.query_params.multi_items(), FIELDS))
         limit = concurrency_setting()
-        cap = min((c for c in (cap, exports.max_rows_setting()) if c), default=None)
+        cap = min((c for c in (cap, raw.max_rows_setting()) if c), default=None)
     except LinkRefused as exc:
         return _plain(exc.status, str(exc))
     except ConfigError as exc:
         return _plain(500, f"The dashboard is not configured: {exc}")
-    name, mime = exports.raw_download_name(kind, start, end, style)
+    name, mime = raw.raw_download_name(kind, start, end, style)
     headers = {**_NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}
     if request.method == "HEAD":
         return Response(headers=headers, media_type=mime)
@@ -87,7 +87,7 @@ async def raw_export(request: Request) -> Response:
     stack = ExitStack()
     try:
         extract = await anyio.to_thread.run_sync(
-            stack.enter_context, exports.open_raw(kind, tz=tz, start_day=start, end_day=end, max_rows=cap))
+            stack.enter_context, raw.open_raw(kind, tz=tz, start_day=start, end_day=end, max_rows=cap))
     except Exception as exc:
         _running -= 1
         return _failure(exc)
@@ -104,9 +104,9 @@ async def raw_export(request: Request) -> Response:
 def _parse(fields: dict[str, str]) -> tuple[str, str, date, date, str, int]:
     """A signed link's values; 400 for values that are not an extract."""
     try:
-        if fields["kind"] not in exports.RAW_KINDS:
+        if fields["kind"] not in raw.RAW_KINDS:
             raise ValueError(f"unknown kind {fields['kind']!r}")
-        if fields["style"] not in exports.STYLES:
+        if fields["style"] not in files.STYLES:
             raise ValueError(f"unknown provenance style {fields['style']!r}")
         start, end = date.fromisoformat(fields["start"]), date.fromisoformat(fields["end"])
         if start > end:
@@ -154,7 +154,7 @@ class Unfinished(Exception):
 class _Download(StreamingResponse):
     """Streams an opened extract; its COPY runs in worker threads, a block at a time."""
 
-    def __init__(self, extract: exports.RawExtract, stack: ExitStack, style: str, **kwargs):
+    def __init__(self, extract: raw.RawExtract, stack: ExitStack, style: str, **kwargs):
         self._blocks = _blocks(extract.download(style))
         self._stack = stack
         self._sent = 0

@@ -14,7 +14,9 @@ import pandas as pd
 import psycopg
 
 from db.guard import require_writable
-from queries import execute, fetch, run, writing
+from db.statements import execute
+from queries.reads import fetch, run
+from actions.writing import writing
 
 log = logging.getLogger("cruddur.admin")
 
@@ -131,7 +133,7 @@ def create_activity(*, handle: str | None, message: str | None, ttl: str | None,
         raise ActivityRejected(sorted(problems, key=lambda p: FIELDS.index(p.field)))
     try:
         with writing("activities") as conn:
-            row = execute(conn, "activities.create", handle=handle, message=message, ttl=TTLS[ttl]).fetchone()
+            row = execute(conn, "activities.create", allow="write", handle=handle, message=message, ttl=TTLS[ttl]).fetchone()
             if row is None:  # the user was deleted since the check above
                 raise ActivityRejected([_not_found(handle)])
     except psycopg.DataError as exc:  # e.g. a character the database's encoding cannot hold

@@ -23,7 +23,7 @@ from datetime import date
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from queries import exports
+from exports import files, raw
 
 TABLES = ("new_users_per_day", "new_posts_per_day")
 
@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
     def common(p, formats):
         p.add_argument("--tz", help="report time zone (default: REPORT_TZ)")
         p.add_argument("--out", "-o", help="file to write, or - for stdout (default: the page's file name here)")
-        p.add_argument("--provenance", choices=list(exports.STYLES), default="header",
+        p.add_argument("--provenance", choices=list(files.STYLES), default="header",
                        help="a first '# ...' line (Parquet: file metadata) or a .provenance.json sidecar")
         if formats:
             p.add_argument("--format", "-f", choices=formats, default="csv")
@@ -47,18 +47,18 @@ def add_parser(sub) -> None:
         p.add_argument("--start", type=date.fromisoformat, help="custom range start (YYYY-MM-DD, local date)")
         p.add_argument("--end", type=date.fromisoformat, help="custom range end (YYYY-MM-DD, included)")
 
-    images = list(exports.IMAGE_FORMATS)
+    images = list(files.IMAGE_FORMATS)
     p = kinds.add_parser("explore", help="a metric per bucket, as on the Explore page")
     p.add_argument("--metric", choices=list(METRICS), default="new_posts")
     p.add_argument("--granularity", choices=list(GRANULARITIES), default="day")
     p.add_argument("--cumulative", action="store_true")
     ranged(p)
-    common(p, [*exports.FORMATS, *images])
+    common(p, [*files.FORMATS, *images])
     p = kinds.add_parser("growth", help="a per-day table of the Growth page")
     p.add_argument("--table", choices=TABLES, required=True)
-    common(p, [*exports.FORMATS, *images])
+    common(p, [*files.FORMATS, *images])
     p = kinds.add_parser("raw", help="raw rows in a range, streamed from PostgreSQL (COPY)")
-    p.add_argument("kind", choices=exports.RAW_KINDS)
+    p.add_argument("kind", choices=raw.RAW_KINDS)
     p.add_argument("--max-rows", type=int, help="keep only the oldest N rows (the file says so); default: every row")
     ranged(p)
     common(p, None)
@@ -98,36 +98,36 @@ def _run(args) -> int:
     tz = valid_timezone(args.tz or get_settings().report_tz)
     if args.what == "raw":
         return _raw(args, tz)
-    files, chart = _aggregate(args, tz)
-    if args.format in exports.IMAGE_FORMATS:
-        data = exports.chart_image(chart, args.format)
-        _emit([exports.ExportFile(f"{files}.{args.format}", data, exports.IMAGE_FORMATS[args.format])], args.out)
+    made, chart = _aggregate(args, tz)
+    if args.format in files.IMAGE_FORMATS:
+        data = files.chart_image(chart, args.format)
+        _emit([files.ExportFile(f"{made}.{args.format}", data, files.IMAGE_FORMATS[args.format])], args.out)
         return 0
-    _emit(files, args.out)
+    _emit(made, args.out)
     return 0
 
 
 def _aggregate(args, tz: str):
-    from ui import charts
+    from exports import charts
 
     if args.what == "explore":
         from queries.explore import explore, resolve_range
 
         rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
         data = explore(args.metric, rng=rng, granularity=args.granularity, tz=tz, cumulative=args.cumulative, fresh=True)
-        frame, provenance, stem = data.frame, data.provenance(), data.file_stem
+        frame, provenance, stem = data.frame, files.explore_provenance(data), data.file_stem
         chart_of = lambda: charts.bucket_chart(frame, data.chart_title, args.granularity, cumulative=args.cumulative)
     else:
-        from queries import run as run_query
-        from queries.formats import presentable
+        from queries.reads import run as run_query
+        from exports.formats import presentable
 
         frame = run_query(args.table, fresh=True, tz=tz)
-        provenance, stem = exports.per_day_provenance(frame, dataset=args.table, tz=tz), args.table
+        provenance, stem = files.per_day_provenance(frame, dataset=args.table, tz=tz), args.table
         title = args.table.replace("_", " ").capitalize()  # the Growth page's subheader
         chart_of = lambda: charts.per_day_bars(presentable(frame), f"{title} ({tz})")
-    if args.format in exports.IMAGE_FORMATS:
+    if args.format in files.IMAGE_FORMATS:
         return stem, chart_of()
-    return exports.aggregate_files(frame, provenance, fmt=args.format, style=args.provenance, stem=stem), None
+    return files.aggregate_files(frame, provenance, fmt=args.format, style=args.provenance, stem=stem), None
 
 
 def _raw(args, tz: str) -> int:
@@ -137,18 +137,18 @@ def _raw(args, tz: str) -> int:
     if args.out == "-" and args.provenance == "sidecar":
         raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
 
-    def stream(out: BinaryIO) -> exports.RawResult:
-        return exports.stream_raw(args.kind, out, tz=tz, start_day=rng.start, end_day=rng.end, style=args.provenance,
+    def stream(out: BinaryIO) -> raw.RawResult:
+        return raw.stream_raw(args.kind, out, tz=tz, start_day=rng.start, end_day=rng.end, style=args.provenance,
                                   max_rows=args.max_rows, cap_source="--max-rows")
 
-    path = None if args.out == "-" else Path(args.out or exports.raw_file_name(args.kind, rng.start, rng.end))
+    path = None if args.out == "-" else Path(args.out or raw.raw_file_name(args.kind, rng.start, rng.end))
     if path is None:
         try:
             result = stream(sys.stdout.buffer)
         finally:
             sys.stdout.buffer.flush()
     else:
-        sidecar = [Path(exports.sidecar_name(str(path)))] if args.provenance == "sidecar" else []
+        sidecar = [Path(files.sidecar_name(str(path)))] if args.provenance == "sidecar" else []
         with _replacing(path, *sidecar) as (out, *sidecar_out):
             result = stream(out)  # raises, before any rename, when COPY sent other rows than counted
             for file in sidecar_out:
@@ -158,9 +158,9 @@ def _raw(args, tz: str) -> int:
     return 0
 
 
-def _emit(files: list[exports.ExportFile], out: str | None) -> None:
+def _emit(made: list[files.ExportFile], out: str | None) -> None:
     """The data file to --out (or its own name), a sidecar next to it."""
-    data_file, *sidecars = files
+    data_file, *sidecars = made
     if out == "-":
         if sidecars:
             raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
@@ -168,10 +168,10 @@ def _emit(files: list[exports.ExportFile], out: str | None) -> None:
         sys.stdout.buffer.flush()
         return
     path = Path(out or data_file.name)
-    with _replacing(path, *(Path(exports.sidecar_name(str(path))) for _ in sidecars)) as outs:
-        for file, written in zip(files, outs):
+    with _replacing(path, *(Path(files.sidecar_name(str(path))) for _ in sidecars)) as outs:
+        for file, written in zip(made, outs):
             written.write(file.data)
-    print(f"{path}: {len(data_file.data):,} bytes" + (f" + {exports.sidecar_name(str(path))}" if sidecars else ""),
+    print(f"{path}: {len(data_file.data):,} bytes" + (f" + {files.sidecar_name(str(path))}" if sidecars else ""),
           file=sys.stderr)
 
 

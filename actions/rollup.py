@@ -26,12 +26,12 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import psycopg
 
-from db import guard, pool
-from queries import catalog, stats
+from db import guard, pool, statements
+from queries.reads import stats
 
 TABLES = ("users", "activities")
 SETTLE = timedelta(minutes=10)  # the newest minutes stay live, so late commits rarely land in a closed hour
@@ -53,8 +53,7 @@ def target_for(utc_now: datetime) -> datetime:
 
 
 def _run(conn: psycopg.Connection, name: str, table: str | None = None, **params):
-    query = catalog.get(name)
-    return conn.execute(query.sql(table=table) if table else query.sql(), params)
+    return statements.execute(conn, name, allow="write", identifiers={"table": table} if table else None, **params)
 
 
 def available(conn: psycopg.Connection) -> bool:
@@ -129,6 +128,19 @@ def refresh(*, wait_s: float = 5.0) -> dict[str, datetime] | None:
 def needs_refresh(through: datetime | None, utc_now: datetime) -> bool:
     """`through` None: nothing is rolled up yet."""
     return through is None or through < target_for(utc_now)
+
+
+def keep_up(answer) -> bool:
+    """After a fresh Growth answer from the rollup (queries.growth), start one
+    background refresh if its mark is behind. Pages call this: a read never
+    starts a write on its own."""
+    if answer.from_cache or not answer.rolled_up:
+        return False
+    if not needs_refresh(answer.rollup_through, datetime.now(timezone.utc).replace(tzinfo=None)):
+        return False
+    from db.settings import get_settings
+
+    return refresh_in_background(get_settings().require_url())
 
 
 def refresh_in_background(url_key: str) -> bool:

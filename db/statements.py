@@ -1,0 +1,82 @@
+"""The one runner: where a catalog statement meets a connection.
+
+    execute(conn, name, **params)                      a read
+    execute(conn, name, allow="write", **params)       a write (the caller holds a writer connection)
+    copy(cursor, name, **params)                       COPY ... TO STDOUT, piece by piece
+
+Every statement of the app goes through here (reads through queries.reads,
+writes, migrations, rollup, exports, sessions, server chores): the statement
+comes from the SQL catalog by name, its class (read, write, admin) must be
+allowed by the caller, its parameters are checked against the statement (the
+report `tz` and optional ones filled, missing and unknown ones refused),
+identifiers are quoted by psycopg.sql.Identifier, and each run is logged with
+its time at DEBUG on the `cruddur.sql` logger.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from db.settings import get_settings, valid_timezone
+from queries import catalog
+
+log = logging.getLogger("cruddur.sql")
+
+
+class StatementRefused(PermissionError):
+    """A statement of a class the caller did not allow (a write on a read path)."""
+
+
+def prepare_params(query: catalog.Query, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Fill the conventions (report `tz`, NULL optionals) and check the rest."""
+    params = dict(params)
+    needed = query.params
+    if "tz" in needed:
+        params["tz"] = valid_timezone(params.get("tz") or get_settings().report_tz)
+    for name in query.optional & needed:
+        params.setdefault(name, None)
+    missing = sorted(needed - params.keys())
+    if missing:
+        raise ValueError(f"Query {query.name!r} needs parameter(s): {', '.join(missing)}")
+    unknown = sorted(params.keys() - needed)
+    if unknown:
+        raise ValueError(f"Query {query.name!r} takes no parameter(s): {', '.join(unknown)}")
+    return params
+
+
+def statement(name: str, params: Mapping[str, Any], *, allow: str = "read",
+              identifiers: Mapping[str, str] | None = None,
+              directory: Path = catalog.SQL_DIR) -> tuple[catalog.Query, psycopg.sql.Composable, dict[str, Any]]:
+    """The checked statement and parameters, ready for a cursor."""
+    query = catalog.get(name, directory)
+    if query.statement_class not in ("read", allow):
+        raise StatementRefused(f"{name!r} is a {query.statement_class} statement; this caller runs {allow} "
+                               "statements only.")
+    return query, query.sql(**(identifiers or {})), prepare_params(query, params)
+
+
+def execute(conn: psycopg.Connection, name: str, /, *, allow: str = "read",
+            identifiers: Mapping[str, str] | None = None, directory: Path = catalog.SQL_DIR,
+            **params: Any) -> psycopg.Cursor:
+    """Run one catalog statement on `conn` (see the module docstring)."""
+    _, composed, values = statement(name, params, allow=allow, identifiers=identifiers, directory=directory)
+    started = time.perf_counter()
+    try:
+        return conn.execute(composed, values)
+    finally:
+        log.debug("%s in %.1f ms", name, (time.perf_counter() - started) * 1000)
+
+
+def copy(cursor: psycopg.Cursor, name: str, /, *, allow: str = "read", writer: Any = None,
+         **params: Any) -> psycopg.Copy:
+    """A COPY statement of the catalog as psycopg's Copy (a context manager: iterate it
+    for `TO STDOUT`, write to it for `FROM STDIN`, through `writer` if given). COPY
+    takes no server-side parameters, so psycopg binds them client-side."""
+    _, composed, values = statement(name, params, allow=allow)
+    log.debug("%s: COPY started", name)
+    return cursor.copy(composed, values or None, writer=writer)

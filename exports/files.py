@@ -1,0 +1,189 @@
+"""Files an analyst can audit, made one way for the pages and the CLI.
+
+Aggregates (a table as shown) become CSV or Parquet (raw extracts stream from
+PostgreSQL with COPY: exports.raw); charts become PNG or SVG. Every data file carries its
+provenance, in the analyst's choice of style:
+
+    header    CSV: a first line `# key=value,...`; Parquet: the same JSON in the
+              file's key-value metadata (Parquet has no header line)
+    sidecar   the data file as is, plus `<file>.provenance.json`
+
+In every CSV a text cell that a spreadsheet would run as a formula starts with
+`'` (exports.formats.neutralise; the raw COPY SQL does the same), and its
+provenance says `csv_formulas=neutralised`. Parquet keeps exact values.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timezone
+from urllib.parse import quote
+
+import pandas as pd
+
+from exports.formats import CSV_FORMULAS_KEY, CSV_FORMULAS_VALUE, to_csv
+
+STYLES = {"header": "Header line in the file", "sidecar": "Sidecar JSON file"}
+FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
+PARQUET_KEY = b"cruddur.provenance"
+PRODUCER = "cruddur-dashboard"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    dataset: str
+    tz: str
+    range_start: date
+    range_end: date
+    granularity: str | None
+    rows: int
+    from_cache: bool
+    computed_at: datetime  # when the numbers were read from the database
+    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    extra: dict = field(default_factory=dict)  # e.g. cumulative, truncated, total_rows
+
+    def as_dict(self) -> dict:
+        return {
+            "dataset": self.dataset,
+            "generated_at": _iso(self.generated_at),
+            "computed_at": _iso(self.computed_at),
+            "tz": self.tz,
+            "range": f"{self.range_start.isoformat()}..{self.range_end.isoformat()}",
+            "granularity": self.granularity or "none",
+            "rows": self.rows,
+            "from_cache": self.from_cache,
+            **self.extra,
+            "producer": PRODUCER,
+        }
+
+    def header_line(self) -> str:
+        """`# dataset=...,generated_at=...,tz=...` on one line; values are
+        percent-encoded where they could break the line or the key=value split."""
+        pairs = ",".join(f"{k}={quote(_text(v), safe=':/._+-')}" for k, v in self.as_dict().items())
+        return f"# {pairs}\n"
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), indent=2) + "\n"
+
+    def for_csv(self) -> Provenance:
+        """The provenance of a CSV file: it says formula-like text was neutralised."""
+        return replace(self, extra={**self.extra, CSV_FORMULAS_KEY: CSV_FORMULAS_VALUE})
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def parse_header_line(line: str) -> dict[str, str]:
+    """The inverse of Provenance.header_line (values as text)."""
+    from urllib.parse import unquote
+
+    body = line.removeprefix("#").strip()
+    return {k: unquote(v) for k, v in (pair.split("=", 1) for pair in body.split(","))}
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str
+    data: bytes
+    mime: str
+
+
+def sidecar_name(file_name: str) -> str:
+    return f"{file_name}.provenance.json"
+
+
+def aggregate_names(*, fmt: str, style: str, stem: str) -> list[tuple[str, str]]:
+    """(file name, MIME type) of each file `aggregate_files` makes, without making them."""
+    _check(fmt, FORMATS, "format")
+    _check(style, STYLES, "provenance style")
+    name = f"{stem}.{fmt}"
+    return [(name, FORMATS[fmt])] + ([(sidecar_name(name), "application/json")] if style == "sidecar" else [])
+
+
+def aggregate_files(frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str, stem: str) -> list[ExportFile]:
+    """A table exactly as shown, as CSV or Parquet, plus its sidecar when asked.
+    `frame` is the query's frame; the CSV is `exports.formats.to_csv` of it, the
+    very text the page table and `python -m queries run` show (formula-like text
+    neutralised, as its provenance says)."""
+    (name, mime), *sidecar = aggregate_names(fmt=fmt, style=style, stem=stem)
+    if fmt == "csv":
+        provenance = provenance.for_csv()
+        body = to_csv(frame).encode()
+        if style == "header":
+            body = provenance.header_line().encode() + body
+    else:
+        body = to_parquet(frame, provenance)
+    return [ExportFile(name, body, mime)] + [ExportFile(n, provenance.to_json().encode(), m) for n, m in sidecar]
+
+
+def to_parquet(frame: pd.DataFrame, provenance: Provenance) -> bytes:
+    """Typed columns (dates as date32, counts as int64), provenance in the footer."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    data = frame.copy()
+    data.attrs = {}
+    table = pa.Table.from_pandas(data, preserve_index=False)
+    meta = dict(table.schema.metadata or {})
+    meta[PARQUET_KEY] = json.dumps(provenance.as_dict()).encode()
+    buffer = io.BytesIO()
+    pq.write_table(table.replace_schema_metadata(meta), buffer)
+    return buffer.getvalue()
+
+
+def read_parquet_provenance(data: bytes) -> dict:
+    import pyarrow.parquet as pq
+
+    return json.loads(pq.read_schema(io.BytesIO(data)).metadata[PARQUET_KEY])
+
+
+def frame_provenance(frame: pd.DataFrame, *, dataset: str, tz: str, granularity: str | None,
+                     range_start: date, range_end: date, extra: dict | None = None) -> Provenance:
+    """Provenance of a cached query result (its attrs say when and whether cached)."""
+    return Provenance(dataset=dataset, tz=tz, range_start=range_start, range_end=range_end, granularity=granularity,
+                      rows=len(frame), from_cache=bool(frame.attrs.get("from_cache", False)),
+                      computed_at=frame.attrs.get("computed_at") or datetime.now(timezone.utc), extra=extra or {})
+
+
+def explore_provenance(data) -> Provenance:
+    """Provenance of an Explore answer (queries.explore.Explored)."""
+    return Provenance(dataset=data.dataset, tz=data.tz, range_start=data.range.start, range_end=data.range.end,
+                      granularity=data.granularity, rows=len(data.frame), from_cache=data.from_cache,
+                      computed_at=data.computed_at,
+                      extra={"range_preset": data.range.preset, "cumulative": data.cumulative})
+
+
+def per_day_provenance(frame: pd.DataFrame, *, dataset: str, tz: str) -> Provenance:
+    """Provenance of a Growth page per-day table (its range is its first to last day)."""
+    return frame_provenance(frame, dataset=dataset, tz=tz, granularity="day",
+                            range_start=frame["day"].min(), range_end=frame["day"].max())
+
+
+# --- charts -------------------------------------------------------------------
+
+def chart_image(spec: dict, fmt: str, *, scale: float = 2.0, width: int = 800) -> bytes:
+    """A chart's Vega-Lite spec (exports.charts) as PNG (at `scale`, for slides) or SVG,
+    rendered by vl-convert. On the page the chart takes the container's width; a
+    file needs its own."""
+    import vl_convert as vlc
+
+    _check(fmt, IMAGE_FORMATS, "image format")
+    spec = json.dumps({**spec, "width": width, "background": "white"})
+    if fmt == "png":
+        return vlc.vegalite_to_png(spec, scale=scale)
+    return vlc.vegalite_to_svg(spec).encode()
+
+
+def _check(value: str, allowed, what: str) -> None:
+    if value not in allowed:
+        raise ValueError(f"Unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
+

@@ -1,0 +1,183 @@
+"""Raw extracts: the rows of `users` or `activities` created in a range, streamed
+from PostgreSQL's COPY in one snapshot, with their provenance known before the
+first byte (the page's signed link, web/export_route.py, and the CLI)."""
+from __future__ import annotations
+
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import BinaryIO, Iterator
+
+from db import statements
+from db.settings import number_setting, valid_timezone
+from exports.files import STYLES, Provenance, _check, sidecar_name
+from queries.explore import RAW_KINDS
+
+
+
+def max_rows_setting() -> int | None:
+    """RAW_EXPORT_MAX_ROWS: a cap on the rows of a raw extract from the page (0 or unset: none)."""
+    return _positive_int("RAW_EXPORT_MAX_ROWS", 0) or None
+
+
+def timeout_ms_setting() -> int:
+    return _positive_int("RAW_EXPORT_TIMEOUT_MS", 600_000)
+
+
+def _positive_int(name: str, default: int) -> int:
+    return number_setting(name, default)
+
+
+@dataclass(frozen=True)
+class RawResult:
+    rows: int  # rows written
+    total_rows: int  # rows in the range
+    bytes: int
+    provenance: Provenance
+
+    @property
+    def truncated(self) -> bool:
+        return self.rows < self.total_rows
+
+
+class RawExtract:
+    """An opened raw extract (see open_raw): counted, with its provenance known
+    before the first byte, and ready to stream in the same snapshot."""
+
+    def __init__(self, conn, kind: str, params: dict, provenance: Provenance):
+        self._conn, self.kind, self._params, self.provenance = conn, kind, params, provenance
+
+    @property
+    def rows(self) -> int:
+        return self.provenance.rows
+
+    @property
+    def total_rows(self) -> int:
+        return self.provenance.extra["total_rows"]
+
+    @property
+    def truncated(self) -> bool:
+        return self.rows < self.total_rows
+
+    def csv(self, *, header_line: bool = True) -> Iterator[bytes]:
+        """The CSV as COPY sends it, piece by piece (about a row each), after the
+        provenance line when asked. Raises at the end if COPY sent a different
+        number of rows than the snapshot counted."""
+        if header_line:
+            yield self.provenance.header_line().encode()
+        with self._conn.cursor() as cur:
+            with statements.copy(cur, f"explore.copy_raw_{self.kind}", **self._params) as copy:
+                yield from copy
+            copied = cur.rowcount
+        if copied != self.rows:
+            raise RuntimeError(f"raw export wrote {copied:,} rows but the snapshot holds {self.rows:,}")
+
+    def zip(self) -> Iterator[bytes]:
+        """A ZIP of the plain CSV and its provenance JSON, made as the CSV streams:
+        zipfile writes to a stream it cannot seek (sizes go after the data), as
+        ZIP64 since the size is not known up front."""
+        import zipfile
+
+        name = raw_file_name(self.kind, self.provenance.range_start, self.provenance.range_end)
+        spool = _Spool()
+        with closing(self.csv(header_line=False)) as pieces, \
+                zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            with zf.open(name, "w", force_zip64=True) as entry:
+                for piece in pieces:
+                    entry.write(piece)
+                    if spool.pending:
+                        yield spool.take()
+            zf.writestr(sidecar_name(name), self.provenance.to_json())
+        yield spool.take()
+
+    def download(self, style: str) -> Iterator[bytes]:
+        """What a page download holds in `style`: the CSV after its provenance
+        line, or (sidecar) a ZIP of the CSV and its JSON. See raw_download_name."""
+        _check(style, STYLES, "provenance style")
+        return self.csv() if style == "header" else self.zip()
+
+
+class _Spool:
+    """A write-only file for zipfile that hands over what was written so far."""
+
+    def __init__(self):
+        self._data = bytearray()
+
+    def write(self, data) -> int:
+        self._data += data
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    @property
+    def pending(self) -> int:
+        return len(self._data)
+
+    def take(self) -> bytes:
+        data = bytes(self._data)
+        self._data.clear()
+        return data
+
+
+@contextmanager
+def open_raw(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: int | None = None,
+             cap_source: str = "RAW_EXPORT_MAX_ROWS") -> Iterator[RawExtract]:
+    """Open a raw extract of the `kind` rows created in [start_day, end_day]
+    (local dates in `tz`): on a connection of its own (an extract may stream for
+    minutes; the pools serve the pages), in one REPEATABLE READ READ ONLY
+    transaction with RAW_EXPORT_TIMEOUT_MS, so the count and the COPY see the
+    same rows. With `max_rows`, the oldest rows are kept and the provenance says
+    truncated. The connection closes when the block ends."""
+    from psycopg import IsolationLevel
+
+    from db import pool
+
+    _check(kind, dict.fromkeys(RAW_KINDS), "raw extract")
+    tz = valid_timezone(tz)
+    if max_rows is not None and max_rows < 1:
+        raise ValueError("max_rows must be at least 1")
+    if start_day > end_day:
+        raise ValueError(f"The start date {start_day} is after the end date {end_day}.")
+    with pool.dedicated("export") as conn:
+        conn.isolation_level = IsolationLevel.REPEATABLE_READ
+        conn.read_only = True
+        with conn.transaction():
+            statements.execute(conn, "explore.set_export_timeout", timeout_ms=str(timeout_ms_setting()))
+            total = statements.execute(conn, f"explore.count_raw_{kind}", tz=tz, start_day=start_day, end_day=end_day).fetchone()[0]
+            rows = min(total, max_rows) if max_rows else total
+            extra = {"total_rows": total, "truncated": rows < total,
+                     "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none"}
+            provenance = Provenance(dataset=f"raw.{kind}", tz=tz, range_start=start_day, range_end=end_day,
+                                    granularity=None, rows=rows, from_cache=False,
+                                    computed_at=datetime.now(timezone.utc), extra=extra).for_csv()
+            params = {"tz": tz, "start_day": start_day, "end_day": end_day, "max_rows": max_rows}
+            yield RawExtract(conn, kind, params, provenance)
+
+
+def stream_raw(kind: str, out: BinaryIO, *, tz: str, start_day: date, end_day: date, style: str = "header",
+               max_rows: int | None = None, cap_source: str = "RAW_EXPORT_MAX_ROWS") -> RawResult:
+    """Write a raw extract to `out` as CSV straight from COPY (memory stays flat
+    whatever the size): after its provenance line, or bare for `style` sidecar
+    (the caller writes `result.provenance.to_json()` next to it)."""
+    _check(style, STYLES, "provenance style")
+    written = 0
+    with open_raw(kind, tz=tz, start_day=start_day, end_day=end_day, max_rows=max_rows,
+                  cap_source=cap_source) as extract:
+        for piece in extract.csv(header_line=style == "header"):
+            out.write(piece)
+            written += len(piece)
+    return RawResult(rows=extract.rows, total_rows=extract.total_rows, bytes=written, provenance=extract.provenance)
+
+
+
+def raw_file_name(kind: str, start_day: date, end_day: date) -> str:
+    return f"raw_{kind}_{start_day}_{end_day}.csv"
+
+
+def raw_download_name(kind: str, start_day: date, end_day: date, style: str) -> tuple[str, str]:
+    """File name and MIME type of a page's raw download (RawExtract.download)."""
+    name = raw_file_name(kind, start_day, end_day)
+    if style == "sidecar":
+        return name.removesuffix(".csv") + ".zip", "application/zip"
+    return name, "text/csv; charset=utf-8"
