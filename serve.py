@@ -22,7 +22,7 @@ import urllib.request
 from db import embedded
 from db.migrate import migrate
 from db.conninfo import describe
-from db.settings import ROOT, ConfigError, embedded_url_file, get_settings, secrets_file, setting
+from db.settings import ROOT, ConfigError, embedded_url_file, get_settings, secrets_file
 
 DB_NAME = "cruddur"
 
@@ -80,7 +80,7 @@ def ensure_admin_password(say=print) -> str | None:
         text, existing = "", {}
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path.name} is not valid TOML: {exc}") from None
-    if setting("ADMIN_PASSWORD") or oidc_providers(existing.get("auth")):
+    if get_settings().admin_password or oidc_providers(existing.get("auth")):
         return None
     if "ADMIN_PASSWORD" in existing:  # present but empty: replace it rather than duplicate the key
         text = re.sub(r"(?m)^[ \t]*ADMIN_PASSWORD[ \t]*=.*\n?", "", text)
@@ -105,19 +105,18 @@ def _display_path(path) -> str:
 def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
     signal.signal(signal.SIGHUP, _terminate)
-    settings = get_settings()
-    port = setting("PORT", "8501")
-    host = setting("HOST", "127.0.0.1")
     owns_server = False
     streamlit = None
     try:
+        settings = get_settings()  # in the try: an invalid setting is one clear line
+        port, host = str(settings.port), settings.host
         if problem := _port_problem(host, port):  # before starting anything
             log(f"error: {problem}")
             return 1
-        if settings.is_prod or setting("CONNECTION_URL"):
+        if settings.is_prod or settings.connection_url:
             url = settings.require_url()
             log(f"using {settings.url_setting_name} = {describe(url)}")
-            if setting("MIGRATE_ON_START") == "1":
+            if settings.migrate_on_start:
                 migrate(url, log=log)
         else:
             owns_server = True
@@ -130,9 +129,9 @@ def main() -> int:
                "--server.port", port, "--server.address", host,
                "--server.headless", "true", "--browser.gatherUsageStats", "false"]
         streamlit = subprocess.Popen(cmd, cwd=ROOT, preexec_fn=_die_with_parent)
-        if not _warm_up(port, streamlit):
+        if not _warm_up(_local_url(host, port), streamlit):
             return streamlit.poll() or 1
-        log(f"dashboard on http://127.0.0.1:{port}  (Ctrl-C stops it{' and the database' if owns_server else ''})")
+        log(f"dashboard on {_local_url(host, port)}  (Ctrl-C stops it{' and the database' if owns_server else ''})")
         return streamlit.wait()
     except KeyboardInterrupt:
         return 0
@@ -204,11 +203,17 @@ def _streamlit_exited(streamlit: subprocess.Popen) -> bool:
     return True
 
 
-def _warm_up(port: str, streamlit: subprocess.Popen, timeout: float = 60) -> bool:
+def _local_url(host: str, port: str) -> str:
+    """Where this machine reaches the server bound to HOST (a wildcard is reached on loopback)."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _warm_up(base_url: str, streamlit: subprocess.Popen, timeout: float = 60) -> bool:
     """Wait for health, then run the default page once (script health check) so
     the first visitor meets warm imports and a warm query cache. False (error
     logged) when Streamlit exits meanwhile: whatever answers is then not ours."""
-    base = f"http://127.0.0.1:{port}/_stcore"
+    base = f"{base_url}/_stcore"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if _streamlit_exited(streamlit):

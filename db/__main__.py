@@ -167,6 +167,9 @@ def cmd_connect(args) -> int:
         raise ConfigError("psql is not installed (Debian: apt-get install postgresql-client).")
     params = {**rds.params(t.url), **rds.security_kwargs(t.url)}
     env = dict(os.environ)
+    if params.get("sslpassword"):  # libpq has no environment variable for it: it would sit in `ps`
+        raise ConfigError("connect cannot hand an sslpassword to psql without showing it on psql's command line; "
+                          "run psql yourself with the key decrypted, or without sslpassword in the URL.")
     password = params.pop("password", None)
     if password:
         env["PGPASSWORD"] = str(password)

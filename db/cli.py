@@ -2,14 +2,22 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
-from typing import Callable, NoReturn
+from collections.abc import Callable
+from typing import NoReturn
 
 
 def entry(main: Callable[[], int]) -> NoReturn:
     """Run `main` and exit with its code. A reader that went away (`| head`) ends
     the output quietly with the shell's SIGPIPE status, and Ctrl-C says so in one
-    line: neither is a traceback."""
+    line: neither is a traceback. SIGTERM and SIGHUP (cron, `timeout`, a closed
+    terminal) unwind like Ctrl-C, so cleanup code runs and nothing half-written stays."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    from db.logs import configure
+
+    configure()  # the cruddur.* server log on stderr
     try:
         code = main()
         sys.stdout.flush()
@@ -21,3 +29,7 @@ def entry(main: Callable[[], int]) -> NoReturn:
         print("interrupted", file=sys.stderr)
         code = 130
     sys.exit(code)
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -23,18 +23,38 @@ from db.settings import ConfigError
 SHOWN = ("user", "host", "hostaddr", "port", "dbname", "sslmode")  # everything else is left out
 SECRET_FIELDS = ("password", "sslpassword")
 UNPARSEABLE = "(connection string cannot be parsed)"
+MALFORMED = "is malformed: a password holding @ or / must be percent-encoded in a URL (@ is %40, / is %2F)"
 # What a host name, an IP address or a socket directory can be made of; anything
 # else (an unescaped `@` of a password, say) is not shown.
-_HOST = re.compile(r"^[\w.\-:/\[\]%~+ ]*$")
+_HOST = re.compile(r"^[\w.\-:/\[\]%~+ ,]*$")
 
 
 def parse(conninfo: str, what: str = "The database URL") -> dict[str, Any]:
     """The fields libpq reads from `conninfo`. Raises ConfigError whose text holds
-    nothing of the string (libpq's own message may quote a piece of it)."""
+    nothing of the string (libpq's own message may quote a piece of it), also for
+    a URL libpq reads otherwise than its author meant (see `_misread`)."""
     try:
-        return conninfo_to_dict(conninfo)
+        parsed = conninfo_to_dict(conninfo)
     except Exception:
         raise ConfigError(f"{what} cannot be parsed (check its quoting and percent-escapes).") from None
+    if _misread(conninfo, parsed):
+        raise ConfigError(f"{what} {MALFORMED}.")
+    return parsed
+
+
+def _misread(conninfo: str, parsed: dict[str, Any]) -> bool:
+    """A URL whose password holds an unescaped @ or / is read by libpq with part of
+    the password as host, port or database name, where it would be shown: libpq
+    ends the user part at the first @ or /. Such a URL has a second @ in its
+    authority, an @ in its path, or a port that is not a number."""
+    if "://" in conninfo:
+        rest = conninfo.split("://", 1)[1].split("?", 1)[0]
+        authority, _, path = rest.partition("/")
+        if authority.count("@") > 1 or "@" in path:
+            return True
+    port = str(parsed.get("port") or "")
+    hosts = str(parsed.get("host") or "")
+    return not re.fullmatch(r"[0-9, ]*", port) or ("@" in hosts and not hosts.startswith("@"))
 
 
 def describe(conninfo: str | None) -> str:
@@ -46,6 +66,8 @@ def describe(conninfo: str | None) -> str:
         p = conninfo_to_dict(conninfo)
     except Exception:
         return UNPARSEABLE
+    if _misread(conninfo, p):
+        return f"(connection string {MALFORMED})"
     host = str(p.get("hostaddr") or p.get("host") or "")
     if not _HOST.match(host):
         host = "(invalid host)"
@@ -66,11 +88,11 @@ def secrets_in(conninfo: str | None) -> set[str]:
     may still sit in an error message."""
     if not conninfo:
         return set()
-    found: set[str] = set()
+    found = _lenient_secrets(conninfo)  # as a person reads it: the whole password, even if misread
     try:
         p = conninfo_to_dict(conninfo)
     except Exception:
-        found |= _lenient_secrets(conninfo)
+        pass
     else:
         found |= {str(p[k]) for k in SECRET_FIELDS if p.get(k)}
     return {s for s in found if s}

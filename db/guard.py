@@ -9,9 +9,14 @@ servers say about themselves, not by how a URL is spelled:
 2. The same address and port, after normalising (host case, a trailing dot,
    localhost = 127.0.0.1, port 05432 = 5432, socket directories resolved):
    production, whatever the database name.
-3. Otherwise both servers are asked for their system identifier (unique per
-   cluster, shared by its replicas): equal means production. When production
-   cannot be asked (down, unreachable from here), step 2's answer stands.
+3. The embedded server `make run` started (its socket in DASHBOARD_DATA_DIR)
+   is never production.
+4. Otherwise both servers are asked for their system identifier (unique per
+   cluster, shared by its replicas): equal means production, different means not.
+5. When they cannot both be asked (production down, a stale password, reachable
+   only through a tunnel), production cannot be ruled out: the answer is
+   production, with the reason, until it can be asked. Unset
+   PROD_CONNECTION_URL where production is out of reach on purpose.
 
 Any database on production's server counts: a dev database there is one typo
 away from the real one.
@@ -23,9 +28,10 @@ import time
 from dataclasses import dataclass
 
 from db import conninfo
-from db.settings import Settings, get_settings, setting
+from db.settings import Settings, get_settings
 
 VERDICT_TTL_S = 300.0
+UNSURE_TTL_S = 30.0  # "cannot be ruled out" is asked again soon: production may be back
 IDENTITY_TIMEOUT_S = 3
 
 
@@ -37,6 +43,7 @@ class WriteRefused(PermissionError):
 class Verdict:
     is_prod: bool
     reason: str  # safe to show: never a URL
+    settled: bool = True  # False: production could not be asked, so it was assumed
 
 
 _verdicts: dict[tuple[str, str], tuple[float, Verdict]] = {}
@@ -49,13 +56,13 @@ def production(url: str | None = None, settings: Settings | None = None) -> Verd
     if settings.is_prod:
         return Verdict(True, "APP_ENV=prod selects PROD_CONNECTION_URL")
     url = url or settings.require_url()
-    prod_url = setting("PROD_CONNECTION_URL")
+    prod_url = settings.prod_connection_url
     if not prod_url:
         return Verdict(False, "PROD_CONNECTION_URL is not set")
     key = (url, prod_url)
     with _lock:
         cached = _verdicts.get(key)
-    if cached and time.monotonic() - cached[0] < VERDICT_TTL_S:
+    if cached and time.monotonic() - cached[0] < (VERDICT_TTL_S if cached[1].settled else UNSURE_TTL_S):
         return cached[1]
     verdict = _compare(url, prod_url)
     with _lock:
@@ -74,12 +81,29 @@ def _compare(url: str, prod_url: str) -> Verdict:
     prod_addresses, prod_port, _ = conninfo.endpoint(prod_url)
     if port == prod_port and addresses & prod_addresses:
         return Verdict(True, "it is the server PROD_CONNECTION_URL names (same address and port)")
+    if _is_embedded(addresses):
+        return Verdict(False, "it is the embedded server of `make run`")
     mine, theirs = server_identity(url), server_identity(prod_url)
     if mine and theirs:
         if mine == theirs:
             return Verdict(True, "it is the server PROD_CONNECTION_URL names (same system identifier)")
         return Verdict(False, "its system identifier differs from production's")
-    return Verdict(False, "its address differs from production's (production could not be asked)")
+    who = "production (PROD_CONNECTION_URL)" if not theirs else "this server"
+    return Verdict(True, f"{who} could not be asked for its identity, so production cannot be ruled out; "
+                         "unset PROD_CONNECTION_URL where production is out of reach", settled=False)
+
+
+def _is_embedded(addresses: frozenset[str]) -> bool:
+    """Whether these addresses are the socket of the embedded server `make run` keeps in DASHBOARD_DATA_DIR."""
+    import os
+
+    from db.settings import data_dir, embedded_url
+
+    ours = {f"unix:{os.path.realpath(data_dir() / 'pg')}"}
+    running = embedded_url()  # its socket may sit elsewhere when the data path is long
+    if running:
+        ours |= conninfo.endpoint(running)[0]
+    return bool(ours & addresses)
 
 
 def server_identity(url: str) -> str | None:
@@ -96,7 +120,7 @@ def server_identity(url: str) -> str | None:
 
 
 def prod_writes_allowed() -> bool:
-    return setting("ALLOW_PROD_WRITES", "0") == "1"
+    return get_settings().allow_prod_writes
 
 
 def require_writable(action: str, settings: Settings | None = None, url: str | None = None) -> None:

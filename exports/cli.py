@@ -203,9 +203,7 @@ def _replacing(*targets: Path) -> Iterator[list[BinaryIO]]:
             if part is not None:
                 os.fsync(file.fileno())  # the data on disk before it takes the name
             file.close()
-        for part, target, _ in parts:
-            if part is not None:
-                os.replace(part, target)
+        _replace_together([(part, target) for part, target, _ in parts if part is not None])
     except (Exception, KeyboardInterrupt) as exc:
         raise _Unchanged(targets[0]) from exc
     finally:
@@ -213,6 +211,34 @@ def _replacing(*targets: Path) -> Iterator[list[BinaryIO]]:
             file.close()
             if part is not None:
                 part.unlink(missing_ok=True)
+
+
+def _replace_together(pairs: list[tuple[Path, Path]]) -> None:
+    """Rename each part onto its target; if one rename fails, put the targets
+    renamed before it back as they were (from hard-link backups), so a data file
+    and its sidecar never end up from two different exports."""
+    backups: dict[Path, Path | None] = {}  # target -> its old file's backup, or None: there was none
+    done: list[Path] = []
+    try:
+        for part, target in pairs:
+            backup = None
+            if target.is_file():
+                backup = target.with_name(f".{target.name}.{os.getpid()}.old")
+                os.link(target, backup)
+            backups[target] = backup
+            os.replace(part, target)
+            done.append(target)
+    except BaseException:
+        for target in done:
+            if backups[target] is not None:
+                os.replace(backups[target], target)
+            else:
+                target.unlink(missing_ok=True)
+        raise
+    finally:
+        for backup in backups.values():
+            if backup is not None:
+                backup.unlink(missing_ok=True)
 
 
 def _part_beside(target: Path) -> tuple[Path, Path, BinaryIO]:

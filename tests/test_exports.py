@@ -393,3 +393,57 @@ def test_a_complete_export_replaces_the_old_files(posts, tmp_path, capsys):
     assert weekly.read_text() == to_csv(last_30().frame)
     assert json.loads((tmp_path / "weekly.csv.provenance.json").read_text())["dataset"] == "explore.new_posts"
     assert parts_left(tmp_path) == []
+
+
+def test_a_sidecar_that_cannot_be_renamed_puts_the_data_file_back(posts, tmp_path, monkeypatch, capsys):
+    """The data file and its sidecar are renamed one after the other: when the second
+    rename fails, the first is undone, so the pair never comes from two exports."""
+    import os
+
+    target = tmp_path / "b.csv"
+    target.write_text("ORIGINAL\n")
+    (tmp_path / "b.csv.provenance.json").write_text("ORIGSIDE\n")
+    real = os.replace
+    calls = []
+
+    def failing_second(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise PermissionError(1, "Operation not permitted")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing_second)
+    assert main(["export", "explore", "--provenance", "sidecar", "-o", str(target)]) == 2
+    monkeypatch.setattr(os, "replace", real)
+    assert "b.csv was not changed" in capsys.readouterr().err
+    assert target.read_text() == "ORIGINAL\n" and (tmp_path / "b.csv.provenance.json").read_text() == "ORIGSIDE\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.csv", "b.csv.provenance.json"]
+
+
+def test_sigterm_mid_export_leaves_the_old_file_and_no_part(db, db_url, tmp_path):
+    """cron and `timeout` stop a job with SIGTERM: it unwinds like Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from seed import generate
+    from tests.conftest import _ISOLATED, ROOT
+
+    with db.transaction():
+        generate(db, users=2000, posts=400_000, days=30, seed=3)
+    target = tmp_path / "a.csv"
+    target.write_text("GOOD OLD FILE\n")
+    env = {**{k: v for k, v in os.environ.items() if k not in _ISOLATED}, "CONNECTION_URL": db_url,
+           "DASHBOARD_SECRETS_FILE": str(tmp_path / "none.toml")}
+    proc = subprocess.Popen([sys.executable, "-m", "queries", "export", "raw", "activities", "--range", "all_time",
+                             "-o", str(target)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while not any(p.name.endswith(".part") for p in tmp_path.iterdir()):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=30)[1]
+    assert proc.returncode == 130 and "a.csv was not changed" in err and "Traceback" not in err, err
+    assert target.read_text() == "GOOD OLD FILE\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith((".part", ".old"))]

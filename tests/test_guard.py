@@ -113,10 +113,35 @@ def test_another_server_is_not_production(production, pg_server, monkeypatch, tm
         assert not verdict.is_prod and "differs" in verdict.reason
     finally:
         embedded.destroy(other / "data")
-    # Production down or unreachable from here: the address comparison stands.
-    monkeypatch.setenv("PROD_CONNECTION_URL", "postgresql://u:pw@127.0.0.1:9/cruddur?connect_timeout=1")
+
+
+
+def test_when_production_cannot_be_asked_it_cannot_be_ruled_out(production, db, monkeypatch, capsys):
+    """A stale PROD_CONNECTION_URL password (or production down) while CONNECTION_URL reaches the same
+    server through another address: refused, saying why, until production can be asked."""
+    port, name = production
+    monkeypatch.setenv("PROD_CONNECTION_URL", f"postgresql://nosuchrole@127.0.0.1:{port}/{name}?connect_timeout=1")
+    monkeypatch.setenv("PGSSLMODE", "disable")
     guard.forget()
-    assert not guard.production(pg_server).is_prod
+    verdict = guard.production()  # CONNECTION_URL: the same server through its Unix socket
+    assert verdict.is_prod and not verdict.settled and "cannot be ruled out" in verdict.reason
+    from db.__main__ import main
+
+    before = counts(db)
+    assert main(["drop"]) == 2 and "cannot be ruled out" in capsys.readouterr().err
+    assert _seed("create-activity", "--handle", "person0", "--message", "hi", "--ttl", "7-days")() == 2
+    assert counts(db) == before
+    # Production reachable again: asked anew within UNSURE_TTL_S, not trusted for five minutes.
+    monkeypatch.setattr(guard, "UNSURE_TTL_S", 0)
+    monkeypatch.setenv("PROD_CONNECTION_URL", "postgresql://u:pw@127.0.0.1:9/cruddur?connect_timeout=1")
+    assert not guard.production().settled
+
+
+def test_the_embedded_server_of_make_run_is_never_production(monkeypatch, tmp_path):
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PROD_CONNECTION_URL", "postgresql://u:pw@db.example.invalid/cruddur")
+    verdict = guard.production(f"postgresql://postgres@/cruddur?host={tmp_path / 'pg'}")
+    assert not verdict.is_prod and "embedded" in verdict.reason
 
 
 # ---------------------------------------------------------------- every writing entry point

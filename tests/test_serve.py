@@ -194,7 +194,7 @@ def exited_child():
 
 
 def test_warm_up_stops_when_streamlit_has_exited(capsys):
-    assert serve._warm_up(str(free_port()), exited_child(), timeout=30) is False
+    assert serve._warm_up(f"http://127.0.0.1:{free_port()}", exited_child(), timeout=30) is False
     assert "Streamlit exited (status 3)" in capsys.readouterr().out
 
 
@@ -215,9 +215,16 @@ def test_warm_up_does_not_take_another_programs_health_for_ours(capsys):
     other = ThreadingHTTPServer(("127.0.0.1", 0), Healthy)
     threading.Thread(target=other.serve_forever, daemon=True).start()
     try:
-        assert serve._warm_up(str(other.server_address[1]), exited_child(), timeout=30) is False
+        assert serve._warm_up(f"http://127.0.0.1:{other.server_address[1]}", exited_child(), timeout=30) is False
     finally:
         other.shutdown()
         other.server_close()
     out = capsys.readouterr().out
     assert "Streamlit exited" in out and "warmed up" not in out
+
+
+@pytest.mark.parametrize("host, url", [("127.0.0.1", "http://127.0.0.1:8501"), ("0.0.0.0", "http://127.0.0.1:8501"),
+                                       ("::1", "http://[::1]:8501"), ("::", "http://[::1]:8501"),
+                                       ("localhost", "http://localhost:8501")])
+def test_the_warm_up_and_the_announcement_go_where_host_binds(host, url):
+    assert serve._local_url(host, "8501") == url
