@@ -5,5 +5,9 @@ server, with the same .streamlit/config.toml and command-line flags."""
 import streamlit as st
 
 import web
+from db.logs import configure
+from web.routing import navigation_only
 
+configure()  # the cruddur.* loggers: INFO and up to stderr (the server log)
+navigation_only()  # before any session: a deep link is routed by dashboard.py too
 app = st.App("dashboard.py", routes=web.routes())

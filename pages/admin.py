@@ -7,7 +7,8 @@ from exports.formats import presentable
 from seed import DEMO, actions
 from ui.admin import attempt, progress_reporter
 from ui.auth import require_admin
-from ui.common import database_guard, ensure_routed
+from ui.common import database_guard
+from web.routing import ensure_routed
 
 ensure_routed()
 

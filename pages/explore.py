@@ -8,8 +8,9 @@ from exports.raw import max_rows_setting
 from exports.formats import presentable
 from exports import charts, files
 from ui.auth import is_admin
-from ui.common import as_of_line, database_guard, ensure_routed, report_tz
+from ui.common import as_of_line, database_guard, report_tz
 from ui.exports import chart_downloads, provenance_style, raw_download, table_downloads
+from web.routing import ensure_routed
 
 ensure_routed()
 

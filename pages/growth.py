@@ -6,8 +6,9 @@ from exports.files import per_day_provenance
 from exports.formats import presentable
 from queries.growth import growth
 from exports import charts
-from ui.common import as_of_line, database_guard, ensure_routed, report_tz
+from ui.common import as_of_line, database_guard, report_tz
 from ui.exports import chart_downloads, provenance_style, table_downloads
+from web.routing import ensure_routed
 
 ensure_routed()
 

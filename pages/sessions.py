@@ -3,8 +3,9 @@ import streamlit as st
 
 from queries import sessions
 from ui.auth import is_admin
-from ui.common import csv_download, database_guard, ensure_routed
+from ui.common import csv_download, database_guard
 from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config, tree_table_config
+from web.routing import ensure_routed
 
 ensure_routed()
 
