@@ -12,7 +12,7 @@ import json
 import logging
 import threading
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from actions.writing import writing
 from db import backends
 from db.errors import DatabaseUnavailable, safe_message
 from db.guard import WriteRefused, require_writable
-from db.settings import ConfigError, data_dir, setting
+from db.settings import ConfigError, get_settings
 from db.statements import execute
 from queries.sessions import Target
 
@@ -82,7 +82,8 @@ def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_
     except psycopg.errors.InsufficientPrivilege as exc:
         outcome = Outcome(action, target.pid, False, "failed", privilege_explanation(action, target, db_user, exc))
     except (psycopg.Error, DatabaseUnavailable, ConfigError) as exc:
-        outcome = Outcome(action, target.pid, False, "failed", f"Could not {verb} session {target.pid}: {safe_message(exc)}")
+        outcome = Outcome(action, target.pid, False, "failed",
+                          f"Could not {verb} session {target.pid}: {safe_message(exc)}")
     else:
         if not rows:
             outcome = Outcome(action, target.pid, False, "gone",
@@ -116,7 +117,7 @@ _file_lock = threading.Lock()
 
 
 def audit_file() -> Path:
-    return Path(setting("AUDIT_LOG_FILE") or data_dir() / "audit.jsonl")
+    return get_settings().audit_log_file
 
 
 def _audited(outcome: Outcome, target: Target, actor: str) -> Outcome:
@@ -138,7 +139,7 @@ def write_audit(entry: dict[str, Any]) -> str:
     except (WriteRefused, psycopg.Error, DatabaseUnavailable):
         pass
     path = audit_file()
-    line = json.dumps({"at": datetime.now(timezone.utc).isoformat(), **entry}, ensure_ascii=False, default=str)
+    line = json.dumps({"at": datetime.now(UTC).isoformat(), **entry}, ensure_ascii=False, default=str)
     with _file_lock:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:

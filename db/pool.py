@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import atexit
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from db import guard, rds
 from db.backends import register
 from db.errors import DatabaseUnavailable, safe_message
-from db.settings import APP_NAME, Settings, get_settings, setting
+from db.settings import APP_NAME, Settings, get_settings
 
 READER = "reader"
 WRITER = "writer"
@@ -52,7 +52,11 @@ def connect_kwargs(role: str, settings: Settings) -> dict:
 def pool_url(role: str, settings: Settings) -> str:
     """The reader pool reads from READ_REPLICA_URL when it is set."""
     primary = settings.require_url()
-    return (setting("READ_REPLICA_URL") or primary) if role == READER else primary
+    return (settings.read_replica_url or primary) if role == READER else primary
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    register(conn)  # our own sessions are known by pid (db.backends)
 
 
 def get_pool(role: str = READER, settings: Settings | None = None) -> ConnectionPool:
@@ -73,7 +77,7 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
                 max_size=settings.pool_max_size if role == READER else max(2, settings.pool_max_size // 2),
                 timeout=settings.pool_timeout_s,
                 check=ConnectionPool.check_connection,
-                configure=register,  # our own sessions are known by pid (db.backends)
+                configure=_configure,
                 reconnect_timeout=10,
                 name=application_name(role),
                 open=False,

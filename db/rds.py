@@ -15,13 +15,17 @@ import ipaddress
 import logging
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from db import conninfo
 from db.backends import register
-from db.settings import ConfigError, setting
+from db.settings import ConfigError, get_settings
+
+if TYPE_CHECKING:
+    import psycopg
 
 VERIFYING = ("verify-full", "verify-ca")
 _RDS_REGION = re.compile(r"\.([a-z]{2}(?:-gov)?-[a-z]+-\d)\.rds\.amazonaws\.com\.?$")
@@ -67,22 +71,23 @@ def tls_kwargs(url: str) -> dict[str, str]:
             return {}
         chosen = extra["sslmode"] = "verify-full"
     if chosen in VERIFYING:
-        root = p.get("sslrootcert") or setting("PGSSLROOTCERT")
+        root = p.get("sslrootcert") or get_settings().pgsslrootcert
         if root != "system":  # libpq 16+: the operating system's trust store
-            path = Path(root or "~/.postgresql/root.crt").expanduser()
+            path = Path(root).expanduser()
             if not path.is_file():
-                raise ConfigError(f"sslmode={chosen} for host {host} needs a CA bundle, but {path} does not exist. {BUNDLE_HINT}")
+                raise ConfigError(f"sslmode={chosen} for host {host} needs a CA bundle, but {path} does not exist. "
+                                  f"{BUNDLE_HINT}")
             root = str(path)
         extra["sslrootcert"] = root
     return extra
 
 
 def iam_enabled() -> bool:
-    return setting("DB_IAM_AUTH", "0") == "1"
+    return get_settings().db_iam_auth
 
 
 @lru_cache(maxsize=4)
-def iam_client(region: str):
+def iam_client(region: str) -> Any:
     """One boto3 RDS client per region (building one takes ~0.2 s; signing is local).
     Its own session, so credentials are looked up afresh, not taken from boto3's global one."""
     import boto3
@@ -94,8 +99,9 @@ def iam_client(region: str):
 
 def _iam_target(url: str) -> tuple[str, int, str, str]:
     p = params(url)
+    settings = get_settings()
     # DB_IAM_HOST: the RDS endpoint to sign for when connecting through a tunnel or a local socket.
-    host = setting("DB_IAM_HOST") or host_of(p).split(",")[0].strip()
+    host = settings.db_iam_host or host_of(p).split(",")[0].strip()
     if not host or host.startswith("/"):
         raise ConfigError("DB_IAM_AUTH=1 needs the RDS host name: put it in the URL or set DB_IAM_HOST.")
     port_text = str(p.get("port") or "5432").split(",")[0] or "5432"
@@ -107,7 +113,7 @@ def _iam_target(url: str) -> tuple[str, int, str, str]:
     if not user:
         raise ConfigError("DB_IAM_AUTH=1 needs the database user name in the URL.")
     match = _RDS_REGION.search(host)
-    region = setting("AWS_REGION") or setting("AWS_DEFAULT_REGION") or (match.group(1) if match else None)
+    region = settings.aws_region or settings.aws_default_region or (match.group(1) if match else None)
     if not region:
         raise ConfigError("DB_IAM_AUTH=1 needs the AWS region: set AWS_REGION (it is not in the host name).")
     return host, port, user, region
@@ -141,7 +147,7 @@ def kwargs_factory(url: str, base: dict[str, Any]) -> dict[str, Any] | Callable[
     return lambda: {**static, "password": iam_token(url)}
 
 
-def connect(url: str, **kwargs: Any):
+def connect(url: str, **kwargs: Any) -> psycopg.Connection:
     """psycopg.connect with TLS verification and IAM applied (CLI, migrations)."""
     import psycopg
 

@@ -3,29 +3,32 @@ from PostgreSQL's COPY in one snapshot, with their provenance known before the
 first byte (the page's signed link, web/export_route.py, and the CLI)."""
 from __future__ import annotations
 
+from collections.abc import Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
-from typing import BinaryIO, Iterator
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, BinaryIO
 
 from db import statements
-from db.settings import number_setting, valid_timezone
+from db.settings import get_settings, valid_timezone
 from exports.files import STYLES, Provenance, _check, sidecar_name
 from queries.explore import RAW_KINDS
 
+if TYPE_CHECKING:
+    import psycopg
+
+# What COPY hands over, piece by piece (psycopg's Buffer); the pieces made here are bytes.
+Piece = bytes | bytearray | memoryview
 
 
 def max_rows_setting() -> int | None:
     """RAW_EXPORT_MAX_ROWS: a cap on the rows of a raw extract from the page (0 or unset: none)."""
-    return _positive_int("RAW_EXPORT_MAX_ROWS", 0) or None
+    return get_settings().raw_export_max_rows or None
 
 
 def timeout_ms_setting() -> int:
-    return _positive_int("RAW_EXPORT_TIMEOUT_MS", 600_000)
-
-
-def _positive_int(name: str, default: int) -> int:
-    return number_setting(name, default)
+    """RAW_EXPORT_TIMEOUT_MS: the statement timeout of a raw extract's COPY."""
+    return get_settings().raw_export_timeout_ms
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class RawExtract:
     """An opened raw extract (see open_raw): counted, with its provenance known
     before the first byte, and ready to stream in the same snapshot."""
 
-    def __init__(self, conn, kind: str, params: dict, provenance: Provenance):
+    def __init__(self, conn: psycopg.Connection, kind: str, params: dict, provenance: Provenance):
         self._conn, self.kind, self._params, self.provenance = conn, kind, params, provenance
 
     @property
@@ -59,7 +62,7 @@ class RawExtract:
     def truncated(self) -> bool:
         return self.rows < self.total_rows
 
-    def csv(self, *, header_line: bool = True) -> Iterator[bytes]:
+    def csv(self, *, header_line: bool = True) -> Generator[Piece, None, None]:
         """The CSV as COPY sends it, piece by piece (about a row each), after the
         provenance line when asked. Raises at the end if COPY sent a different
         number of rows than the snapshot counted."""
@@ -72,7 +75,7 @@ class RawExtract:
         if copied != self.rows:
             raise RuntimeError(f"raw export wrote {copied:,} rows but the snapshot holds {self.rows:,}")
 
-    def zip(self) -> Iterator[bytes]:
+    def zip(self) -> Generator[bytes, None, None]:
         """A ZIP of the plain CSV and its provenance JSON, made as the CSV streams:
         zipfile writes to a stream it cannot seek (sizes go after the data), as
         ZIP64 since the size is not known up front."""
@@ -90,7 +93,7 @@ class RawExtract:
             zf.writestr(sidecar_name(name), self.provenance.to_json())
         yield spool.take()
 
-    def download(self, style: str) -> Iterator[bytes]:
+    def download(self, style: str) -> Generator[Piece, None, None]:
         """What a page download holds in `style`: the CSV after its provenance
         line, or (sidecar) a ZIP of the CSV and its JSON. See raw_download_name."""
         _check(style, STYLES, "provenance style")
@@ -103,11 +106,14 @@ class _Spool:
     def __init__(self):
         self._data = bytearray()
 
-    def write(self, data) -> int:
+    def write(self, data: Piece) -> int:
         self._data += data
         return len(data)
 
     def flush(self) -> None:
+        pass
+
+    def close(self) -> None:  # zipfile never closes a file it was handed; here for its type
         pass
 
     @property
@@ -144,13 +150,14 @@ def open_raw(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: in
         conn.read_only = True
         with conn.transaction():
             statements.execute(conn, "explore.set_export_timeout", timeout_ms=str(timeout_ms_setting()))
-            total = statements.execute(conn, f"explore.count_raw_{kind}", tz=tz, start_day=start_day, end_day=end_day).fetchone()[0]
+            total = statements.scalar(statements.execute(conn, f"explore.count_raw_{kind}", tz=tz,
+                                                         start_day=start_day, end_day=end_day))
             rows = min(total, max_rows) if max_rows else total
             extra = {"total_rows": total, "truncated": rows < total,
                      "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none"}
             provenance = Provenance(dataset=f"raw.{kind}", tz=tz, range_start=start_day, range_end=end_day,
                                     granularity=None, rows=rows, from_cache=False,
-                                    computed_at=datetime.now(timezone.utc), extra=extra).for_csv()
+                                    computed_at=datetime.now(UTC), extra=extra).for_csv()
             params = {"tz": tz, "start_day": start_day, "end_day": end_day, "max_rows": max_rows}
             yield RawExtract(conn, kind, params, provenance)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from db import backends, pool
-from db.settings import number_setting
+from db.settings import get_settings
 from db.statements import execute
 
 HIDDEN_QUERY = "<insufficient privilege>"
@@ -26,10 +26,6 @@ REDACTED = "(hidden: sign in as an admin to see queries)"
 # What a visitor who is not signed in must not read: queries can carry secrets
 # (ALTER ROLE ... PASSWORD), clients and users say who connects from where.
 PRIVATE_COLUMNS = ("query", "client", "user", "database")
-
-
-def _number(name: str, default: float) -> float:
-    return number_setting(name, default, kind=float)
 
 
 @dataclass(frozen=True)
@@ -41,11 +37,12 @@ class Limits:
 
 
 def limits() -> Limits:
+    settings = get_settings()
     return Limits(
-        long_query_s=_number("LONG_QUERY_SECONDS", 60),
-        idle_in_transaction_s=_number("IDLE_IN_TRANSACTION_SECONDS", 30),
-        timeout_ms=max(1, int(_number("SESSIONS_TIMEOUT_MS", 2000))),
-        refresh_s=max(1, int(_number("SESSIONS_REFRESH_SECONDS", 10))),
+        long_query_s=settings.long_query_seconds,
+        idle_in_transaction_s=settings.idle_in_transaction_seconds,
+        timeout_ms=max(1, int(settings.sessions_timeout_ms)),
+        refresh_s=max(1, int(settings.sessions_refresh_seconds)),
     )
 
 

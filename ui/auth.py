@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 import streamlit as st
 from streamlit.errors import StreamlitAuthError
 
-from db.settings import setting
+from db.settings import get_settings
 
 # Failed sign-ins allowed, as token buckets (a token comes back every *_REFILL_S
 # seconds, up to *_BURST). Per address: 5 at once, then one per 12 s (~300 an
@@ -36,7 +36,7 @@ UNKNOWN_ADDRESS = "unknown"  # the one key for every visitor whose address is no
 
 
 def admin_password() -> str | None:
-    return setting("ADMIN_PASSWORD")
+    return get_settings().admin_password
 
 
 def oidc_providers(auth: Mapping | None) -> list[str]:
@@ -63,7 +63,7 @@ def oidc_enabled() -> bool:
 
 def admin_emails() -> frozenset[str]:
     """ADMIN_EMAILS: addresses separated by commas, spaces or semicolons (or a TOML list)."""
-    raw = setting("ADMIN_EMAILS") or ""
+    raw = get_settings().admin_emails or ""
     return frozenset(m.lower() for m in re.findall(r"[^\s,;\[\]'\"]+@[^\s,;\[\]'\"]+", raw))
 
 

@@ -26,7 +26,7 @@ from starlette.routing import Route
 from streamlit.logger import get_logger
 
 from db.errors import DatabaseUnavailable, safe_message
-from db.settings import ConfigError, number_setting, valid_timezone
+from db.settings import ConfigError, get_settings, valid_timezone
 from exports import files, raw
 from web import signing
 from web.signing import LinkRefused
@@ -43,7 +43,7 @@ _running = 0  # extracts open in this process; read and changed on the event loo
 
 def concurrency_setting() -> int:
     """RAW_EXPORT_CONCURRENCY: extracts one process streams at once (each holds a connection)."""
-    return number_setting("RAW_EXPORT_CONCURRENCY", 2, minimum=1)
+    return get_settings().raw_export_concurrency
 
 
 def url_path() -> str:

@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 
-from db.settings import ConfigError, setting
+from db.settings import ConfigError, get_settings
 
 TTL_S = 300
 EXPIRES = "exp"
@@ -38,7 +38,7 @@ class LinkRefused(Exception):
 
 
 def signing_key() -> bytes:
-    secret = setting("EXPORT_SIGNING_KEY")
+    secret = get_settings().export_signing_key
     if secret:
         if len(secret) < MIN_KEY_LENGTH:
             raise ConfigError(f"EXPORT_SIGNING_KEY must be at least {MIN_KEY_LENGTH} characters "
