@@ -26,12 +26,20 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from db import guard, pool, statements
+from db.errors import safe_message
+from db.logs import logger
 from queries.reads import stats
+
+if TYPE_CHECKING:
+    from queries.growth import Growth
+
+log = logger("cruddur.rollup")
 
 TABLES = ("users", "activities")
 SETTLE = timedelta(minutes=10)  # the newest minutes stay live, so late commits rarely land in a closed hour
@@ -52,18 +60,18 @@ def target_for(utc_now: datetime) -> datetime:
     return floor_hour(utc_now - SETTLE)
 
 
-def _run(conn: psycopg.Connection, name: str, table: str | None = None, **params):
+def _run(conn: psycopg.Connection, name: str, table: str | None = None, **params: Any) -> psycopg.Cursor:
     return statements.execute(conn, name, allow="write", identifiers={"table": table} if table else None, **params)
 
 
 def available(conn: psycopg.Connection) -> bool:
-    return bool(_run(conn, "rollup.available").fetchone()[0])
+    return bool(statements.scalar(_run(conn, "rollup.available")))
 
 
 _FROM_MARK = object()
 
 
-def _recount(conn: psycopg.Connection, table: str, *, lo, hi: datetime | None, advance: bool) -> datetime | None:
+def _recount(conn: psycopg.Connection, table: str, *, lo: Any, hi: datetime | None, advance: bool) -> datetime | None:
     """Inside the caller's transaction, under the exclusive rollup lock: count
     created_at in [lo, hi) per hour into the rollup. lo=None: from the start of
     time; lo=_FROM_MARK: from RECHECK before `through`. hi=None: up to `through`.
@@ -72,7 +80,7 @@ def _recount(conn: psycopg.Connection, table: str, *, lo, hi: datetime | None, a
         raise ValueError(f"no rollup for table {table!r}")
     _run(conn, "rollup.lock_table", table)
     _run(conn, "rollup.lock", tbl=table)
-    through = _run(conn, "rollup.through", tbl=table).fetchone()[0]
+    through = statements.scalar(_run(conn, "rollup.through", tbl=table))
     if lo is _FROM_MARK:
         lo = None if through is None else through - RECHECK
     top = hi if advance and (through is None or hi > through) else through
@@ -98,18 +106,18 @@ def rebuild(conn: psycopg.Connection) -> None:
         _recount(conn, table, lo=None, hi=None, advance=False)
 
 
-def refresh(*, wait_s: float = 5.0) -> dict[str, datetime] | None:
+def refresh(*, wait_s: float = 5.0) -> dict[str, datetime | None] | None:
     """Roll both tables up to the last closed hour. Returns the new marks, or None
     when another refresher is at work or a writer stayed open too long."""
     with pool.connection(pool.WRITER) as conn:
         conn.autocommit = True
         try:
-            if not _run(conn, "rollup.try_refresher").fetchone()[0]:
+            if not statements.scalar(_run(conn, "rollup.try_refresher")):
                 return None
             try:
-                utc_now, horizon = _run(conn, "rollup.snapshot").fetchone()
+                utc_now, horizon = statements.one(_run(conn, "rollup.snapshot"))
                 deadline = time.monotonic() + wait_s
-                while _run(conn, "rollup.still_writing", horizon=horizon).fetchone()[0]:
+                while statements.scalar(_run(conn, "rollup.still_writing", horizon=horizon)):
                     if time.monotonic() > deadline:
                         return None
                     time.sleep(0.05)
@@ -130,13 +138,13 @@ def needs_refresh(through: datetime | None, utc_now: datetime) -> bool:
     return through is None or through < target_for(utc_now)
 
 
-def keep_up(answer) -> bool:
+def keep_up(answer: Growth) -> bool:
     """After a fresh Growth answer from the rollup (queries.growth), start one
     background refresh if its mark is behind. Pages call this: a read never
     starts a write on its own."""
     if answer.from_cache or not answer.rolled_up:
         return False
-    if not needs_refresh(answer.rollup_through, datetime.now(timezone.utc).replace(tzinfo=None)):
+    if not needs_refresh(answer.rollup_through, datetime.now(UTC).replace(tzinfo=None)):
         return False
     from db.settings import get_settings
 
@@ -159,8 +167,10 @@ def refresh_in_background(url_key: str) -> bool:
                 return
             refresh()
             stats.count("refreshes", "rollup")
-        except Exception:  # e.g. a read-only role: readers stay exact, only slower
+        except Exception as exc:  # e.g. a read-only role: readers stay exact, only slower
             stats.count("errors", "rollup")
+            log.warning("growth rollup refresh failed; trying again in %.0f s: %s", RETRY_AFTER_S,
+                        safe_message(exc), exc_info=True)
             _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
         finally:
             _local.release()

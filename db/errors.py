@@ -22,12 +22,13 @@ CONNECTION_SETTINGS = ("CONNECTION_URL", "PROD_CONNECTION_URL", "READ_REPLICA_UR
 
 
 def known_secrets() -> set[str]:
-    """The passwords of every configured connection (parsed as libpq reads them), PGPASSWORD
-    and the admin password, in the forms they may appear in: as is and percent-encoded."""
+    """The passwords of every configured connection (parsed as libpq reads them), PGPASSWORD,
+    the admin password and the Momento API key, in the forms they may appear in: as is and
+    percent-encoded."""
     found: set[str] = set()
     for name in CONNECTION_SETTINGS:
         found |= conninfo.secrets_in(setting(name))
-    for name in ("PGPASSWORD", "ADMIN_PASSWORD"):
+    for name in ("PGPASSWORD", "ADMIN_PASSWORD", "MOMENTO_API_KEY"):
         if setting(name):
             found.add(str(setting(name)))
     return {form for s in found if len(s) >= 3 for form in (s, quote(s, safe=""), quote(s))}

@@ -16,14 +16,13 @@ import pandas as pd
 import pytest
 from momento.errors import SdkException, exceptions
 from momento.internal.services import Service
-from momento.responses import (CacheDictionaryFetch, CacheDictionaryIncrement, CacheGet, CacheSet,
-                               CreateCache)
+from momento.responses import CacheDictionaryFetch, CacheDictionaryIncrement, CacheGet, CacheSet, CreateCache
 
-from queries import reads
-from queries.reads import run
 from actions.writing import writing
+from queries import reads
 from queries.cache import Entry
 from queries.momento_cache import MomentoBackend, decode, encode
+from queries.reads import run
 from tests.helpers import add_user
 
 SDK_ERRORS = sorted(
@@ -117,7 +116,8 @@ def awkward_frame() -> pd.DataFrame:
         "ratio": [0.5, np.nan, 1.25],
         "partial": [False, False, True],
         "handle": ["ada", None, "grace"],
-        "at_utc": pd.to_datetime(["2026-03-08 10:00:00", None, "2026-03-10 23:59:59.999999"], format="ISO8601").tz_localize("UTC"),
+        "at_utc": pd.to_datetime(["2026-03-08 10:00:00", None, "2026-03-10 23:59:59.999999"],
+                                 format="ISO8601").tz_localize("UTC"),
         # 2026-03-08 is the US spring-forward day: offsets differ within the column.
         "at_ny": pd.to_datetime(["2026-03-08 01:30", "2026-03-08 03:30", "2026-11-01 01:30"]).tz_localize(
             "America/New_York", ambiguous=[True, True, False]),
@@ -126,7 +126,7 @@ def awkward_frame() -> pd.DataFrame:
 
 
 def test_a_frame_round_trips_exactly():
-    computed = dt.datetime(2026, 3, 10, 15, 0, 1, 123456, tzinfo=dt.timezone.utc)
+    computed = dt.datetime(2026, 3, 10, 15, 0, 1, 123456, tzinfo=dt.UTC)
     frame = awkward_frame()
     back = decode(encode(Entry(frame=frame, computed_at=computed, db_ms=1.5)))
     pd.testing.assert_frame_equal(back.frame, frame, check_exact=True)
@@ -137,7 +137,7 @@ def test_a_frame_round_trips_exactly():
 
 def test_an_empty_result_round_trips():
     frame = pd.DataFrame({"day": pd.Series([], dtype=object), "count": pd.Series([], dtype="int64")})
-    back = decode(encode(Entry(frame=frame, computed_at=dt.datetime.now(dt.timezone.utc), db_ms=0.1)))
+    back = decode(encode(Entry(frame=frame, computed_at=dt.datetime.now(dt.UTC), db_ms=0.1)))
     pd.testing.assert_frame_equal(back.frame, frame)
 
 

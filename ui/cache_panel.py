@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from queries import reads
 from db.errors import safe_message
+from queries import reads
 
 
 def cache_panel(where=st.sidebar) -> None:

@@ -12,24 +12,14 @@ import streamlit as st
 
 from db.errors import DatabaseUnavailable, safe_message
 from db import conninfo
+from db.logs import logger
 from db.settings import ConfigError, get_settings
+
+log = logger("cruddur.page")
 
 COMMON_ZONES = ["UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
                 "America/Sao_Paulo", "Europe/London", "Europe/Berlin", "Africa/Lagos", "Asia/Kolkata",
                 "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland"]
-
-
-def ensure_routed() -> None:
-    """Every page calls this first. Streamlit treats a `pages/` folder as an old-style
-    multipage app until some session has run st.navigation; a deep link such as
-    /admin as the very first request would then run the page bare (no sidebar,
-    Streamlit's own page list). Switch the process to dashboard.py's routing and
-    rerun through it. `make run` warms the app up, so this is only a safety net."""
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
 
 
 def report_tz() -> str:
@@ -85,6 +75,7 @@ _SERVER = re.compile(r'(connection to )?server (at|on socket) "[^"]*"( \([^)]*\)
 def _failure(headline: str, detail: str, what: str) -> None:
     from ui.auth import is_admin
 
+    log.warning("%s failed: %s %s", what, headline, detail, exc_info=True)  # called in database_guard's except
     if not is_admin():  # where the database lives is for admins; visitors learn that it failed
         detail = _SERVER.sub("the database server", detail)
     st.error(f"**{headline}** {detail}", icon=":material/cloud_off:")
@@ -105,8 +96,8 @@ def _auto_retry() -> None:
 
         try:
             fetch("admin.ping")
-        except Exception:
-            pass
+        except Exception:  # expected while the database is down: debug only
+            log.debug("database still unavailable", exc_info=True)
         else:
             st.session_state["_auto_retry_armed"] = False
             st.rerun(scope="app")
