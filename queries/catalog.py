@@ -53,7 +53,7 @@ class Query:
     def params(self) -> frozenset[str]:
         return frozenset(_PARAM.findall(_strip_comments(self.text)))
 
-    def sql(self, **identifiers: str) -> sql.Composable:
+    def sql(self, **identifiers: str) -> sql.SQL | sql.Composed:
         """The statement; `{placeholders}` become quoted identifiers."""
         if not identifiers:
             return sql.SQL(self.text)
@@ -89,7 +89,8 @@ def parse(path: Path, name: str) -> Query:
     def _set(key: str) -> frozenset[str]:
         return frozenset(x.strip() for x in meta.get(key, "").split(",") if x.strip())
 
-    return Query(name=name, doc=doc, text=body, path=path, statement_class=statement_class, reads=_set("reads"), optional=_set("optional"), meta=meta)
+    return Query(name=name, doc=doc, text=body, path=path, statement_class=statement_class, reads=_set("reads"),
+                 optional=_set("optional"), meta=meta)
 
 
 @cache

