@@ -2,6 +2,7 @@
 the few plain HTTP routes a page cannot serve itself, such as streamed raw
 extracts (web/). Streamlit finds `app` here and runs it on its own uvicorn
 server, with the same .streamlit/config.toml and command-line flags."""
+
 import streamlit as st
 
 import web

@@ -1,4 +1,5 @@
 """Entry point: routes pages and draws the shared sidebar; nothing else."""
+
 import streamlit as st
 
 from ui.common import sidebar
@@ -6,8 +7,10 @@ from ui.common import sidebar
 st.set_page_config(page_title="Cruddur dashboard", page_icon=":material/monitoring:", layout="wide")
 
 pages = {
-    "Growth": [st.Page("pages/growth.py", title="Growth", icon=":material/trending_up:", default=True),
-               st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:")],
+    "Growth": [
+        st.Page("pages/growth.py", title="Growth", icon=":material/trending_up:", default=True),
+        st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+    ],
     "Database": [st.Page("pages/sessions.py", title="Sessions", icon=":material/lan:")],
     "Admin": [st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")],
 }

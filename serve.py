@@ -7,6 +7,7 @@ secrets file and printed once. With a
 URL, that server is used as it is: nothing is migrated or seeded unless asked
 (MIGRATE_ON_START=1). Ctrl-C or SIGTERM stops Streamlit and the embedded server.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,8 @@ import tomllib
 import urllib.request
 
 from db import embedded
-from db.migrate import migrate
 from db.conninfo import describe
+from db.migrate import migrate
 from db.settings import ROOT, ConfigError, embedded_url_file, get_settings, secrets_file
 
 DB_NAME = "cruddur"
@@ -43,14 +44,17 @@ def prepare_embedded() -> str:
     log(f"embedded PostgreSQL ready in {time.perf_counter() - t0:.1f} s ({describe(url)})")
     migrate(url, log=lambda m: log(m))
     os.environ["CONNECTION_URL"] = url
-    from queries.reads import fetch
     from actions.writing import writing
+    from queries.reads import fetch
     from seed import DEMO, generate, load_sample
     from seed.progress import ProgressBar
 
     counts = fetch("admin.row_counts").iloc[0]
     if counts["users"] == 0 and counts["activities"] == 0:
-        log(f"empty database: loading demo data ({DEMO['users']:,} users, {DEMO['posts']:,} posts over {DEMO['days']} days)")
+        log(
+            f"empty database: loading demo data ({DEMO['users']:,} users, {DEMO['posts']:,} posts "
+            f"over {DEMO['days']} days)"
+        )
         with writing("users", "activities") as conn:
             load_sample(conn)
             result = generate(conn, progress=ProgressBar("[serve] demo data"), **DEMO)
@@ -125,9 +129,21 @@ def main() -> int:
         if problem := _port_problem(host, port):  # again: preparing the database can take a while
             log(f"error: {problem}")
             return 1
-        cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"),
-               "--server.port", port, "--server.address", host,
-               "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "web",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.port",
+            port,
+            "--server.address",
+            host,
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ]
         streamlit = subprocess.Popen(cmd, cwd=ROOT, preexec_fn=_die_with_parent)
         if not _warm_up(_local_url(host, port), streamlit):
             return streamlit.poll() or 1

@@ -4,6 +4,7 @@ Shared by the Admin page and `python -m seed create-activity`. Every problem
 is reported at once; an unknown handle is reported as such and nothing is
 written; text PostgreSQL cannot store is refused before it reaches the database.
 """
+
 from __future__ import annotations
 
 import logging
@@ -87,9 +88,13 @@ def validate(handle: str | None, message: str | None, ttl: str | None) -> list[P
     if not message.strip():
         problems.append(Problem("message_blank", "message", "Write a message."))
     elif char_count(message) > MAX_CHARS:
-        problems.append(Problem("message_exceed_max_chars", "message",
-                                f"The message has {char_count(message):,} characters; "
-                                f"at most {MAX_CHARS} are allowed."))
+        problems.append(
+            Problem(
+                "message_exceed_max_chars",
+                "message",
+                f"The message has {char_count(message):,} characters; at most {MAX_CHARS} are allowed.",
+            )
+        )
     if message and (why := _unstorable(message)):
         problems.append(Problem("message_invalid_characters", "message", f"The message contains {why}."))
     if ttl not in TTLS:
@@ -135,15 +140,17 @@ def create_activity(*, handle: str | None, message: str | None, ttl: str | None,
     assert ttl is not None  # validate() reported any ttl not in TTLS
     try:
         with writing("activities") as conn:
-            row = execute(conn, "activities.create", allow="write", handle=handle, message=message,
-                          ttl=TTLS[ttl]).fetchone()
+            row = execute(
+                conn, "activities.create", allow="write", handle=handle, message=message, ttl=TTLS[ttl]
+            ).fetchone()
             if row is None:  # the user was deleted since the check above
                 raise ActivityRejected([_not_found(handle)])
     except psycopg.DataError as exc:  # e.g. a character the database's encoding cannot hold
         from db.errors import safe_message
 
-        raise ActivityRejected([Problem("message_rejected", "message",
-                                        f"The database refused the text: {safe_message(exc)}")]) from None
+        raise ActivityRejected(
+            [Problem("message_rejected", "message", f"The database refused the text: {safe_message(exc)}")]
+        ) from None
     created = fetch("activities.get", uuid=row[0])
     log.info("%s created activity %s by @%s (ttl %s, %d characters)", by, row[0], handle, ttl, char_count(message))
     return created

@@ -22,6 +22,7 @@ before the mark by someone else than our loaders (a manual backfill), or by a
 transaction left open for longer than RECHECK before it wrote. `python -m db
 rollup --rebuild` recounts everything after such a repair.
 """
+
 from __future__ import annotations
 
 import threading
@@ -169,8 +170,12 @@ def refresh_in_background(url_key: str) -> bool:
             stats.count("refreshes", "rollup")
         except Exception as exc:  # e.g. a read-only role: readers stay exact, only slower
             stats.count("errors", "rollup")
-            log.warning("growth rollup refresh failed; trying again in %.0f s: %s", RETRY_AFTER_S,
-                        safe_message(exc), exc_info=True)
+            log.warning(
+                "growth rollup refresh failed; trying again in %.0f s: %s",
+                RETRY_AFTER_S,
+                safe_message(exc),
+                exc_info=True,
+            )
             _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
         finally:
             _local.release()

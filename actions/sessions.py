@@ -6,6 +6,7 @@ against production unless ALLOW_PROD_WRITES=1 (db.guard), and every attempt
 lands in the audit log (the `dashboard_audit_log` table, else a JSON-lines
 file).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ from db.errors import DatabaseUnavailable, safe_message
 from db.guard import WriteRefused, require_writable
 from db.settings import ConfigError, get_settings
 from db.statements import execute
-from queries.sessions import Target
+from queries.sessions import SessionChoice
 
 log = logging.getLogger("cruddur.sessions")
 TERMINATE_WAIT_MS = 2000
@@ -44,18 +45,18 @@ class Outcome:
 ACTIONS = {"cancel": "sessions.do_cancel", "terminate": "sessions.do_terminate"}
 
 
-def privilege_explanation(action: str, target: Target, db_user: str | None, exc: BaseException) -> str:
+def privilege_explanation(action: str, target: SessionChoice, db_user: str | None, exc: BaseException) -> str:
     return (
         f"PostgreSQL refused to {action} session {target.pid} (user {target.user or 'unknown'}): "
         f"{safe_message(exc)} The dashboard connects as `{db_user or 'its database user'}`, which may end only "
         "sessions of roles it is a member of, or any non-superuser's session if it has `pg_signal_backend` "
-        f"(`GRANT pg_signal_backend TO \"{db_user or 'dashboard_user'}\";`). A superuser's session can only be "
+        f'(`GRANT pg_signal_backend TO "{db_user or "dashboard_user"}";`). A superuser\'s session can only be '
         "ended by a superuser: on RDS, `rds_superuser` is not one, so it cannot end sessions of `rdsadmin` or "
         "other superusers."
     )
 
 
-def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
+def signal_session(action: str, target: SessionChoice, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
     """Cancel the running query of, or terminate, one confirmed session; always audited."""
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}: use cancel or terminate")
@@ -64,8 +65,13 @@ def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_
     verb = "cancel the query of" if action == "cancel" else "terminate"
     outcome: Outcome
     if target.is_dashboard:
-        outcome = Outcome(action, target.pid, False, "refused",
-                          f"Refused: session {target.pid} is the dashboard's own ({target.application}).")
+        outcome = Outcome(
+            action,
+            target.pid,
+            False,
+            "refused",
+            f"Refused: session {target.pid} is the dashboard's own ({target.application}).",
+        )
         return _audited(outcome, target, actor)
     try:
         require_writable(f"{verb} session {target.pid}")
@@ -82,31 +88,43 @@ def signal(action: str, target: Target, *, actor: str, wait_ms: int = TERMINATE_
     except psycopg.errors.InsufficientPrivilege as exc:
         outcome = Outcome(action, target.pid, False, "failed", privilege_explanation(action, target, db_user, exc))
     except (psycopg.Error, DatabaseUnavailable, ConfigError) as exc:
-        outcome = Outcome(action, target.pid, False, "failed",
-                          f"Could not {verb} session {target.pid}: {safe_message(exc)}")
+        outcome = Outcome(
+            action, target.pid, False, "failed", f"Could not {verb} session {target.pid}: {safe_message(exc)}"
+        )
     else:
         if not rows:
-            outcome = Outcome(action, target.pid, False, "gone",
-                              f"Nothing done: session {target.pid} has ended, or its pid now belongs to a newer "
-                              "session than the one you confirmed.")
+            outcome = Outcome(
+                action,
+                target.pid,
+                False,
+                "gone",
+                f"Nothing done: session {target.pid} has ended, or its pid now belongs to a newer "
+                "session than the one you confirmed.",
+            )
         elif rows[0][1]:
-            done = ("Cancelled the running query of" if action == "cancel" else "Terminated")
+            done = "Cancelled the running query of" if action == "cancel" else "Terminated"
             outcome = Outcome(action, target.pid, True, "done", f"{done} session {target.pid}.")
         else:
-            outcome = Outcome(action, target.pid, False, "failed",
-                              f"PostgreSQL could not {verb} session {target.pid}"
-                              + (f" within {wait_ms} ms." if action == "terminate" else " (it may have just ended)."))
+            outcome = Outcome(
+                action,
+                target.pid,
+                False,
+                "failed",
+                f"PostgreSQL could not {verb} session {target.pid}"
+                + (f" within {wait_ms} ms." if action == "terminate" else " (it may have just ended)."),
+            )
     return _audited(outcome, target, actor)
 
 
-def cancel(target: Target, *, actor: str) -> Outcome:
-    return signal("cancel", target, actor=actor)
+def cancel(target: SessionChoice, *, actor: str) -> Outcome:
+    return signal_session("cancel", target, actor=actor)
 
 
-def terminate(target: Target, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
-    return signal("terminate", target, actor=actor, wait_ms=wait_ms)
+def terminate(target: SessionChoice, *, actor: str, wait_ms: int = TERMINATE_WAIT_MS) -> Outcome:
+    return signal_session("terminate", target, actor=actor, wait_ms=wait_ms)
 
-def terminate_all(targets: list[Target], *, actor: str) -> list[Outcome]:
+
+def terminate_all(targets: list[SessionChoice], *, actor: str) -> list[Outcome]:
     """Terminate the confirmed sessions one by one, so one refusal does not stop the rest."""
     return [terminate(t, actor=actor) for t in targets]
 
@@ -120,10 +138,18 @@ def audit_file() -> Path:
     return get_settings().audit_log_file
 
 
-def _audited(outcome: Outcome, target: Target, actor: str) -> Outcome:
-    entry = {"actor": actor, "action": outcome.action, "pid": target.pid, "target_user": target.user,
-             "target_application": target.application, "target_database": target.database,
-             "query": target.query, "outcome": outcome.outcome, "detail": outcome.message}
+def _audited(outcome: Outcome, target: SessionChoice, actor: str) -> Outcome:
+    entry = {
+        "actor": actor,
+        "action": outcome.action,
+        "pid": target.pid,
+        "target_user": target.user,
+        "target_application": target.application,
+        "target_database": target.database,
+        "query": target.query,
+        "outcome": outcome.outcome,
+        "detail": outcome.message,
+    }
     where = write_audit(entry)
     return Outcome(**{**asdict(outcome), "audit": where})
 
@@ -163,4 +189,3 @@ def recent_audit(limit: int = 20) -> pd.DataFrame:
         lines = []
     records = [json.loads(line) for line in lines[-limit:] if line.strip()]
     return pd.DataFrame(list(reversed(records)))
-

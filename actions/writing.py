@@ -1,4 +1,5 @@
 """One writer transaction, then invalidation of the cached reads it changed."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -2,6 +2,7 @@
 
 `python -m bench` alone lists them with the first line of each module's docstring.
 """
+
 from __future__ import annotations
 
 import ast

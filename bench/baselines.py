@@ -10,12 +10,13 @@ st_connection Streamlit's idiomatic `st.connection("sql").query(sql, ttl=...)` o
               with its cache cleared (cold).
 Each loader returns (Growth, seconds spent in database calls).
 """
+
 from __future__ import annotations
 
 import re
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import psycopg
@@ -55,9 +56,14 @@ def original(url: str) -> tuple[Growth, float]:
             got[name] = conn.execute(catalog.text(f"original_{name}", BENCH_SQL)).fetchone()[0]
     db_s = time.perf_counter() - started
     weekly = {row["metric"]: Delta(int(row["current"]), int(row["previous"])) for row in got["weekly_new_counts"]}
-    return Growth(totals={"users": int(got["total_users"]["count"]), "posts": int(got["total_posts"]["count"])},
-                  per_day={"users": _days(got["new_users_per_day"]), "posts": _days(got["new_posts_per_day"])},
-                  weekly=weekly, computed_at=datetime.now(timezone.utc), from_cache=False, tz="UTC"), db_s
+    return Growth(
+        totals={"users": int(got["total_users"]["count"]), "posts": int(got["total_posts"]["count"])},
+        per_day={"users": _days(got["new_users_per_day"]), "posts": _days(got["new_posts_per_day"])},
+        weekly=weekly,
+        computed_at=datetime.now(UTC),
+        from_cache=False,
+        tz="UTC",
+    ), db_s
 
 
 def _sqlalchemy_text(name: str) -> str:
@@ -86,9 +92,17 @@ def st_connection(url: str, tz: str = "UTC") -> tuple[Growth, float]:
         frame = frames[f"new_{kind}_per_day"][["day", "count", "partial"]].copy()
         frame["count"] = frame["count"].astype("int64")
         per_day[kind] = frame
-    return Growth(totals={"users": int(frames["total_users"]["count"].iloc[0]),
-                          "posts": int(frames["total_posts"]["count"].iloc[0])},
-                  per_day=per_day, weekly=weekly, computed_at=datetime.now(timezone.utc), from_cache=False, tz=tz), db_s
+    return Growth(
+        totals={
+            "users": int(frames["total_users"]["count"].iloc[0]),
+            "posts": int(frames["total_posts"]["count"].iloc[0]),
+        },
+        per_day=per_day,
+        weekly=weekly,
+        computed_at=datetime.now(UTC),
+        from_cache=False,
+        tz=tz,
+    ), db_s
 
 
 LOADERS = {"original": original, "st_connection": st_connection}

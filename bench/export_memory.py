@@ -1,4 +1,5 @@
 """Peak memory of a raw activities extract: the app's route and the CLI against the old page.
+(Long because the three ways, their child processes and the memory sampler belong to one run.)
 
 The app's streaming route is web/export_route (what the Explore page links to),
 the CLI is `python -m queries export raw`, and the old page's way was the whole
@@ -24,6 +25,7 @@ temporary directory, or on BENCH_SERVER_URL (a role with CREATEDB; the database
 holds exactly SELECT count(*) rows, and that the downloaded file parses to that
 many. Exit status 1 when a streamed mode peaks at 200 MB or more.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,7 +75,7 @@ def peak_rss_mb() -> float:
 def child(mode: str, out: str) -> int:
     """Runs in the measured process: one export, then a JSON line on stdout."""
     from db import pool  # noqa: F401  (the floor includes what an export loads)
-    from exports import files, raw
+    from exports import raw
     from queries.explore import resolve_range
 
     if mode == "imports":
@@ -99,8 +101,12 @@ def child(mode: str, out: str) -> int:
 def measure(mode: str, url: str, out: Path) -> dict:
     """Run one child; it reports its own peak RSS."""
     env = {**os.environ, "CONNECTION_URL": url, "APP_ENV": "dev", "CACHE_TTL": "0"}
-    proc = subprocess.Popen([sys.executable, "-m", "bench.export_memory", "--child", mode, "--out", str(out)],
-                            stdout=subprocess.PIPE, env=env, cwd=Path(__file__).resolve().parent.parent)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.export_memory", "--child", mode, "--out", str(out)],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     output, _ = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"{mode} child failed with exit code {proc.returncode}")
@@ -117,8 +123,21 @@ def measure_route(url: str, out: Path, log) -> dict:
         port = s.getsockname()[1]
     key = secrets.token_hex(32)
     env = {**os.environ, "CONNECTION_URL": url, "APP_ENV": "dev", "CACHE_TTL": "0", "EXPORT_SIGNING_KEY": key}
-    cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "web",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     app = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -143,8 +162,9 @@ def measure_route(url: str, out: Path, log) -> dict:
             reset = False
         rng = resolve_range("all_time", tz="UTC", fresh=True)
         os.environ["EXPORT_SIGNING_KEY"] = key
-        link = export_route.raw_link("activities", tz="UTC", start_day=rng.start, end_day=rng.end, style="header",
-                                     max_rows=None)
+        link = export_route.raw_link(
+            "activities", tz="UTC", start_day=rng.start, end_day=rng.end, style="header", max_rows=None
+        )
         started = time.perf_counter()
         request = urllib.request.Request(base + link, headers={"Accept-Encoding": "gzip"})
         size = 0
@@ -168,8 +188,7 @@ def measure_route(url: str, out: Path, log) -> dict:
         rows = int(csv_header(fh.readline())["rows"])
     if not reset:
         log("could not reset the app's VmHWM (/proc/PID/clear_refs): its peak includes the warm-up")
-    return {"rows": rows, "bytes": size, "seconds": seconds, "peak_mb": peak, "before_mb": before,
-            "gzip": gzipped}
+    return {"rows": rows, "bytes": size, "seconds": seconds, "peak_mb": peak, "before_mb": before, "gzip": gzipped}
 
 
 def csv_header(line: str) -> dict:
@@ -179,11 +198,11 @@ def csv_header(line: str) -> dict:
 
 
 def prepare(server_url: str, posts: int, users: int, log) -> str:
+    from actions.writing import writing
     from db.embedded import ensure_database
     from db.migrate import migrate
     from db.statements import execute
     from queries.reads import fetch
-    from actions.writing import writing
     from seed import generate
 
     url = ensure_database(server_url, DB_NAME)
@@ -259,13 +278,17 @@ def print_table(runs: dict, truth: int, args) -> None:
 
     base = statistics.median(r["peak_mb"] for r in runs["materialised"])
     route = runs["route"][0]
-    print(f"\nRaw export of {truth:,} activities (SELECT count(*) = {truth:,}; every export matched, and the "
-          f"streamed files parse to that many rows), median of {args.repeat} runs; {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}. Peak RSS of the exporting process; for `route`, the app server's "
-          f"RSS before the download and its peak during it (the file {'gzip-encoded' if route['gzip'] else 'plain'} "
-          "on the wire, as a browser gets it):\n")
-    print("| mode | what | peak RSS (MB) | min–max | RSS before (MB) | growth (MB) | seconds | file (MB) "
-          "| peak vs materialised |")
+    print(
+        f"\nRaw export of {truth:,} activities (SELECT count(*) = {truth:,}; every export matched, and the "
+        f"streamed files parse to that many rows), median of {args.repeat} runs; {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}. Peak RSS of the exporting process; for `route`, the app server's "
+        f"RSS before the download and its peak during it (the file {'gzip-encoded' if route['gzip'] else 'plain'} "
+        "on the wire, as a browser gets it):\n"
+    )
+    print(
+        "| mode | what | peak RSS (MB) | min–max | RSS before (MB) | growth (MB) | seconds | file (MB) "
+        "| peak vs materialised |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for mode, what in MODES.items():
         peaks = [r["peak_mb"] for r in runs[mode]]
@@ -278,8 +301,10 @@ def print_table(runs: dict, truth: int, args) -> None:
             idle = f"{before:.0f} | {growth:+.0f}"
         else:
             idle = "– | –"
-        print(f"| {mode} | {what} | {med:.0f} | {min(peaks):.0f}–{max(peaks):.0f} | {idle} | "
-              f"{secs:.1f} | {size:.0f} | {med / base:.2f}× |")
+        print(
+            f"| {mode} | {what} | {med:.0f} | {min(peaks):.0f}–{max(peaks):.0f} | {idle} | "
+            f"{secs:.1f} | {size:.0f} | {med / base:.2f}× |"
+        )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ reload the same way. Variants:
 
 Reports medians over the repetitions and ratios against `usual`.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,8 +45,16 @@ VARIANTS = {
 
 
 def command(variant: str, port: int) -> list[str]:
-    flags = ["--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"]
+    flags = [
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
     if variant == "usual":
         return [sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "_baseline_page.py"), *flags]
     if variant == "ours-nagle":
@@ -123,8 +132,10 @@ def wait_for_idle_database(url: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     with psycopg.connect(url, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            busy = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
-                                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()").fetchone()[0]
+            busy = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
             if not busy:
                 return
             time.sleep(0.2)
@@ -137,8 +148,9 @@ def measure(variant: str, url: str, reloads: int) -> dict:
 
     port = free_port()
     env = {**os.environ, "CONNECTION_URL": url, "PORT": str(port), "BENCH_WAY": "st_connection"}
-    proc = subprocess.Popen(command(variant, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        command(variant, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+    )
     try:
         wait_until_up(port, proc)
         if variant != "usual":
@@ -151,8 +163,13 @@ def measure(variant: str, url: str, reloads: int) -> dict:
             proc.wait(30)
         except subprocess.TimeoutExpired:
             proc.kill()
-    return {"first": first[0], "first_seen": first[1], "reload": statistics.median(p for p, _ in again),
-            "reload_seen": statistics.median(s for _, s in again), "keep_alive_ms": keep_alive}
+    return {
+        "first": first[0],
+        "first_seen": first[1],
+        "reload": statistics.median(p for p, _ in again),
+        "reload_seen": statistics.median(s for _, s in again),
+        "keep_alive_ms": keep_alive,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,9 +196,12 @@ def main(argv: list[str] | None = None) -> int:
             for variant in variants:  # in turn, so a noisy moment hits every variant alike
                 r = measure(variant, url, args.reloads)
                 results[variant].append(r)
-                print(f"  run {rep + 1} {variant:11} first painted {r['first']:.2f} s (seen {r['first_seen']:.2f}), "
-                      f"reload painted {r['reload']:.2f} s (seen {r['reload_seen']:.2f}), "
-                      f"keep-alive request {r['keep_alive_ms']:.1f} ms", flush=True)
+                print(
+                    f"  run {rep + 1} {variant:11} first painted {r['first']:.2f} s (seen {r['first_seen']:.2f}), "
+                    f"reload painted {r['reload']:.2f} s (seen {r['reload_seen']:.2f}), "
+                    f"keep-alive request {r['keep_alive_ms']:.1f} ms",
+                    flush=True,
+                )
     finally:
         embedded.stop(pgdata)
 
@@ -191,21 +211,25 @@ def main(argv: list[str] | None = None) -> int:
     base = "usual" if "usual" in variants else None
     print()
     print(f"Machine: {machine()}; CPU steal during the runs {steal_share(before, cpu_times()):.0%}")
-    print(f"| {args.posts:,} posts, medians of {args.repeat} fresh servers | first visit: KPIs painted | "
-          f"(seen by polling) | reload: KPIs painted (median of {args.reloads}) | (seen by polling) | "
-          "request on a keep-alive connection | first visit vs usual | reload vs usual |")
+    print(
+        f"| {args.posts:,} posts, medians of {args.repeat} fresh servers | first visit: KPIs painted | "
+        f"(seen by polling) | reload: KPIs painted (median of {args.reloads}) | (seen by polling) | "
+        "request on a keep-alive connection | first visit vs usual | reload vs usual |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for v in variants:
         spread = sorted(r["first"] for r in results[v])
 
-        def ratio(key: str) -> str:
+        def ratio(key: str, v: str = v) -> str:
             if v == base:
                 return "baseline"
             return f"{med(base, key) / med(v, key):.2f}× faster" if base else ""
 
-        print(f"| {VARIANTS[v]} | {med(v, 'first'):.2f} s ({spread[0]:.2f}–{spread[-1]:.2f}) | "
-              f"{med(v, 'first_seen'):.2f} s | {med(v, 'reload'):.2f} s | {med(v, 'reload_seen'):.2f} s | "
-              f"{med(v, 'keep_alive_ms'):.1f} ms | {ratio('first')} | {ratio('reload')} |")
+        print(
+            f"| {VARIANTS[v]} | {med(v, 'first'):.2f} s ({spread[0]:.2f}–{spread[-1]:.2f}) | "
+            f"{med(v, 'first_seen'):.2f} s | {med(v, 'reload'):.2f} s | {med(v, 'reload_seen'):.2f} s | "
+            f"{med(v, 'keep_alive_ms'):.1f} ms | {ratio('first')} | {ratio('reload')} |"
+        )
     return 0
 
 

@@ -16,6 +16,7 @@ one process and on that one database, per page load:
 "db ms": time spent in database calls per page load; "render ms": the whole
 page through Streamlit's AppTest. PostgreSQL's buffers are warm for everyone.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,10 @@ def prepare(server_url: str, rows: int) -> tuple[str, dict]:
     name = f"bench_growth_{rows}"
     url = harness.fresh_database(server_url, name)
     users = max(1, rows // 10)
-    with psycopg.connect(url) as conn:
-        with conn.transaction():
-            result = generate(conn, users=users, posts=rows, days=90, seed=42,
-                              progress=ProgressBar(f"[bench] generate {rows:,}"))
+    with psycopg.connect(url) as conn, conn.transaction():
+        result = generate(
+            conn, users=users, posts=rows, days=90, seed=42, progress=ProgressBar(f"[bench] generate {rows:,}")
+        )
     started = time.perf_counter()
     harness.vacuum_analyze(url)
     vacuum_s = time.perf_counter() - started
@@ -59,10 +60,18 @@ def prepare(server_url: str, rows: int) -> tuple[str, dict]:
     rollup_s = time.perf_counter() - started
     if marks is None:
         raise SystemExit("the rollup could not be brought up to date")
-    load = {"users": users, "posts": rows, "rows_per_s": result.rows_per_second, "load_s": result.seconds,
-            "vacuum_s": vacuum_s, "rollup_build_s": rollup_s}
-    log(f"loaded {users + rows:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s); "
-        f"vacuum+analyze {vacuum_s:.1f} s; rollup built in {rollup_s:.1f} s")
+    load = {
+        "users": users,
+        "posts": rows,
+        "rows_per_s": result.rows_per_second,
+        "load_s": result.seconds,
+        "vacuum_s": vacuum_s,
+        "rollup_build_s": rollup_s,
+    }
+    log(
+        f"loaded {users + rows:,} rows in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s); "
+        f"vacuum+analyze {vacuum_s:.1f} s; rollup built in {rollup_s:.1f} s"
+    )
     return url, load
 
 
@@ -93,6 +102,7 @@ def ours(cold: bool):
             reads.clear_cache()
         data = growth(tz="UTC")
         return data, data.db_ms / 1000
+
     return load
 
 
@@ -147,10 +157,16 @@ def run_size(server_url: str, rows: int, loads: int, slow_loads: int) -> dict:
 
     def record(way, db, render):
         results[way] = {"db": harness.median_p95(db), "render": harness.median_p95(render)}
-        log(f"{rows:,} {way}: db median {results[way]['db'][0]:.1f} ms, render median {results[way]['render'][0]:.0f} ms")
+        log(
+            f"{rows:,} {way}: db median {results[way]['db'][0]:.1f} ms, "
+            f"render median {results[way]['render'][0]:.0f} ms"
+        )
 
-    record("(a) original", measure_data(lambda: baselines.original(url), slow_loads),
-           measure_render(BASELINE_PAGE, slow_loads, session={"bench_way": "original"}))
+    record(
+        "(a) original",
+        measure_data(lambda: baselines.original(url), slow_loads),
+        measure_render(BASELINE_PAGE, slow_loads, session={"bench_way": "original"}),
+    )
 
     def st_clear():
         # SQLConnection.query leaves each SQLAlchemy connection to the garbage
@@ -161,15 +177,25 @@ def run_size(server_url: str, rows: int, loads: int, slow_loads: int) -> dict:
     def st_cold():
         st_clear()
         return baselines.st_connection(url)
-    record("(b) st.connection, cold", measure_data(st_cold, loads),
-           measure_render(BASELINE_PAGE, loads, before=st_clear, session={"bench_way": "st_connection"}))
-    record("(c) ours, cold", measure_data(ours(cold=True), loads),
-           measure_render(OUR_PAGE, loads, before=reads.clear_cache))
+
+    record(
+        "(b) st.connection, cold",
+        measure_data(st_cold, loads),
+        measure_render(BASELINE_PAGE, loads, before=st_clear, session={"bench_way": "st_connection"}),
+    )
+    record(
+        "(c) ours, cold",
+        measure_data(ours(cold=True), loads),
+        measure_render(OUR_PAGE, loads, before=reads.clear_cache),
+    )
     reads.clear_cache()
     record("(d) ours, warm", measure_data(ours(cold=False), loads), measure_render(OUR_PAGE, loads))
     with momento_unreachable():
-        record("(e) ours, cold, Momento unreachable", measure_data(ours(cold=True), loads),
-               measure_render(OUR_PAGE, loads, before=reads.clear_cache))
+        record(
+            "(e) ours, cold, Momento unreachable",
+            measure_data(ours(cold=True), loads),
+            measure_render(OUR_PAGE, loads, before=reads.clear_cache),
+        )
         info = reads.cache_info()
         results["(e) ours, cold, Momento unreachable"]["backend"] = (info["backend"], info["backend_counts"])
     return {"rows": rows, "load": load, "results": results}
@@ -179,24 +205,36 @@ def report(machine: str, version: str, runs: list[dict]) -> str:
     lines = [f"Machine: {machine}; {version} (embedded). Medians and p95 over repeated page loads in one process.", ""]
     for run in runs:
         load = run["load"]
-        lines += [f"**{run['rows']:,} activities** ({load['users']:,} users): generator {load['rows_per_s']:,.0f} rows/s "
-                  f"({load['load_s']:.1f} s), rollup built in {load['rollup_build_s']:.1f} s", "",
-                  "| way | db ms median | db ms p95 | render ms median | render ms p95 | db: original / way | render: original / way |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"**{run['rows']:,} activities** ({load['users']:,} users): generator {load['rows_per_s']:,.0f} rows/s "
+            f"({load['load_s']:.1f} s), rollup built in {load['rollup_build_s']:.1f} s",
+            "",
+            "| way | db ms median | db ms p95 | render ms median | render ms p95 "
+            "| db: original / way | render: original / way |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
         base = run["results"]["(a) original"]
         for way, r in run["results"].items():
             db_ratio = f"{base['db'][0] / r['db'][0]:,.0f}×" if r["db"][0] > 0 else "no db call"
-            lines.append(f"| {way} | {r['db'][0]:,.2f} | {r['db'][1]:,.2f} | {r['render'][0]:,.0f} | {r['render'][1]:,.0f} "
-                         f"| {db_ratio} | {base['render'][0] / r['render'][0]:,.1f}× |")
+            lines.append(
+                f"| {way} | {r['db'][0]:,.2f} | {r['db'][1]:,.2f} | {r['render'][0]:,.0f} | {r['render'][1]:,.0f} "
+                f"| {db_ratio} | {base['render'][0] / r['render'][0]:,.1f}× |"
+            )
         e, c = run["results"]["(e) ours, cold, Momento unreachable"], run["results"]["(c) ours, cold"]
-        lines += ["", f"Momento unreachable vs no Momento, cold render median: {e['render'][0] - c['render'][0]:+.0f} ms "
-                  f"(backend {e['backend'][0]}, counters {e['backend'][1]})", ""]
+        lines += [
+            "",
+            f"Momento unreachable vs no Momento, cold render median: {e['render'][0] - c['render'][0]:+.0f} ms "
+            f"(backend {e['backend'][0]}, counters {e['backend'][1]})",
+            "",
+        ]
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench growth", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rows", type=int, action="append", help="activities to generate (repeatable); default 1,000,000")
+    parser.add_argument(
+        "--rows", type=int, action="append", help="activities to generate (repeatable); default 1,000,000"
+    )
     parser.add_argument("--loads", type=int, default=30, help="page loads per way (default 30)")
     parser.add_argument("--slow-loads", type=int, default=10, help="page loads for the original way (default 10)")
     parser.add_argument("--keep", action="store_true", help="leave the embedded server running")

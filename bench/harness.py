@@ -1,4 +1,5 @@
 """What the benchmarks share: a dedicated embedded server and databases, the machine, statistics."""
+
 from __future__ import annotations
 
 import os
@@ -67,7 +68,8 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     load = ", load average {:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
-    return f"{os.cpu_count()} cores ({cpu}){mem}, {platform.system()} {platform.release()}, Python {platform.python_version()}{load}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{os.cpu_count()} cores ({cpu}){mem}, {system}, Python {platform.python_version()}{load}"
 
 
 def server_version(url: str) -> str:
@@ -91,7 +93,7 @@ def cpu_times() -> list[int]:
 def steal_share(before: list[int], after: list[int]) -> float:
     """Share of CPU time the hypervisor took from this VM between two cpu_times()
     readings: timings from a run with much steal are noisier and slower."""
-    delta = [b - a for a, b in zip(before, after)]
+    delta = [b - a for a, b in zip(before, after, strict=True)]
     total = sum(delta)
     return delta[7] / total if total else 0.0
 

@@ -9,6 +9,7 @@ data, take turns (interleaved rounds, median tps):
   rollup    all our migrations: the hourly rollup and its triggers, rollup up to date
   naive     plain plus the rejected design: a statement trigger adding every insert to a daily rollup row
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,7 @@ from pathlib import Path
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
 
-from bench import harness
-from bench import BENCH_SQL
+from bench import BENCH_SQL, harness
 from queries import catalog
 
 
@@ -70,11 +70,28 @@ def prepare(server_url: str, name: str, kind: str, rows: int) -> str:
 
 def tps(binary: str, url: str, script: Path, clients: int, seconds: int) -> float:
     info = conninfo_to_dict(url)
-    cmd = [binary, "-n", "-c", str(clients), "-j", str(min(clients, os.cpu_count() or 2)), "-T", str(seconds),
-           "-f", str(script), "-h", info.get("host", ""), "-U", info.get("user", "postgres"), info["dbname"]]
+    cmd = [
+        binary,
+        "-n",
+        "-c",
+        str(clients),
+        "-j",
+        str(min(clients, os.cpu_count() or 2)),
+        "-T",
+        str(seconds),
+        "-f",
+        str(script),
+        "-h",
+        info.get("host", ""),
+        "-U",
+        info.get("user", "postgres"),
+        info["dbname"],
+    ]
     if info.get("port"):
         cmd[1:1] = ["-p", str(info["port"])]
-    out = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PGPASSWORD": info.get("password", "")})
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, env={**os.environ, "PGPASSWORD": info.get("password", "")}
+    )
     match = re.search(r"tps = ([\d.]+)", out.stdout)
     if out.returncode or not match:
         raise SystemExit(f"pgbench failed: {out.stderr.strip()[-500:]}")
@@ -92,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     binary = pgbench_binary()
     server_url = harness.start_server(log=log)
     try:
-        urls = {kind: prepare(server_url, f"bench_inserts_{kind}", kind, args.rows) for kind in ("plain", "rollup", "naive")}
+        urls = {
+            kind: prepare(server_url, f"bench_inserts_{kind}", kind, args.rows) for kind in ("plain", "rollup", "naive")
+        }
         with tempfile.TemporaryDirectory() as tmp:
             script = Path(tmp) / "insert.sql"
             script.write_text(catalog.text("pgbench_insert", BENCH_SQL) + "\n")
@@ -106,13 +125,17 @@ def main(argv: list[str] | None = None) -> int:
         with psycopg.connect(urls["rollup"]) as conn:
             fired = conn.execute(catalog.text("rollup.state")).fetchall()
         medians = {kind: statistics.median(v) for kind, v in samples.items()}
-        print(f"Machine: {harness.machine()}; {harness.server_version(server_url)} (embedded); "
-              f"pgbench {args.clients} clients, {args.seconds} s x {args.rounds} interleaved rounds, "
-              f"{args.rows:,} activities first.\n")
+        print(
+            f"Machine: {harness.machine()}; {harness.server_version(server_url)} (embedded); "
+            f"pgbench {args.clients} clients, {args.seconds} s x {args.rounds} interleaved rounds, "
+            f"{args.rows:,} activities first.\n"
+        )
         print("| database | median tps | runs | vs plain |\n|---|---:|---|---:|")
         for kind, v in samples.items():
-            print(f"| {kind} | {medians[kind]:,.0f} | {', '.join(f'{x:,.0f}' for x in v)} | "
-                  f"{100 * (medians[kind] / medians['plain'] - 1):+.1f}% |")
+            print(
+                f"| {kind} | {medians[kind]:,.0f} | {', '.join(f'{x:,.0f}' for x in v)} | "
+                f"{100 * (medians[kind] / medians['plain'] - 1):+.1f}% |"
+            )
         print(f"\nrollup state after the runs: {fired}")
     finally:
         if not args.keep:

@@ -14,6 +14,7 @@ the peak number of PostgreSQL connections the app held, and the number of
 dashboard queries the database ran (from pg_stat_database transactions;
 reads are autocommit, so one read = one transaction).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,8 +31,16 @@ from db import embedded
 from db.migrate import migrate
 from db.settings import ROOT
 
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def p95(values: list[float]) -> float:
@@ -65,7 +74,9 @@ class ConnectionSampler(threading.Thread):
     def run(self) -> None:
         with psycopg.connect(self.server_url, autocommit=True) as conn:
             while not self.stop.is_set():
-                n = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cruddur-dashboard:%%'").fetchone()[0]
+                n = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE 'cruddur-dashboard:%%'"
+                ).fetchone()[0]
                 self.peak = max(self.peak, n)
                 time.sleep(0.2)
 
@@ -73,7 +84,9 @@ class ConnectionSampler(threading.Thread):
 def transactions(server_url: str, dbname: str) -> int:
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute("SELECT pg_stat_clear_snapshot()")
-        return conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %(d)s", {"d": dbname}).fetchone()[0]
+        return conn.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = %(d)s", {"d": dbname}
+        ).fetchone()[0]
 
 
 async def session_loop(browser, base: str, until: float, times: list[float], errors: list[str]) -> None:
@@ -85,7 +98,10 @@ async def session_loop(browser, base: str, until: float, times: list[float], err
             await page.goto(base, wait_until="commit")
             await page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
             times.append(time.monotonic() - started)
-            if await page.get_by_test_id("stException").count() or await page.get_by_test_id("stAlertContentError").count():
+            if (
+                await page.get_by_test_id("stException").count()
+                or await page.get_by_test_id("stAlertContentError").count()
+            ):
                 errors.append("error element on page")
         except Exception as exc:  # noqa: BLE001 - a benchmark records every failure
             errors.append(type(exc).__name__)
@@ -102,8 +118,9 @@ async def ws_page_load(port: int) -> float:
     started = time.monotonic()
     kpis_at = None
     metrics = 0
-    async with websockets.connect(f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"],
-                                  max_size=None, open_timeout=30) as ws:
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/_stcore/stream", subprotocols=["streamlit"], max_size=None, open_timeout=30
+    ) as ws:
         request = BackMsg()
         request.rerun_script.query_string = ""
         request.rerun_script.page_script_hash = ""
@@ -176,9 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--client", choices=["ws", "browser"], default="ws")
     args = parser.parse_args(argv)
 
-    from tests.browser import free_port  # the same launcher the browser tests use
     import subprocess
     import sys
+
+    from tests.browser import free_port  # the same launcher the browser tests use
 
     pgdata = ROOT / ".data" / "bench-load" / "pg"
     url = prepare(pgdata, args.users, args.posts)
@@ -216,7 +234,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ttl_windows = max(1, -(-elapsed // args.ttl)) if args.ttl > 0 else None
     print()
-    print(f"| measure ({args.posts:,} posts, {args.sessions} {args.client} sessions, {elapsed:.0f} s, CACHE_TTL={args.ttl}) | value |")
+    print(
+        f"| measure ({args.posts:,} posts, {args.sessions} {args.client} sessions, {elapsed:.0f} s, "
+        f"CACHE_TTL={args.ttl}) | value |"
+    )
     print("|---|---|")
     print(f"| first visit after start: KPIs painted (seen by polling) | {first[0]:.2f} s ({first[1]:.2f} s) |")
     print(f"| reload: KPIs painted (seen by polling) | {reload[0]:.2f} s ({reload[1]:.2f} s) |")
@@ -225,7 +246,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| time to the four KPIs, median / p95 | {statistics.median(times):.2f} s / {p95(times):.2f} s |")
     print(f"| CPU steal by the hypervisor during the sessions | {steal:.0%} |")
     print(f"| errors | {len(errors)}{' ' + str(sorted(set(errors))) if errors else ''} |")
-    print(f"| peak PostgreSQL connections held by the app | {sampler.peak} (pool max {args.pool} reader + {max(2, args.pool // 2)} writer) |")
+    print(
+        f"| peak PostgreSQL connections held by the app | {sampler.peak} "
+        f"(pool max {args.pool} reader + {max(2, args.pool // 2)} writer) |"
+    )
     if ttl_windows:
         print(f"| database transactions during the run | {queries} over {int(ttl_windows)} TTL window(s) |")
     return 0 if not errors else 1

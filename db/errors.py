@@ -1,4 +1,5 @@
 """Errors whose messages are safe to show on a page or print in a terminal."""
+
 from __future__ import annotations
 
 import re

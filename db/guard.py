@@ -21,6 +21,7 @@ servers say about themselves, not by how a URL is spelled:
 Any database on production's server counts: a dev database there is one typo
 away from the real one.
 """
+
 from __future__ import annotations
 
 import threading
@@ -89,8 +90,12 @@ def _compare(url: str, prod_url: str) -> Verdict:
             return Verdict(True, "it is the server PROD_CONNECTION_URL names (same system identifier)")
         return Verdict(False, "its system identifier differs from production's")
     who = "production (PROD_CONNECTION_URL)" if not theirs else "this server"
-    return Verdict(True, f"{who} could not be asked for its identity, so production cannot be ruled out; "
-                         "unset PROD_CONNECTION_URL where production is out of reach", settled=False)
+    return Verdict(
+        True,
+        f"{who} could not be asked for its identity, so production cannot be ruled out; "
+        "unset PROD_CONNECTION_URL where production is out of reach",
+        settled=False,
+    )
 
 
 def _is_embedded(addresses: frozenset[str]) -> bool:
@@ -108,13 +113,14 @@ def _is_embedded(addresses: frozenset[str]) -> bool:
 
 def server_identity(url: str) -> str | None:
     """The cluster's system identifier, or None when the server cannot be asked."""
-    from db import rds
+    from db import rds, statements
     from db.statements import execute
 
     try:
-        with rds.connect(url, connect_timeout=IDENTITY_TIMEOUT_S, autocommit=True,
-                         application_name="cruddur-dashboard:guard") as conn:
-            return execute(conn, "admin.server_identity").fetchone()[0]
+        with rds.connect(
+            url, connect_timeout=IDENTITY_TIMEOUT_S, autocommit=True, application_name="cruddur-dashboard:guard"
+        ) as conn:
+            return str(statements.scalar(execute(conn, "admin.server_identity")))
     except Exception:  # down, unreachable, no privilege: the address comparison stands
         return None
 
@@ -127,8 +133,10 @@ def require_writable(action: str, settings: Settings | None = None, url: str | N
     """Raise WriteRefused if `action` would write to production without ALLOW_PROD_WRITES=1."""
     verdict = production(url, settings)
     if verdict.is_prod and not prod_writes_allowed():
-        raise WriteRefused(f"Refused to {action}: the database is production ({verdict.reason}) and "
-                           "ALLOW_PROD_WRITES is not 1. Nothing was written.")
+        raise WriteRefused(
+            f"Refused to {action}: the database is production ({verdict.reason}) and "
+            "ALLOW_PROD_WRITES is not 1. Nothing was written."
+        )
 
 
 def require_not_production(action: str, settings: Settings | None = None, url: str | None = None) -> None:
@@ -136,8 +144,10 @@ def require_not_production(action: str, settings: Settings | None = None, url: s
     re-creation never run there, whatever ALLOW_PROD_WRITES says."""
     verdict = production(url, settings)
     if verdict.is_prod:
-        raise WriteRefused(f"Refused to {action}: the database is production ({verdict.reason}), "
-                           "and this never runs there. Nothing was changed.")
+        raise WriteRefused(
+            f"Refused to {action}: the database is production ({verdict.reason}), "
+            "and this never runs there. Nothing was changed."
+        )
 
 
 def refusal(action: str, settings: Settings | None = None) -> str | None:

@@ -13,6 +13,7 @@ records) and on the handler `configure()` installs (which sees every `cruddur.*`
 record). Only the `cruddur` logger is configured: Streamlit's own loggers and
 the root logger are left as they are, and records still propagate to the root.
 """
+
 from __future__ import annotations
 
 import logging

@@ -4,6 +4,7 @@ Versions are the integer prefix, applied in numeric order, recorded in
 `dashboard_migrations` (never the app's `schema_information`). An advisory lock
 keeps two runners from racing; a failing migration rolls back whole.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -83,9 +84,16 @@ def migrate(url: str, directory: Path = MIGRATIONS_DIR, log: Callable[[str], Non
                     conn.execute(migration.text)
                 except psycopg.Error as exc:
                     raise MigrationError(
-                        f"{migration.path.name} failed and was rolled back: {str(exc).strip()}") from exc
-                execute(conn, "migrations.record", allow="write", version=migration.version,
-                        name=migration.name, checksum=migration.checksum)
+                        f"{migration.path.name} failed and was rolled back: {str(exc).strip()}"
+                    ) from exc
+                execute(
+                    conn,
+                    "migrations.record",
+                    allow="write",
+                    version=migration.version,
+                    name=migration.name,
+                    checksum=migration.checksum,
+                )
             log(f"applied migration {migration.path.name}")
             done.append(migration)
     return done

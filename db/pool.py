@@ -3,6 +3,7 @@
 Nothing connects at import. Pools are keyed by (role, url) so that a changed
 setting (tests, a switch to production) gets a new pool instead of a stale one.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -108,8 +109,7 @@ def connection(role: str = READER) -> Iterator[psycopg.Connection]:
             _discard(pool)
         elif stats["pool_size"] >= pool.max_size:
             raise DatabaseUnavailable(
-                f"All {pool.max_size} database connections stayed busy for {pool.timeout:g} s; "
-                "try again in a moment."
+                f"All {pool.max_size} database connections stayed busy for {pool.timeout:g} s; try again in a moment."
             ) from exc
         raise DatabaseUnavailable(f"No connection to the database within {pool.timeout:g} s.") from exc
     except psycopg.OperationalError as exc:

@@ -9,6 +9,7 @@
 
 Tokens and passwords are never logged; errors here are ConfigError with safe text.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -75,8 +76,9 @@ def tls_kwargs(url: str) -> dict[str, str]:
         if root != "system":  # libpq 16+: the operating system's trust store
             path = Path(root).expanduser()
             if not path.is_file():
-                raise ConfigError(f"sslmode={chosen} for host {host} needs a CA bundle, but {path} does not exist. "
-                                  f"{BUNDLE_HINT}")
+                raise ConfigError(
+                    f"sslmode={chosen} for host {host} needs a CA bundle, but {path} does not exist. {BUNDLE_HINT}"
+                )
             root = str(path)
         extra["sslrootcert"] = root
     return extra
@@ -125,8 +127,10 @@ def iam_token(url: str) -> str:
     try:
         return iam_client(region).generate_db_auth_token(DBHostname=host, Port=port, DBUsername=user, Region=region)
     except Exception as exc:  # botocore's NoCredentialsError and friends: say what to fix, no token
-        raise ConfigError(f"DB_IAM_AUTH=1 but no IAM token could be made ({type(exc).__name__}): "
-                          "check the AWS credentials (role, profile or environment).") from None
+        raise ConfigError(
+            f"DB_IAM_AUTH=1 but no IAM token could be made ({type(exc).__name__}): "
+            "check the AWS credentials (role, profile or environment)."
+        ) from None
 
 
 def security_kwargs(url: str) -> dict[str, str]:

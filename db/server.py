@@ -4,6 +4,7 @@ A target database is named by parsing its URL (libpq's own parser); creating
 and dropping connect to the `postgres` maintenance database of the same server
 by overriding `dbname` at connect time, so no URL is ever edited as text.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ APP = "cruddur-dashboard:cli"
 
 
 @dataclass(frozen=True)
-class Target:
+class DatabaseTarget:
     url: str
     dbname: str
     is_prod: bool
@@ -36,7 +37,7 @@ class Target:
         return conninfo.describe(self.url)
 
 
-def target(settings: Settings) -> Target:
+def target(settings: Settings) -> DatabaseTarget:
     """The database a command acts on; whether it is production is db.guard's answer
     (APP_ENV=prod, or the server PROD_CONNECTION_URL names under any spelling)."""
     url = settings.require_url()
@@ -44,25 +45,26 @@ def target(settings: Settings) -> Target:
     if not dbname:
         raise ConfigError(f"{settings.url_setting_name} names no database: add /DBNAME to the URL.")
     verdict = guard.production(url, settings)
-    return Target(url=url, dbname=dbname, is_prod=verdict.is_prod, setting_name=settings.url_setting_name,
-                  why=verdict.reason)
+    return DatabaseTarget(
+        url=url, dbname=dbname, is_prod=verdict.is_prod, setting_name=settings.url_setting_name, why=verdict.reason
+    )
 
 
-def maintenance(t: Target) -> psycopg.Connection:
+def maintenance(t: DatabaseTarget) -> psycopg.Connection:
     """An autocommit connection to the same server's `postgres` database."""
     return rds.connect(t.url, dbname=MAINTENANCE_DB, autocommit=True, application_name=APP)
 
 
-def connect(t: Target, **kwargs: Any) -> psycopg.Connection:
+def connect(t: DatabaseTarget, **kwargs: Any) -> psycopg.Connection:
     return rds.connect(t.url, application_name=APP, **kwargs)
 
 
-def database_exists(t: Target) -> bool:
+def database_exists(t: DatabaseTarget) -> bool:
     with maintenance(t) as conn:
         return scalar(execute(conn, "admin.database_exists", name=t.dbname))
 
 
-def create_database(t: Target) -> bool:
+def create_database(t: DatabaseTarget) -> bool:
     """Create the target database; False if it already existed."""
     with maintenance(t) as conn:
         if scalar(execute(conn, "admin.database_exists", name=t.dbname)):
@@ -71,7 +73,7 @@ def create_database(t: Target) -> bool:
     return True
 
 
-def drop_database(t: Target) -> bool:
+def drop_database(t: DatabaseTarget) -> bool:
     """Drop the target database, even with sessions open; False if it did not exist."""
     if t.dbname in PROTECTED:
         raise ConfigError(f"Refused to drop {t.dbname!r}: it is a system database.")
@@ -89,7 +91,7 @@ def drop_database(t: Target) -> bool:
     return True
 
 
-def terminate_others(t: Target) -> int:
+def terminate_others(t: DatabaseTarget) -> int:
     """Terminate every other client session of the target database; returns how many."""
     from db import pool
 
@@ -98,11 +100,12 @@ def terminate_others(t: Target) -> int:
         return scalar(execute(conn, "admin.terminate_database_sessions", allow="admin", name=t.dbname))
 
 
-def ensure_roles(t: Target) -> list[str]:
+def ensure_roles(t: DatabaseTarget) -> list[str]:
     """Create dashboard_reader and dashboard_writer if missing and (re)grant their
     privileges; idempotent. Returns what was done, one line each."""
     done = []
     with connect(t) as conn, conn.transaction():
+
         def run(query: str, **identifiers: str) -> None:
             execute(conn, query, allow="admin", identifiers=identifiers)
 

@@ -13,6 +13,7 @@ report `tz` and optional ones filled, missing and unknown ones refused),
 identifiers are quoted by psycopg.sql.Identifier, and each run is logged with
 its time at DEBUG on the `cruddur.sql` logger.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,20 +53,33 @@ def prepare_params(query: catalog.Query, params: Mapping[str, Any]) -> dict[str,
     return params
 
 
-def statement(name: str, params: Mapping[str, Any], *, allow: str = "read",
-              identifiers: Mapping[str, str] | None = None,
-              directory: Path = catalog.SQL_DIR) -> tuple[catalog.Query, sql.SQL | sql.Composed, dict[str, Any]]:
+def statement(
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    allow: str = "read",
+    identifiers: Mapping[str, str] | None = None,
+    directory: Path = catalog.SQL_DIR,
+) -> tuple[catalog.Query, sql.SQL | sql.Composed, dict[str, Any]]:
     """The checked statement and parameters, ready for a cursor."""
     query = catalog.get(name, directory)
     if query.statement_class not in ("read", allow):
-        raise StatementRefused(f"{name!r} is a {query.statement_class} statement; this caller runs {allow} "
-                               "statements only.")
+        raise StatementRefused(
+            f"{name!r} is a {query.statement_class} statement; this caller runs {allow} statements only."
+        )
     return query, query.sql(**(identifiers or {})), prepare_params(query, params)
 
 
-def execute(conn: psycopg.Connection, name: str, /, *, allow: str = "read",
-            identifiers: Mapping[str, str] | None = None, directory: Path = catalog.SQL_DIR,
-            **params: Any) -> psycopg.Cursor:
+def execute(
+    conn: psycopg.Connection,
+    name: str,
+    /,
+    *,
+    allow: str = "read",
+    identifiers: Mapping[str, str] | None = None,
+    directory: Path = catalog.SQL_DIR,
+    **params: Any,
+) -> psycopg.Cursor:
     """Run one catalog statement on `conn` (see the module docstring)."""
     _, composed, values = statement(name, params, allow=allow, identifiers=identifiers, directory=directory)
     started = time.perf_counter()
@@ -75,8 +89,9 @@ def execute(conn: psycopg.Connection, name: str, /, *, allow: str = "read",
         log.debug("%s in %.1f ms", name, (time.perf_counter() - started) * 1000)
 
 
-def copy(cursor: psycopg.Cursor, name: str, /, *, allow: str = "read", writer: Any = None,
-         **params: Any) -> AbstractContextManager[psycopg.Copy]:
+def copy(
+    cursor: psycopg.Cursor, name: str, /, *, allow: str = "read", writer: Any = None, **params: Any
+) -> AbstractContextManager[psycopg.Copy]:
     """A COPY statement of the catalog as psycopg's Copy (a context manager: iterate it
     for `TO STDOUT`, write to it for `FROM STDIN`, through `writer` if given). COPY
     takes no server-side parameters, so psycopg binds them client-side."""
@@ -91,6 +106,19 @@ def one(cursor: psycopg.Cursor) -> tuple[Any, ...]:
     if row is None:
         raise LookupError("The statement returned no row.")
     return row
+
+
+def columns(cursor: psycopg.Cursor) -> list[str]:
+    """The names of the result's columns (a statement that returns rows)."""
+    if cursor.description is None:
+        raise LookupError("The statement returned no rows.")
+    return [c.name for c in cursor.description]
+
+
+def records(cursor: psycopg.Cursor) -> list[dict[str, Any]]:
+    """Every remaining row as a dict by column name."""
+    names = columns(cursor)
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def scalar(cursor: psycopg.Cursor) -> Any:

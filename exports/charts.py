@@ -5,6 +5,7 @@ exports. Altair validates every channel against the Vega-Lite JSON schema,
 which cost about 0.3 s of CPU per Growth page run; specs are therefore built
 once per distinct input and reused (the data change only when the cache does).
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,6 +22,7 @@ _SPECS_KEPT = 256
 def _memoised_spec(builder):
     """Build the Altair chart once per (rows, arguments) and keep its spec; each call
     gets its own copy, so a caller may change it freely."""
+
     @functools.lru_cache(maxsize=_SPECS_KEPT)
     def cached(columns: tuple, rows: tuple, args: tuple, kwargs: tuple) -> dict:
         frame = pd.DataFrame.from_records(list(rows), columns=list(columns))
@@ -32,6 +34,7 @@ def _memoised_spec(builder):
         return copy.deepcopy(cached(tuple(frame.columns), rows, args, tuple(sorted(kwargs.items()))))
 
     return wrapper
+
 
 BAR = "#5B4FE9"
 PARTIAL = "#B9B3F5"
@@ -45,22 +48,31 @@ def day_label(day: date | str, partial: bool) -> str:
 @_memoised_spec
 def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
     """One labelled bar per day, oldest first; today's bar lighter and labelled partial."""
-    data = pd.DataFrame({
-        "day": [str(d) for d in frame["day"]],
-        "label": [day_label(d, p) for d, p in zip(frame["day"], frame["partial"], strict=True)],
-        "count": frame["count"].astype(int),
-        "partial": frame["partial"].astype(bool),
-    })
+    data = pd.DataFrame(
+        {
+            "day": [str(d) for d in frame["day"]],
+            "label": [day_label(d, p) for d, p in zip(frame["day"], frame["partial"], strict=True)],
+            "count": frame["count"].astype(int),
+            "partial": frame["partial"].astype(bool),
+        }
+    )
     order = list(data["label"])
-    x = alt.X("label:N", sort=order, title=None,
-              axis=alt.Axis(labelAngle=0, labelOverlap=False, labelExpr="split(datum.label, '|')"))
+    x = alt.X(
+        "label:N",
+        sort=order,
+        title=None,
+        axis=alt.Axis(labelAngle=0, labelOverlap=False, labelExpr="split(datum.label, '|')"),
+    )
     base = alt.Chart(data, title=title)
     bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
         x=x,
         y=alt.Y("count:Q", title=None, axis=alt.Axis(tickMinStep=1, format=",d")),
         color=alt.condition("datum.partial", alt.value(PARTIAL), alt.value(BAR)),
-        tooltip=[alt.Tooltip("day:N", title="Day"), alt.Tooltip("count:Q", title="Count", format=","),
-                 alt.Tooltip("partial:N", title="Partial day")],
+        tooltip=[
+            alt.Tooltip("day:N", title="Day"),
+            alt.Tooltip("count:Q", title="Count", format=","),
+            alt.Tooltip("partial:N", title="Partial day"),
+        ],
     )
     labels = base.mark_text(dy=-6, fontSize=12).encode(x=x, y="count:Q", text=alt.Text("count:Q", format=","))
     return (bars + labels).properties(height=280)
@@ -78,22 +90,33 @@ def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulativ
     """Counts per bucket as bars (partial buckets lighter), or the running total as a
     line with the same marks; x follows the table's order."""
     value = "cumulative" if cumulative else "count"
-    data = pd.DataFrame({
-        "start": [str(d) for d in frame["period_start"]],
-        "end": [str(d) for d in frame["period_end"]],
-        "label": [period_label(d, granularity, p)
-                  for d, p in zip(frame["period_start"], frame["partial"], strict=True)],
-        "value": frame[value].astype(int),
-        "partial": frame["partial"].astype(bool),
-    })
+    data = pd.DataFrame(
+        {
+            "start": [str(d) for d in frame["period_start"]],
+            "end": [str(d) for d in frame["period_end"]],
+            "label": [
+                period_label(d, granularity, p) for d, p in zip(frame["period_start"], frame["partial"], strict=True)
+            ],
+            "value": frame[value].astype(int),
+            "partial": frame["partial"].astype(bool),
+        }
+    )
     many = len(data) > 40
-    x = alt.X("label:N", sort=list(data["label"]), title=None,
-              axis=alt.Axis(labelAngle=-45 if many else 0, labelLimit=160, labelOverlap=True,
-                            labelExpr="split(datum.label, '|')"))
+    x = alt.X(
+        "label:N",
+        sort=list(data["label"]),
+        title=None,
+        axis=alt.Axis(
+            labelAngle=-45 if many else 0, labelLimit=160, labelOverlap=True, labelExpr="split(datum.label, '|')"
+        ),
+    )
     y = alt.Y("value:Q", title="running total" if cumulative else None, axis=alt.Axis(tickMinStep=1, format="~s"))
-    tooltip = [alt.Tooltip("start:N", title="From"), alt.Tooltip("end:N", title="To"),
-               alt.Tooltip("value:Q", title="Running total" if cumulative else "Count", format=","),
-               alt.Tooltip("partial:N", title="Partial")]
+    tooltip = [
+        alt.Tooltip("start:N", title="From"),
+        alt.Tooltip("end:N", title="To"),
+        alt.Tooltip("value:Q", title="Running total" if cumulative else "Count", format=","),
+        alt.Tooltip("partial:N", title="Partial"),
+    ]
     base = alt.Chart(data, title=title)
     color = alt.condition("datum.partial", alt.value(PARTIAL), alt.value(BAR))
     if cumulative:

@@ -12,23 +12,26 @@ written beside its target as `.<name>.<random>.part` and renamed onto it at the
 end. A refused, failed or interrupted export leaves the old files as they were
 and says so in one line on stderr.
 """
+
 from __future__ import annotations
 
+import argparse
 import os
 import secrets
 import shutil
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import date
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 from exports import files, raw
 
 TABLES = ("new_users_per_day", "new_posts_per_day")
 
 
-def add_parser(sub) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
     from queries.explore import GRANULARITIES, METRICS, PRESETS
 
     export = sub.add_parser("export", help="write the files the pages download (CSV, Parquet, PNG, SVG, raw CSV)")
@@ -37,8 +40,12 @@ def add_parser(sub) -> None:
     def common(p, formats):
         p.add_argument("--tz", help="report time zone (default: REPORT_TZ)")
         p.add_argument("--out", "-o", help="file to write, or - for stdout (default: the page's file name here)")
-        p.add_argument("--provenance", choices=list(files.STYLES), default="header",
-                       help="a first '# ...' line (Parquet: file metadata) or a .provenance.json sidecar")
+        p.add_argument(
+            "--provenance",
+            choices=list(files.STYLES),
+            default="header",
+            help="a first '# ...' line (Parquet: file metadata) or a .provenance.json sidecar",
+        )
         if formats:
             p.add_argument("--format", "-f", choices=formats, default="csv")
 
@@ -53,10 +60,10 @@ def add_parser(sub) -> None:
     p.add_argument("--granularity", choices=list(GRANULARITIES), default="day")
     p.add_argument("--cumulative", action="store_true")
     ranged(p)
-    common(p, [*files.FORMATS, *images])
+    common(p, [*files.FILE_FORMATS, *images])
     p = kinds.add_parser("growth", help="a per-day table of the Growth page")
     p.add_argument("--table", choices=TABLES, required=True)
-    common(p, [*files.FORMATS, *images])
+    common(p, [*files.FILE_FORMATS, *images])
     p = kinds.add_parser("raw", help="raw rows in a range, streamed from PostgreSQL (COPY)")
     p.add_argument("kind", choices=raw.RAW_KINDS)
     p.add_argument("--max-rows", type=int, help="keep only the oldest N rows (the file says so); default: every row")
@@ -64,13 +71,13 @@ def add_parser(sub) -> None:
     common(p, None)
 
 
-def run(args) -> int:
+def export(args: argparse.Namespace) -> int:
     """The export `args` ask for; the exit status. A failure once a file is named
     is reported here (see _report); any other propagates to queries.__main__."""
     try:
         return _run(args)
     except _Unchanged as failed:
-        return _report(failed.__cause__, failed.target)
+        return _report(failed.__cause__ or failed, failed.target)
     except (Exception, KeyboardInterrupt) as exc:
         if args.out in (None, "-"):
             raise
@@ -92,7 +99,7 @@ def _report(exc: BaseException, target: Path) -> int:
     return status
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     from db.settings import get_settings, valid_timezone
 
     tz = valid_timezone(args.tz or get_settings().report_tz)
@@ -107,19 +114,21 @@ def _run(args) -> int:
     return 0
 
 
-def _aggregate(args, tz: str):
+def _aggregate(args: argparse.Namespace, tz: str) -> tuple[Any, Any]:
     from exports import charts
 
     if args.what == "explore":
         from queries.explore import explore, resolve_range
 
         rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
-        data = explore(args.metric, rng=rng, granularity=args.granularity, tz=tz, cumulative=args.cumulative, fresh=True)
+        data = explore(
+            args.metric, rng=rng, granularity=args.granularity, tz=tz, cumulative=args.cumulative, fresh=True
+        )
         frame, provenance, stem = data.frame, files.explore_provenance(data), data.file_stem
         chart_of = lambda: charts.bucket_chart(frame, data.chart_title, args.granularity, cumulative=args.cumulative)
     else:
-        from queries.reads import run as run_query
         from exports.formats import presentable
+        from queries.reads import run as run_query
 
         frame = run_query(args.table, fresh=True, tz=tz)
         provenance, stem = files.per_day_provenance(frame, dataset=args.table, tz=tz), args.table
@@ -130,7 +139,7 @@ def _aggregate(args, tz: str):
     return files.aggregate_files(frame, provenance, fmt=args.format, style=args.provenance, stem=stem), None
 
 
-def _raw(args, tz: str) -> int:
+def _raw(args: argparse.Namespace, tz: str) -> int:
     from queries.explore import resolve_range
 
     rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
@@ -138,8 +147,16 @@ def _raw(args, tz: str) -> int:
         raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
 
     def stream(out: BinaryIO) -> raw.RawResult:
-        return raw.stream_raw(args.kind, out, tz=tz, start_day=rng.start, end_day=rng.end, style=args.provenance,
-                                  max_rows=args.max_rows, cap_source="--max-rows")
+        return raw.stream_raw(
+            args.kind,
+            out,
+            tz=tz,
+            start_day=rng.start,
+            end_day=rng.end,
+            style=args.provenance,
+            max_rows=args.max_rows,
+            cap_source="--max-rows",
+        )
 
     path = None if args.out == "-" else Path(args.out or raw.raw_file_name(args.kind, rng.start, rng.end))
     if path is None:
@@ -169,10 +186,12 @@ def _emit(made: list[files.ExportFile], out: str | None) -> None:
         return
     path = Path(out or data_file.name)
     with _replacing(path, *(Path(files.sidecar_name(str(path))) for _ in sidecars)) as outs:
-        for file, written in zip(made, outs):
+        for file, written in zip(made, outs, strict=True):
             written.write(file.data)
-    print(f"{path}: {len(data_file.data):,} bytes" + (f" + {files.sidecar_name(str(path))}" if sidecars else ""),
-          file=sys.stderr)
+    print(
+        f"{path}: {len(data_file.data):,} bytes" + (f" + {files.sidecar_name(str(path))}" if sidecars else ""),
+        file=sys.stderr,
+    )
 
 
 class _Unchanged(Exception):
@@ -230,8 +249,9 @@ def _replace_together(pairs: list[tuple[Path, Path]]) -> None:
             done.append(target)
     except BaseException:
         for target in done:
-            if backups[target] is not None:
-                os.replace(backups[target], target)
+            old = backups[target]
+            if old is not None:
+                os.replace(old, target)
             else:
                 target.unlink(missing_ok=True)
         raise

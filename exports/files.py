@@ -12,6 +12,7 @@ In every CSV a text cell that a spreadsheet would run as a formula starts with
 `'` (exports.formats.neutralise; the raw COPY SQL does the same), and its
 provenance says `csv_formulas=neutralised`. Parquet keeps exact values.
 """
+
 from __future__ import annotations
 
 import io
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from queries.explore import Explored
 
 STYLES = {"header": "Header line in the file", "sidecar": "Sidecar JSON file"}
-FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+FILE_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 PARQUET_KEY = b"cruddur.provenance"
 PRODUCER = "cruddur-dashboard"
@@ -108,14 +109,15 @@ def sidecar_name(file_name: str) -> str:
 
 def aggregate_names(*, fmt: str, style: str, stem: str) -> list[tuple[str, str]]:
     """(file name, MIME type) of each file `aggregate_files` makes, without making them."""
-    _check(fmt, FORMATS, "format")
+    _check(fmt, FILE_FORMATS, "format")
     _check(style, STYLES, "provenance style")
     name = f"{stem}.{fmt}"
-    return [(name, FORMATS[fmt])] + ([(sidecar_name(name), "application/json")] if style == "sidecar" else [])
+    return [(name, FILE_FORMATS[fmt])] + ([(sidecar_name(name), "application/json")] if style == "sidecar" else [])
 
 
-def aggregate_files(frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str,
-                    stem: str) -> list[ExportFile]:
+def aggregate_files(
+    frame: pd.DataFrame, provenance: Provenance, *, fmt: str, style: str, stem: str
+) -> list[ExportFile]:
     """A table exactly as shown, as CSV or Parquet, plus its sidecar when asked.
     `frame` is the query's frame; the CSV is `exports.formats.to_csv` of it, the
     very text the page table and `python -m queries run` show (formula-like text
@@ -152,29 +154,54 @@ def read_parquet_provenance(data: bytes) -> dict:
     return json.loads(pq.read_schema(io.BytesIO(data)).metadata[PARQUET_KEY])
 
 
-def frame_provenance(frame: pd.DataFrame, *, dataset: str, tz: str, granularity: str | None,
-                     range_start: date, range_end: date, extra: dict | None = None) -> Provenance:
+def frame_provenance(
+    frame: pd.DataFrame,
+    *,
+    dataset: str,
+    tz: str,
+    granularity: str | None,
+    range_start: date,
+    range_end: date,
+    extra: dict | None = None,
+) -> Provenance:
     """Provenance of a cached query result (its attrs say when and whether cached)."""
-    return Provenance(dataset=dataset, tz=tz, range_start=range_start, range_end=range_end, granularity=granularity,
-                      rows=len(frame), from_cache=bool(frame.attrs.get("from_cache", False)),
-                      computed_at=frame.attrs.get("computed_at") or datetime.now(UTC), extra=extra or {})
+    return Provenance(
+        dataset=dataset,
+        tz=tz,
+        range_start=range_start,
+        range_end=range_end,
+        granularity=granularity,
+        rows=len(frame),
+        from_cache=bool(frame.attrs.get("from_cache", False)),
+        computed_at=frame.attrs.get("computed_at") or datetime.now(UTC),
+        extra=extra or {},
+    )
 
 
 def explore_provenance(data: Explored) -> Provenance:
     """Provenance of an Explore answer (queries.explore.Explored)."""
-    return Provenance(dataset=data.dataset, tz=data.tz, range_start=data.range.start, range_end=data.range.end,
-                      granularity=data.granularity, rows=len(data.frame), from_cache=data.from_cache,
-                      computed_at=data.computed_at,
-                      extra={"range_preset": data.range.preset, "cumulative": data.cumulative})
+    return Provenance(
+        dataset=data.dataset,
+        tz=data.tz,
+        range_start=data.range.start,
+        range_end=data.range.end,
+        granularity=data.granularity,
+        rows=len(data.frame),
+        from_cache=data.from_cache,
+        computed_at=data.computed_at,
+        extra={"range_preset": data.range.preset, "cumulative": data.cumulative},
+    )
 
 
 def per_day_provenance(frame: pd.DataFrame, *, dataset: str, tz: str) -> Provenance:
     """Provenance of a Growth page per-day table (its range is its first to last day)."""
-    return frame_provenance(frame, dataset=dataset, tz=tz, granularity="day",
-                            range_start=frame["day"].min(), range_end=frame["day"].max())
+    return frame_provenance(
+        frame, dataset=dataset, tz=tz, granularity="day", range_start=frame["day"].min(), range_end=frame["day"].max()
+    )
 
 
 # --- charts -------------------------------------------------------------------
+
 
 def chart_image(spec: dict, fmt: str, *, scale: float = 2.0, width: int = 800) -> bytes:
     """A chart's Vega-Lite spec (exports.charts) as PNG (at `scale`, for slides) or SVG,
@@ -192,4 +219,3 @@ def chart_image(spec: dict, fmt: str, *, scale: float = 2.0, width: int = 800) -
 def _check(value: str, allowed: Collection[str], what: str) -> None:
     if value not in allowed:
         raise ValueError(f"Unknown {what} {value!r}; choose one of: {', '.join(allowed)}")
-

@@ -1,6 +1,7 @@
 """One rendering of a result for the page table, the CSV download and the CLI,
 so that what is shown and what is downloaded are the same rows and text (a CSV
 differs only by the quote that neutralises a would-be formula, see below)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -49,4 +50,4 @@ def to_table(frame: pd.DataFrame) -> str:
     return presentable(frame).to_string(index=False) + "\n"
 
 
-FORMATS = {"csv": to_csv, "json": to_json, "table": to_table}
+RENDERERS = {"csv": to_csv, "json": to_json, "table": to_table}

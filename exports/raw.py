@@ -1,6 +1,7 @@
 """Raw extracts: the rows of `users` or `activities` created in a range, streamed
 from PostgreSQL's COPY in one snapshot, with their provenance known before the
 first byte (the page's signed link, web/export_route.py, and the CLI)."""
+
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
@@ -83,8 +84,10 @@ class RawExtract:
 
         name = raw_file_name(self.kind, self.provenance.range_start, self.provenance.range_end)
         spool = _Spool()
-        with closing(self.csv(header_line=False)) as pieces, \
-                zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        with (
+            closing(self.csv(header_line=False)) as pieces,
+            zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as zf,
+        ):
             with zf.open(name, "w", force_zip64=True) as entry:
                 for piece in pieces:
                     entry.write(piece)
@@ -127,8 +130,15 @@ class _Spool:
 
 
 @contextmanager
-def open_raw(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: int | None = None,
-             cap_source: str = "RAW_EXPORT_MAX_ROWS") -> Iterator[RawExtract]:
+def open_raw(
+    kind: str,
+    *,
+    tz: str,
+    start_day: date,
+    end_day: date,
+    max_rows: int | None = None,
+    cap_source: str = "RAW_EXPORT_MAX_ROWS",
+) -> Iterator[RawExtract]:
     """Open a raw extract of the `kind` rows created in [start_day, end_day]
     (local dates in `tz`): on a connection of its own (an extract may stream for
     minutes; the pools serve the pages), in one REPEATABLE READ READ ONLY
@@ -150,32 +160,53 @@ def open_raw(kind: str, *, tz: str, start_day: date, end_day: date, max_rows: in
         conn.read_only = True
         with conn.transaction():
             statements.execute(conn, "explore.set_export_timeout", timeout_ms=str(timeout_ms_setting()))
-            total = statements.scalar(statements.execute(conn, f"explore.count_raw_{kind}", tz=tz,
-                                                         start_day=start_day, end_day=end_day))
+            total = statements.scalar(
+                statements.execute(conn, f"explore.count_raw_{kind}", tz=tz, start_day=start_day, end_day=end_day)
+            )
             rows = min(total, max_rows) if max_rows else total
-            extra = {"total_rows": total, "truncated": rows < total,
-                     "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none"}
-            provenance = Provenance(dataset=f"raw.{kind}", tz=tz, range_start=start_day, range_end=end_day,
-                                    granularity=None, rows=rows, from_cache=False,
-                                    computed_at=datetime.now(UTC), extra=extra).for_csv()
+            extra = {
+                "total_rows": total,
+                "truncated": rows < total,
+                "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none",
+            }
+            provenance = Provenance(
+                dataset=f"raw.{kind}",
+                tz=tz,
+                range_start=start_day,
+                range_end=end_day,
+                granularity=None,
+                rows=rows,
+                from_cache=False,
+                computed_at=datetime.now(UTC),
+                extra=extra,
+            ).for_csv()
             params = {"tz": tz, "start_day": start_day, "end_day": end_day, "max_rows": max_rows}
             yield RawExtract(conn, kind, params, provenance)
 
 
-def stream_raw(kind: str, out: BinaryIO, *, tz: str, start_day: date, end_day: date, style: str = "header",
-               max_rows: int | None = None, cap_source: str = "RAW_EXPORT_MAX_ROWS") -> RawResult:
+def stream_raw(
+    kind: str,
+    out: BinaryIO,
+    *,
+    tz: str,
+    start_day: date,
+    end_day: date,
+    style: str = "header",
+    max_rows: int | None = None,
+    cap_source: str = "RAW_EXPORT_MAX_ROWS",
+) -> RawResult:
     """Write a raw extract to `out` as CSV straight from COPY (memory stays flat
     whatever the size): after its provenance line, or bare for `style` sidecar
     (the caller writes `result.provenance.to_json()` next to it)."""
     _check(style, STYLES, "provenance style")
     written = 0
-    with open_raw(kind, tz=tz, start_day=start_day, end_day=end_day, max_rows=max_rows,
-                  cap_source=cap_source) as extract:
+    with open_raw(
+        kind, tz=tz, start_day=start_day, end_day=end_day, max_rows=max_rows, cap_source=cap_source
+    ) as extract:
         for piece in extract.csv(header_line=style == "header"):
             out.write(piece)
             written += len(piece)
     return RawResult(rows=extract.rows, total_rows=extract.total_rows, bytes=written, provenance=extract.provenance)
-
 
 
 def raw_file_name(kind: str, start_day: date, end_day: date) -> str:

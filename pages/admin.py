@@ -1,8 +1,9 @@
 """Admin: post an activity live, load demo data. Signed-in admins only."""
+
 import streamlit as st
 
-from db.guard import production, refusal
 from actions.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, handles
+from db.guard import production, refusal
 from exports.formats import presentable
 from seed import DEMO, actions
 from ui.admin import attempt, progress_reporter
@@ -25,8 +26,14 @@ create_tab, seed_tab = st.tabs(["Create activity", "Seed data"])
 with create_tab:
     with database_guard("the list of handles"):
         known = handles()
-    handle = st.selectbox("Author handle", known, index=None, accept_new_options=True, key="handle",
-                          placeholder="Search existing handles or type one")
+    handle = st.selectbox(
+        "Author handle",
+        known,
+        index=None,
+        accept_new_options=True,
+        key="handle",
+        placeholder="Search existing handles or type one",
+    )
     handle_slot = st.empty()
     message = st.text_area("Message", key="message", placeholder="What's happening?")
     count = char_count(message)
@@ -36,8 +43,11 @@ with create_tab:
     ttl_slot = st.empty()
     if st.button("Create activity", type="primary", icon=":material/send:"):
         try:
-            created = attempt(lambda: create_activity(handle=handle, message=message, ttl=ttl, by=admin),
-                              "create the activity", reraise=(ActivityRejected,))
+            created = attempt(
+                lambda: create_activity(handle=handle, message=message, ttl=ttl, by=admin),
+                "create the activity",
+                reraise=(ActivityRejected,),
+            )
         except ActivityRejected as exc:
             slots = {"handle": handle_slot, "message": message_slot, "ttl": ttl_slot}
             for field in slots:
@@ -55,16 +65,22 @@ with seed_tab:
     with database_guard("the production check"):
         verdict = production()
     if verdict.is_prod:
-        st.warning(f"This database is production ({verdict.reason}): demo data and resets never run here, "
-                   "whatever ALLOW_PROD_WRITES says.", icon=":material/block:")
+        st.warning(
+            f"This database is production ({verdict.reason}): demo data and resets never run here, "
+            "whatever ALLOW_PROD_WRITES says.",
+            icon=":material/block:",
+        )
 
     st.subheader("Sample rows")
     st.caption("The original project's four users and one post. Running it again adds nothing.")
     if st.button("Load sample rows", icon=":material/playlist_add:"):
         added = attempt(lambda: actions.seed_sample(by=admin), "load the sample rows")
         if added is not None:
-            st.success(f"Added {added[0]} user(s) and {added[1]} post(s)." if any(added)
-                       else "Nothing to add: the sample rows are already there.")
+            st.success(
+                f"Added {added[0]} user(s) and {added[1]} post(s)."
+                if any(added)
+                else "Nothing to add: the sample rows are already there."
+            )
 
     st.subheader("Synthetic data")
     st.caption("Users and posts on a growth curve, loaded with COPY and added to what is there.")
@@ -75,18 +91,29 @@ with seed_tab:
     rng_seed = c4.number_input("Random seed", min_value=0, max_value=2**32 - 1, value=DEMO["seed"])
     if st.button("Generate", icon=":material/auto_awesome:"):
         bar = st.progress(0.0, text="Starting…")
-        result = attempt(lambda: actions.seed_generate(users=int(n_users), posts=int(n_posts), days=int(n_days),
-                                                       seed=int(rng_seed), progress=progress_reporter(bar), by=admin),
-                         "generate data")
+        result = attempt(
+            lambda: actions.seed_generate(
+                users=int(n_users),
+                posts=int(n_posts),
+                days=int(n_days),
+                seed=int(rng_seed),
+                progress=progress_reporter(bar),
+                by=admin,
+            ),
+            "generate data",
+        )
         if result is not None:
-            st.success(f"Added {result.users:,} users and {result.posts:,} posts in {result.seconds:.1f} s "
-                       f"({result.rows_per_second:,.0f} rows/s).")
+            st.success(
+                f"Added {result.users:,} users and {result.posts:,} posts in {result.seconds:.1f} s "
+                f"({result.rows_per_second:,.0f} rows/s)."
+            )
 
     st.subheader("Reset")
     confirmed = st.checkbox("I understand that reset deletes every user and every post.", key="confirm_reset")
-    if st.button("Reset users and posts", icon=":material/delete_forever:"):
-        if attempt(lambda: actions.reset(confirmed=confirmed, by=admin) or True, "reset"):
-            st.success("Users and posts emptied.")
+    if st.button("Reset users and posts", icon=":material/delete_forever:") and attempt(
+        lambda: actions.reset(confirmed=confirmed, by=admin) or True, "reset"
+    ):
+        st.success("Users and posts emptied.")
 
     with database_guard("the row counts"):
         users, posts = actions.row_counts()

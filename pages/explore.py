@@ -1,12 +1,13 @@
 """Explore: any metric per day, week or month over a chosen range, and exports to audit."""
+
 from datetime import timedelta
 
 import streamlit as st
 
-from queries.explore import GRANULARITIES, METRICS, PRESETS, ExploreError, explore, raw_count, resolve_range, today_in
-from exports.raw import max_rows_setting
-from exports.formats import presentable
 from exports import charts, files
+from exports.formats import presentable
+from exports.raw import max_rows_setting
+from queries.explore import GRANULARITIES, METRICS, PRESETS, ExploreError, explore, raw_count, resolve_range, today_in
 from ui.auth import is_admin
 from ui.common import as_of_line, database_guard, report_tz
 from ui.exports import chart_downloads, provenance_style, raw_download, table_downloads
@@ -19,13 +20,18 @@ tz = report_tz()
 metric_col, range_col, unit_col = st.columns(3)
 metric = metric_col.selectbox("Count", list(METRICS), format_func=METRICS.get, key="explore_metric")
 preset = range_col.selectbox("Range", list(PRESETS), format_func=PRESETS.get, key="explore_range")
-granularity = unit_col.segmented_control("Granularity", list(GRANULARITIES), format_func=GRANULARITIES.get,
-                                         default="day", key="explore_unit") or "day"
+granularity = (
+    unit_col.segmented_control(
+        "Granularity", list(GRANULARITIES), format_func=GRANULARITIES.get, default="day", key="explore_unit"
+    )
+    or "day"
+)
 start = end = None
 if preset == "custom":
     today = today_in(tz)
-    picked = st.date_input("From – to (both included)", (today - timedelta(days=29), today), max_value=today,
-                           key="explore_dates")
+    picked = st.date_input(
+        "From – to (both included)", (today - timedelta(days=29), today), max_value=today, key="explore_dates"
+    )
     if len(picked) != 2:
         st.info("Pick an end date to finish the range.")
         st.stop()
@@ -41,8 +47,10 @@ with database_guard("the explore numbers"):
         st.warning(str(exc), icon=":material/tune:")
         st.stop()
 
-st.caption(f"{PRESETS[preset]}: {rng.start:%a %d %b %Y} to {rng.end:%a %d %b %Y} · "
-           + as_of_line(data.computed_at, data.tz, data.from_cache))
+st.caption(
+    f"{PRESETS[preset]}: {rng.start:%a %d %b %Y} to {rng.end:%a %d %b %Y} · "
+    + as_of_line(data.computed_at, data.tz, data.from_cache)
+)
 chart = charts.bucket_chart(data.frame, data.chart_title, granularity, cumulative=cumulative)
 st.vega_lite_chart(chart, width="stretch")
 if cumulative:
@@ -51,13 +59,22 @@ if cumulative:
     st.caption(f"The running total ends at {last:,}, {where}; all time on the platform: {data.total:,}.")
 
 frame = presentable(data.frame)
-st.dataframe(frame, hide_index=True, width="stretch",
-             column_config={"period_start": "From", "period_end": "To",
-                            "count": st.column_config.NumberColumn("Count", format="%d"),
-                            "cumulative": st.column_config.NumberColumn("Running total", format="%d"),
-                            "partial": st.column_config.CheckboxColumn("Partial")})
-st.caption(f"Periods are calendar days, ISO weeks (Monday to Sunday) or months in {tz} (the sidebar's report time zone). "
-           "Partial: the range covers only part of the period, or the period is not over yet (lighter in the chart).")
+st.dataframe(
+    frame,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "period_start": "From",
+        "period_end": "To",
+        "count": st.column_config.NumberColumn("Count", format="%d"),
+        "cumulative": st.column_config.NumberColumn("Running total", format="%d"),
+        "partial": st.column_config.CheckboxColumn("Partial"),
+    },
+)
+st.caption(
+    f"Periods are calendar days, ISO weeks (Monday to Sunday) or months in {tz} (the sidebar's report time zone). "
+    "Partial: the range covers only part of the period, or the period is not over yet (lighter in the chart)."
+)
 
 st.subheader("Downloads")
 provenance_style()
@@ -68,21 +85,27 @@ st.subheader("Raw rows")
 cap = max_rows_setting()
 with database_guard("the raw row counts"):
     counts = {kind: raw_count(kind, rng=rng, tz=tz, fresh=refresh) for kind in ("users", "activities")}
-for column, kind in zip(st.columns(2), counts):
+for column, kind in zip(st.columns(2), counts, strict=True):
     with column:
         st.metric(f"Raw {kind} in the range", f"{counts[kind]:,}", border=True)
         if cap and counts[kind] > cap:
-            st.warning(f"Downloads here stop at {cap:,} rows (RAW_EXPORT_MAX_ROWS): you get the oldest {cap:,} of "
-                       f"{counts[kind]:,}, and the file says so. For every row use "
-                       f"`python -m queries export raw {kind} --range {preset} --tz {tz}"
-                       + (f" --start {rng.start} --end {rng.end}`." if preset == "custom" else "`."),
-                       icon=":material/content_cut:")
+            st.warning(
+                f"Downloads here stop at {cap:,} rows (RAW_EXPORT_MAX_ROWS): you get the oldest {cap:,} of "
+                f"{counts[kind]:,}, and the file says so. For every row use "
+                f"`python -m queries export raw {kind} --range {preset} --tz {tz}"
+                + (f" --start {rng.start} --end {rng.end}`." if preset == "custom" else "`."),
+                icon=":material/content_cut:",
+            )
         if is_admin():
             raw_download(kind, tz=tz, start_day=rng.start, end_day=rng.end, max_rows=cap, key=f"raw-{kind}")
 if not is_admin():
-    st.info("Raw rows hold e-mail addresses and Cognito ids: sign in on the Admin page to download them.",
-            icon=":material/lock:")
-st.caption("Raw rows are streamed from PostgreSQL with COPY when you click; counts are as of the line above, "
-           "and the file states the exact rows it holds. Timestamps: `created_at_utc` as stored, "
-           f"`created_at_local` in {tz}. Download links work for a few minutes and renew while this page is "
-           "open; anyone holding one can use it until then, so do not pass them on.")
+    st.info(
+        "Raw rows hold e-mail addresses and Cognito ids: sign in on the Admin page to download them.",
+        icon=":material/lock:",
+    )
+st.caption(
+    "Raw rows are streamed from PostgreSQL with COPY when you click; counts are as of the line above, "
+    "and the file states the exact rows it holds. Timestamps: `created_at_utc` as stored, "
+    f"`created_at_local` in {tz}. Download links work for a few minutes and renew while this page is "
+    "open; anyone holding one can use it until then, so do not pass them on."
+)

@@ -1,7 +1,8 @@
 """Database sessions: who is connected, what runs, who blocks whom; cancel or terminate safely."""
+
 import streamlit as st
 
-from queries import sessions
+from queries import blocking, sessions
 from ui.auth import is_admin
 from ui.common import csv_download, database_guard
 from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config, tree_table_config
@@ -14,20 +15,36 @@ with database_guard("the session settings"):
     lim = sessions.limits()
 admin = is_admin()  # query text, clients, other databases and the CSV are for signed-in admins only
 if not admin:
-    st.info("Queries, users, client addresses and other databases are shown to signed-in admins only "
-            "(a query can carry a secret, such as a password in ALTER ROLE).", icon=":material/lock:")
+    st.info(
+        "Queries, users, client addresses and other databases are shown to signed-in admins only "
+        "(a query can carry a secret, such as a password in ALTER ROLE).",
+        icon=":material/lock:",
+    )
 
 left, middle, right = st.columns(3)
 hide_idle = left.toggle("Hide idle sessions", value=True)
 this_db = left.toggle("This database only", value=True, disabled=not admin) or not admin
-include_own = middle.toggle("Include the dashboard's own sessions", value=False,
-                            help="This app's own connections, recognised by their backend pids")
-min_seconds = middle.number_input("Minimum duration (s)", min_value=0.0, value=0.0, step=5.0,
-                                  help="Of the running query; for other states, time spent in that state")
+include_own = middle.toggle(
+    "Include the dashboard's own sessions",
+    value=False,
+    help="This app's own connections, recognised by their backend pids",
+)
+min_seconds = middle.number_input(
+    "Minimum duration (s)",
+    min_value=0.0,
+    value=0.0,
+    step=5.0,
+    help="Of the running query; for other states, time spent in that state",
+)
 search = right.text_input("Search query, user or application" if admin else "Search application")
-auto = right.toggle(f"Auto refresh every {lim.refresh_s} s", value=False,
-                    help="SESSIONS_REFRESH_SECONDS; paused while a confirmation is open")
-st.button("Refresh", icon=":material/refresh:", help="The list is read from the database on every refresh; never cached")
+auto = right.toggle(
+    f"Auto refresh every {lim.refresh_s} s",
+    value=False,
+    help="SESSIONS_REFRESH_SECONDS; paused while a confirmation is open",
+)
+st.button(
+    "Refresh", icon=":material/refresh:", help="The list is read from the database on every refresh; never cached"
+)
 
 
 @st.fragment(run_every=lim.refresh_s if auto and PENDING not in st.session_state else None)
@@ -43,8 +60,9 @@ def live() -> None:
         st.info(hint, icon=":material/visibility_off:")
     metrics_row(snap)
 
-    shown = sessions.visible(snap.sessions, hide_idle=hide_idle, include_own=include_own,
-                             min_seconds=min_seconds, search=search)
+    shown = sessions.visible(
+        snap.sessions, hide_idle=hide_idle, include_own=include_own, min_seconds=min_seconds, search=search
+    )
     display = sessions.table(shown, short_query=True)
     if not admin:
         display = display.drop(columns=["user", "database", "client"])
@@ -53,12 +71,16 @@ def live() -> None:
         csv_download(sessions.table(shown), "sessions.csv", key="csv-sessions", label="Download CSV (whole queries)")
 
     st.subheader("Blocking")
-    tree = sessions.blocking_tree(snap.sessions)
+    tree = blocking.blocking_tree(snap.sessions)
     if tree.empty:
         st.caption("No session is waiting on a lock held by another session.")
     else:
-        st.dataframe(tree.drop(columns=["level", "pid"] + ([] if admin else ["user"])), hide_index=True, width="stretch",
-                     column_config=tree_table_config())
+        st.dataframe(
+            tree.drop(columns=["level", "pid"] + ([] if admin else ["user"])),
+            hide_index=True,
+            width="stretch",
+            column_config=tree_table_config(),
+        )
         st.caption("Root blockers first; a session waiting on several sessions appears under each of them.")
 
     session_panel(shown)

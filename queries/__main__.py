@@ -3,6 +3,7 @@
 `run` runs read statements only (the catalog marks each read, write or admin);
 writes and admin actions have their own guarded commands. `export` is described
 in exports/cli.py."""
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     export_cli.add_parser(sub)
     args = parser.parse_args(argv)
 
+    from exports.formats import RENDERERS
     from queries import catalog
     from queries.reads import run
-    from exports.formats import FORMATS
 
     if args.command == "export":
         return _export(args)
@@ -54,16 +55,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         print(f"error: {safe_message(exc)}", file=sys.stderr)
         return 1
-    sys.stdout.write(FORMATS[args.format](frame))
+    sys.stdout.write(RENDERERS[args.format](frame))
     return 0
 
 
-def _export(args) -> int:
+def _export(args: argparse.Namespace) -> int:
     from exports import cli as export_cli
     from queries.explore import ExploreError
 
     try:
-        return export_cli.run(args)
+        return export_cli.export(args)
     except BrokenPipeError:
         raise
     except (ExploreError, ConfigError, ValueError, OSError) as exc:

@@ -13,6 +13,7 @@ when MOMENTO_API_KEY is set), which keeps a `MemoryBackend` in front of
 itself as its short-lived local layer. A backend may fail in any way; callers
 treat a failure as a miss and ask the database (see `queries.reads.run`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -56,8 +57,12 @@ class CacheKey:
     @classmethod
     def of(cls, query: Any, params: Mapping[str, Any]) -> CacheKey:
         """The key of a catalog `Query` run with `params`."""
-        return cls(name=query.name, params=tuple(sorted((k, _json(v)) for k, v in params.items())),
-                   reads=query.reads, statement_hash=statement_hash(query.text))
+        return cls(
+            name=query.name,
+            params=tuple(sorted((k, _json(v)) for k, v in params.items())),
+            reads=query.reads,
+            statement_hash=statement_hash(query.text),
+        )
 
     @cached_property
     def text(self) -> str:
@@ -214,8 +219,10 @@ class Stats:
         """One row per query name: every counter and the last database time."""
         with self._lock:
             names = sorted(set().union(*(getattr(self, c) for c in self.COUNTERS), self.last_db_ms))
-            return [{"query": n, **{c: getattr(self, c)[n] for c in self.COUNTERS},
-                     "last_db_ms": self.last_db_ms.get(n)} for n in names]
+            return [
+                {"query": n, **{c: getattr(self, c)[n] for c in self.COUNTERS}, "last_db_ms": self.last_db_ms.get(n)}
+                for n in names
+            ]
 
 
 class KeyLocks:

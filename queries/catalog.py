@@ -16,6 +16,7 @@ connection their guarded caller holds.
 Values are always `%(name)s` parameters. Identifiers chosen at run time are
 `{name}` placeholders filled with `psycopg.sql.Identifier` by `compose()`.
 """
+
 from __future__ import annotations
 
 import re
@@ -81,7 +82,7 @@ def parse(path: Path, name: str) -> Query:
         match = _META.match(line)
         if match:
             meta[match.group(1).lower()] = match.group(2).strip()
-    body = "\n".join(lines[len(header):]).strip()
+    body = "\n".join(lines[len(header) :]).strip()
     statement_class = meta.get("class", "")
     if statement_class not in CLASSES:
         raise ValueError(f"{path}: the header needs `-- class: read`, `write` or `admin`, got {statement_class!r}")
@@ -89,8 +90,16 @@ def parse(path: Path, name: str) -> Query:
     def _set(key: str) -> frozenset[str]:
         return frozenset(x.strip() for x in meta.get(key, "").split(",") if x.strip())
 
-    return Query(name=name, doc=doc, text=body, path=path, statement_class=statement_class, reads=_set("reads"),
-                 optional=_set("optional"), meta=meta)
+    return Query(
+        name=name,
+        doc=doc,
+        text=body,
+        path=path,
+        statement_class=statement_class,
+        reads=_set("reads"),
+        optional=_set("optional"),
+        meta=meta,
+    )
 
 
 @cache
@@ -119,8 +128,10 @@ def get(name: str, directory: Path = SQL_DIR) -> Query:
 class NotARead(PermissionError):
     def __str__(self) -> str:
         name, statement_class = self.args
-        return (f"{name!r} is a {statement_class} statement; only read statements run here. "
-                "Writes and admin actions run through their own guarded commands (python -m db | seed).")
+        return (
+            f"{name!r} is a {statement_class} statement; only read statements run here. "
+            "Writes and admin actions run through their own guarded commands (python -m db | seed)."
+        )
 
 
 def get_read(name: str) -> Query:

@@ -5,11 +5,12 @@ Ranges are calendar dates in the report zone, both ends included; the SQL turns
 them into UTC bounds. Everything a user picks is checked against an allow-list
 here before any SQL runs.
 """
+
 from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 
@@ -51,12 +52,19 @@ class DateRange:
 
 
 def today_in(tz: str, now: datetime | None = None) -> date:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.astimezone(zoneinfo.ZoneInfo(valid_timezone(tz))).date()
 
 
-def resolve_range(preset: str, *, tz: str, start: date | None = None, end: date | None = None,
-                  now: datetime | None = None, fresh: bool = False) -> DateRange:
+def resolve_range(
+    preset: str,
+    *,
+    tz: str,
+    start: date | None = None,
+    end: date | None = None,
+    now: datetime | None = None,
+    fresh: bool = False,
+) -> DateRange:
     """Turn a preset (or a custom start/end) into local dates, today included."""
     if preset not in PRESETS:
         raise ExploreError(f"Unknown range {preset!r}; choose one of: {', '.join(PRESETS)}")
@@ -83,7 +91,9 @@ def bucket_count(rng: DateRange, granularity: str) -> int:
     if granularity == "day":
         return (rng.end - rng.start).days + 1
     if granularity == "week":
-        return ((rng.end - timedelta(days=rng.end.weekday())) - (rng.start - timedelta(days=rng.start.weekday()))).days // 7 + 1
+        return (
+            (rng.end - timedelta(days=rng.end.weekday())) - (rng.start - timedelta(days=rng.start.weekday()))
+        ).days // 7 + 1
     return (rng.end.year - rng.start.year) * 12 + rng.end.month - rng.start.month + 1
 
 
@@ -114,8 +124,9 @@ class Explored:
         return f"{self.metric}_by_{self.granularity}_{self.range.start}_{self.range.end}{suffix}"
 
 
-def explore(metric: str, *, rng: DateRange, granularity: str, tz: str, cumulative: bool = False,
-            fresh: bool = False) -> Explored:
+def explore(
+    metric: str, *, rng: DateRange, granularity: str, tz: str, cumulative: bool = False, fresh: bool = False
+) -> Explored:
     if metric not in METRICS:
         raise ExploreError(f"Unknown metric {metric!r}; choose one of: {', '.join(METRICS)}")
     if granularity not in GRANULARITIES:
@@ -123,10 +134,19 @@ def explore(metric: str, *, rng: DateRange, granularity: str, tz: str, cumulativ
     tz = valid_timezone(tz)
     n = bucket_count(rng, granularity)
     if n > MAX_BUCKETS:
-        raise ExploreError(f"That is {n:,} {granularity}s, more than {MAX_BUCKETS:,}: choose a coarser granularity "
-                           "or a shorter range.")
-    frame = run(f"explore.{metric}", fresh=fresh, tz=tz, start_day=rng.start, end_day=rng.end, today=rng.today,
-                unit=granularity, cumulative=cumulative)
+        raise ExploreError(
+            f"That is {n:,} {granularity}s, more than {MAX_BUCKETS:,}: choose a coarser granularity or a shorter range."
+        )
+    frame = run(
+        f"explore.{metric}",
+        fresh=fresh,
+        tz=tz,
+        start_day=rng.start,
+        end_day=rng.end,
+        today=rng.today,
+        unit=granularity,
+        cumulative=cumulative,
+    )
     parts = [frame]
     total = None
     if cumulative:
@@ -137,7 +157,13 @@ def explore(metric: str, *, rng: DateRange, granularity: str, tz: str, cumulativ
         frame = frame.drop(columns=["cumulative"])
     frame["partial"] = frame["partial"].astype(bool)
     return Explored(
-        frame=frame, metric=metric, granularity=granularity, range=rng, tz=tz, cumulative=cumulative, total=total,
+        frame=frame,
+        metric=metric,
+        granularity=granularity,
+        range=rng,
+        tz=tz,
+        cumulative=cumulative,
+        total=total,
         computed_at=min(p.attrs["computed_at"] for p in parts),
         from_cache=all(p.attrs["from_cache"] for p in parts),
     )
@@ -147,4 +173,6 @@ def raw_count(kind: str, *, rng: DateRange, tz: str, fresh: bool = False) -> int
     """Rows a raw extract of `kind` (users or activities) holds, before any cap."""
     if kind not in RAW_KINDS:
         raise ExploreError(f"Unknown raw extract {kind!r}; choose one of: {', '.join(RAW_KINDS)}")
-    return int(run(f"explore.count_raw_{kind}", fresh=fresh, tz=tz, start_day=rng.start, end_day=rng.end)["count"].iloc[0])
+    return int(
+        run(f"explore.count_raw_{kind}", fresh=fresh, tz=tz, start_day=rng.start, end_day=rng.end)["count"].iloc[0]
+    )

@@ -4,11 +4,12 @@ Where the hourly rollup exists (migration 0004) one statement answers all
 four (`growth_summary`); elsewhere - a database our migrations never touched -
 the live queries answer, exactly as well, only slower on big tables.
 """
+
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pandas as pd
 import psycopg
@@ -78,18 +79,28 @@ def _from_summary(summary: pd.DataFrame) -> Growth:
     per_day, totals, weekly = {}, {}, {}
     for kind in ("users", "posts"):
         mine = [r for r in rows if r[0] == kind]
-        days = pd.DataFrame([(day, int(count), bool(partial)) for _, k, day, count, partial in mine if k == "day"],
-                            columns=["day", "count", "partial"]).astype({"count": "int64", "partial": bool})
+        days = pd.DataFrame(
+            [(day, int(count), bool(partial)) for _, k, day, count, partial in mine if k == "day"],
+            columns=["day", "count", "partial"],
+        ).astype({"count": "int64", "partial": bool})
         days.attrs = {**meta, "query": f"growth_summary:{kind}"}
         per_day[kind] = days
         totals[kind] = next(int(count) for _, k, _, count, _ in mine if k == "total")
         previous = next(int(count) for _, k, _, count, _ in mine if k == "previous")
         weekly[kind] = Delta(int(days["count"].sum()), previous)
     through = summary["rollup_through"].dropna()
-    return Growth(totals=totals, per_day=per_day, weekly=weekly, computed_at=meta["computed_at"],
-                  from_cache=meta["from_cache"], tz=meta["params"]["tz"], stale=bool(meta.get("stale")),
-                  db_ms=0.0 if meta["from_cache"] else meta["db_ms"],
-                  rollup_through=None if len(through) < 2 else min(through), rolled_up=True)
+    return Growth(
+        totals=totals,
+        per_day=per_day,
+        weekly=weekly,
+        computed_at=meta["computed_at"],
+        from_cache=meta["from_cache"],
+        tz=meta["params"]["tz"],
+        stale=bool(meta.get("stale")),
+        db_ms=0.0 if meta["from_cache"] else meta["db_ms"],
+        rollup_through=None if len(through) < 2 else min(through),
+        rolled_up=True,
+    )
 
 
 def _live(*, tz: str | None, fresh: bool) -> Growth:

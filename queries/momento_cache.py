@@ -26,6 +26,7 @@ here runs at import: the SDK client is built on first use.
 - State shared by threads (breaker, generations, pending bumps, counters) is
   changed under `self._lock`, never held across a network call.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -64,6 +65,7 @@ class MomentoUnavailable(BackendUnavailable):
 
 # -- encoding ---------------------------------------------------------------
 
+
 def encode(entry: Entry) -> bytes:
     import pyarrow as pa
 
@@ -90,14 +92,17 @@ def decode(data: bytes) -> Entry:
 
 # -- keys -------------------------------------------------------------------
 
+
 def remote_key(key: CacheKey, generations: dict[str, int]) -> str:
     gens = ".".join(f"{t}{generations.get(t, 0)}" for t in sorted(key.reads))
     digest = hashlib.sha256(key.text.encode()).hexdigest()[:32]
-    return (f"cdash:{FORMAT.decode()}:{key.name}:{key.statement_hash[:8]}:"
-            f"g{generations.get(EVERYTHING, 0)}.{gens}:{digest}")
+    return (
+        f"cdash:{FORMAT.decode()}:{key.name}:{key.statement_hash[:8]}:g{generations.get(EVERYTHING, 0)}.{gens}:{digest}"
+    )
 
 
 # -- the client -------------------------------------------------------------
+
 
 def make_client(*, api_key: str | None, endpoint: str | None, timeout_s: float, credential: Any = None) -> Any:
     """A real CacheClient with a short timeout and no retries (the database is the retry)."""
@@ -116,10 +121,13 @@ def make_client(*, api_key: str | None, endpoint: str | None, timeout_s: float, 
         except (SdkException, ValueError, KeyError) as exc:
             # Never echo the key itself.
             raise MomentoUnavailable(
-                f"MOMENTO_API_KEY is not a usable Momento API key ({type(exc).__name__})") from None
-    config = (Configurations.InRegion.LowLatency.latest()
-              .with_client_timeout(timedelta(seconds=timeout_s))
-              .with_retry_strategy(FixedCountRetryStrategy(max_attempts=0)))
+                f"MOMENTO_API_KEY is not a usable Momento API key ({type(exc).__name__})"
+            ) from None
+    config = (
+        Configurations.InRegion.LowLatency.latest()
+        .with_client_timeout(timedelta(seconds=timeout_s))
+        .with_retry_strategy(FixedCountRetryStrategy(max_attempts=0))
+    )
     return CacheClient(config, credential, default_ttl=timedelta(seconds=60))
 
 
@@ -181,9 +189,14 @@ class MomentoBackend:
             self.last_error = what
             self.counts[f"error:{what.split(':')[0]}"] += 1
             self._down_until = time.monotonic() + self.breaker_s
-        log.warning("Momento cache %r failed (%s); the database answers and Momento is skipped for %.0f s%s",
-                    self.cache_name, what, self.breaker_s,
-                    f": {safe_message(cause)}" if cause is not None else "", exc_info=cause)
+        log.warning(
+            "Momento cache %r failed (%s); the database answers and Momento is skipped for %.0f s%s",
+            self.cache_name,
+            what,
+            self.breaker_s,
+            f": {safe_message(cause)}" if cause is not None else "",
+            exc_info=cause,
+        )
         return MomentoUnavailable(f"Momento: {what}")
 
     def _ready_client(self) -> Any:
@@ -321,15 +334,17 @@ class MomentoBackend:
             blob = encode(entry)
         except Exception:  # e.g. a column of mixed types: keep it in this replica only
             self._count("unencodable")
-            log.warning("result of %s cannot be encoded for Momento; kept in this replica only", key.name,
-                        exc_info=True)
+            log.warning(
+                "result of %s cannot be encoded for Momento; kept in this replica only", key.name, exc_info=True
+            )
             return
         if len(blob) > MAX_ITEM_BYTES:
             self._count("too_large")
             return
         gens = self._generations()
-        resp = self._ready_client().set(self.cache_name, remote_key(key, gens), blob,
-                                        ttl=timedelta(seconds=max(1.0, retain)))
+        resp = self._ready_client().set(
+            self.cache_name, remote_key(key, gens), blob, ttl=timedelta(seconds=max(1.0, retain))
+        )
         if not isinstance(resp, CacheSet.Success):
             raise self._error(resp)
         self._count("sets")

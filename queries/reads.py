@@ -14,6 +14,7 @@ Each run() builds its `CacheKey` once (queries/cache.py) and hands it to the
 backend. A failing backend is a miss: the failure is counted (`stats.errors`)
 and logged with its traceback on `cruddur.cache`, like a failed refresh.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -73,9 +74,12 @@ def backend() -> Backend:
             else:
                 from queries.momento_cache import MomentoBackend
 
-                found = MomentoBackend(cache_name=settings.momento_cache_name, api_key=api_key,
-                                       endpoint=settings.momento_endpoint,
-                                       timeout_s=settings.momento_timeout_ms / 1000)
+                found = MomentoBackend(
+                    cache_name=settings.momento_cache_name,
+                    api_key=api_key,
+                    endpoint=settings.momento_endpoint,
+                    timeout_s=settings.momento_timeout_ms / 1000,
+                )
             _chosen[conf] = found
     return found
 
@@ -171,8 +175,9 @@ def _refresh_in_background(key: CacheKey, name: str, compute: Callable[[], Entry
             compute()
         except Exception as exc:  # the stale value stays; the next request tries again
             stats.count("errors", name)
-            log.warning("background refresh of %s failed; the stale result stays: %s", name, safe_message(exc),
-                        exc_info=True)
+            log.warning(
+                "background refresh of %s failed; the stale result stays: %s", name, safe_message(exc), exc_info=True
+            )
         finally:
             _key_locks.release(key)
             with _refreshers_lock:
@@ -208,8 +213,14 @@ def fetch(name: str, /, *, identifiers: dict[str, str] | None = None, **params: 
     """An uncached read through the reader pool."""
     query = catalog.get_read(name)
     frame, db_ms = _read(query, prepare_params(query, params), identifiers or {})
-    frame.attrs = {"query": name, "computed_at": datetime.now(UTC), "from_cache": False, "stale": False,
-                   "age_s": 0.0, "db_ms": db_ms}
+    frame.attrs = {
+        "query": name,
+        "computed_at": datetime.now(UTC),
+        "from_cache": False,
+        "stale": False,
+        "age_s": 0.0,
+        "db_ms": db_ms,
+    }
     return frame
 
 

@@ -9,17 +9,19 @@ an application_name anyone could choose. Visitors who are not signed in get
 `Snapshot.redacted()`: counts, states, durations and applications, no query
 text or client.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
 from db import backends, pool
 from db.settings import get_settings
-from db.statements import execute
+from db.statements import columns, execute, one, records
 
 HIDDEN_QUERY = "<insufficient privilege>"
 REDACTED = "(hidden: sign in as an admin to see queries)"
@@ -70,11 +72,11 @@ class Snapshot:
         return (
             f"{self.hidden} session(s) belong to other users and PostgreSQL shows them to `{user}` only as "
             f"`{HIDDEN_QUERY}`: their query, state, client and timings are hidden. To see them, a superuser "
-            f"(on RDS, the master user) can run `GRANT pg_monitor TO \"{user}\";` (pg_monitor includes "
+            f'(on RDS, the master user) can run `GRANT pg_monitor TO "{user}";` (pg_monitor includes '
             "pg_read_all_stats). Ending other users' sessions additionally needs `pg_signal_backend`."
         )
 
-    def redacted(self) -> "Snapshot":
+    def redacted(self) -> Snapshot:
         """The snapshot a visitor who is not signed in may see: no query text, client,
         user or database; the grant hint (it names the database user) goes too."""
         frame = self.sessions.copy()
@@ -82,8 +84,14 @@ class Snapshot:
         for col in PRIVATE_COLUMNS[1:]:
             frame[col] = None
         viewer = {**self.viewer, "user": None, "database": None}
-        return Snapshot(sessions=frame, viewer=viewer, taken_at=self.taken_at, db_ms=self.db_ms,
-                        limits=self.limits, is_redacted=True)
+        return Snapshot(
+            sessions=frame,
+            viewer=viewer,
+            taken_at=self.taken_at,
+            db_ms=self.db_ms,
+            limits=self.limits,
+            is_redacted=True,
+        )
 
     def counts(self) -> dict[str, int]:
         s = self.sessions
@@ -101,19 +109,20 @@ def snapshot(*, all_databases: bool = False, lim: Limits | None = None) -> Snaps
     """Every session in scope (this database, or all with `all_databases`), never our own backend;
     the other sessions of this process are flagged `own`."""
     lim = lim or limits()
-    started = datetime.now(timezone.utc)
-    with pool.connection(pool.READER) as conn:
-        with conn.transaction():
-            execute(conn, "sessions.set_statement_timeout", timeout_ms=lim.timeout_ms)
-            cur = execute(conn, "sessions.get_viewer")
-            viewer = dict(zip([c.name for c in cur.description], cur.fetchone()))
-            cur = execute(conn, "sessions.get_activity", all_databases=all_databases)
-            frame = pd.DataFrame.from_records(cur.fetchall(), columns=[c.name for c in cur.description])
-    db_ms = (datetime.now(timezone.utc) - started).total_seconds() * 1000
-    return Snapshot(sessions=add_flags(frame, lim, backends.own_pids()), viewer=viewer, taken_at=started, db_ms=db_ms, limits=lim)
+    started = datetime.now(UTC)
+    with pool.connection(pool.READER) as conn, conn.transaction():
+        execute(conn, "sessions.set_statement_timeout", timeout_ms=lim.timeout_ms)
+        cur = execute(conn, "sessions.get_viewer")
+        viewer = dict(zip(columns(cur), one(cur), strict=True))
+        cur = execute(conn, "sessions.get_activity", all_databases=all_databases)
+        frame = pd.DataFrame.from_records(cur.fetchall(), columns=columns(cur))
+    db_ms = (datetime.now(UTC) - started).total_seconds() * 1000
+    return Snapshot(
+        sessions=add_flags(frame, lim, backends.own_pids()), viewer=viewer, taken_at=started, db_ms=db_ms, limits=lim
+    )
 
 
-def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: list[int] = ()) -> pd.DataFrame:
+def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: Sequence[int] = ()) -> pd.DataFrame:
     out = frame.copy()
     for col in ("query_seconds", "transaction_seconds", "state_seconds", "connected_seconds"):
         out[col] = pd.to_numeric(out[col], errors="coerce").astype("float64")
@@ -123,21 +132,32 @@ def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: list[int] = ()) -> pd.
     out["own"] = out["pid"].isin(list(own_pids))
     out["long_running"] = (state == "active") & (out["query_seconds"].fillna(0) >= lim.long_query_s)
     out["idle_in_transaction"] = state.str.startswith("idle in transaction") & (
-        out["state_seconds"].fillna(0) >= lim.idle_in_transaction_s)
+        out["state_seconds"].fillna(0) >= lim.idle_in_transaction_s
+    )
     out["blocked"] = out["blocked_by"].map(bool)
     out["blocking"] = out["pid"].isin(blockers)
     # What "duration" means for the minimum-duration filter: the running query, else time in this state.
     out["duration_seconds"] = out["query_seconds"].where(state == "active", out["state_seconds"])
     out["flags"] = [
-        ", ".join(label for label, on in (("long-running", r.long_running), ("idle in transaction", r.idle_in_transaction),
-                                          ("blocked", r.blocked), ("blocking", r.blocking), ("dashboard", r.own)) if on)
+        ", ".join(
+            label
+            for label, on in (
+                ("long-running", r.long_running),
+                ("idle in transaction", r.idle_in_transaction),
+                ("blocked", r.blocked),
+                ("blocking", r.blocking),
+                ("dashboard", r.own),
+            )
+            if on
+        )
         for r in out.itertuples()
     ]
     return out
 
 
-def visible(frame: pd.DataFrame, *, hide_idle: bool = True, include_own: bool = False,
-            min_seconds: float = 0, search: str = "") -> pd.DataFrame:
+def visible(
+    frame: pd.DataFrame, *, hide_idle: bool = True, include_own: bool = False, min_seconds: float = 0, search: str = ""
+) -> pd.DataFrame:
     """The page's filters. Hidden (<insufficient privilege>) rows have no state or timing, so
     they survive "hide idle" but not a minimum duration."""
     keep = pd.Series(True, index=frame.index)
@@ -157,9 +177,23 @@ def visible(frame: pd.DataFrame, *, hide_idle: bool = True, include_own: bool = 
     return frame[keep]
 
 
-TABLE_COLUMNS = ["pid", "user", "database", "application", "client", "backend_type", "state", "wait_event_type",
-                 "wait_event", "query_seconds", "transaction_seconds", "connected_seconds", "blocked_by", "flags",
-                 "query"]
+TABLE_COLUMNS = [
+    "pid",
+    "user",
+    "database",
+    "application",
+    "client",
+    "backend_type",
+    "state",
+    "wait_event_type",
+    "wait_event",
+    "query_seconds",
+    "transaction_seconds",
+    "connected_seconds",
+    "blocked_by",
+    "flags",
+    "query",
+]
 
 
 def shorten(query: str | None, width: int = 80) -> str:
@@ -178,74 +212,14 @@ def table(frame: pd.DataFrame, *, short_query: bool = False) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-# ---------------------------------------------------------------- blocking
-
-
-def blocking_tree(frame: pd.DataFrame) -> pd.DataFrame:
-    """Blocking chains as an indented list: root blockers first (most sessions held up first),
-    each followed by the sessions waiting on it. A session with several blockers appears under
-    each of them; `blocked_by` always lists all of them."""
-    columns = ["level", "pid", "tree", "blocked_by", "waiting_behind", "user", "application", "state",
-               "wait_event", "seconds", "query"]
-    rows = {int(r["pid"]): r for r in frame.to_dict("records")}
-    children: dict[int, list[int]] = {}
-    for pid, row in rows.items():
-        for blocker in row["blocked_by"]:
-            children.setdefault(int(blocker), []).append(pid)
-    if not children:
-        return pd.DataFrame(columns=columns)
-
-    def reach(pid: int, seen: set[int]) -> set[int]:
-        for child in children.get(pid, []):
-            if child not in seen:
-                seen.add(child)
-                reach(child, seen)
-        return seen
-
-    waiting = {pid: reach(pid, set()) - {pid} for pid in children}
-    blocked = {pid for kids in children.values() for pid in kids}
-    roots = [pid for pid in children if pid not in blocked]
-    # A cycle (a deadlock PostgreSQL has not broken yet) has no root: start it at its lowest pid.
-    covered = set(roots).union(*(waiting[r] for r in roots)) if roots else set()
-    for pid in sorted(children):
-        if pid not in covered:
-            roots.append(pid)
-            covered |= {pid} | waiting[pid]
-    roots.sort(key=lambda pid: (-len(waiting[pid]), pid))
-
-    out: list[dict] = []
-
-    def emit(pid: int, level: int, path: frozenset[int]) -> None:
-        row = rows.get(pid)
-        if row is None:  # a blocker outside this list (another database, or this very backend)
-            row = {"blocked_by": [], "user": None, "application": None, "state": None, "wait_event": None,
-                   "duration_seconds": None, "query": "(not in this list: another database or the dashboard's own backend)"}
-        out.append({
-            "level": level, "pid": pid,
-            "tree": "\u2003" * level + ("● " if level == 0 else "└ ") + str(pid),
-            "blocked_by": ", ".join(map(str, row["blocked_by"])),
-            "waiting_behind": len(waiting.get(pid, ())),
-            "user": row["user"], "application": row["application"], "state": row["state"],
-            "wait_event": row["wait_event"],
-            "seconds": None if pd.isna(row["duration_seconds"]) else round(float(row["duration_seconds"]), 1),
-            "query": row["query"],
-        })
-        for child in sorted(children.get(pid, [])):
-            if child not in path:
-                emit(child, level + 1, path | {child})
-
-    for root in roots:
-        emit(root, 0, frozenset({root}))
-    return pd.DataFrame(out, columns=columns)
-
-
 # ---------------------------------------------------------------- choosing a session
 
 
 @dataclass(frozen=True)
-class Target:
+class SessionChoice:
     """The session a person confirmed. backend_start pins it: a pid reused by a new session
     after the confirmation is not the one they agreed to end."""
+
     pid: int
     backend_start: datetime | None
     user: str | None
@@ -254,13 +228,18 @@ class Target:
     query: str | None
 
     @classmethod
-    def from_row(cls, row: dict) -> "Target":
+    def from_row(cls, row: dict) -> SessionChoice:
         start = row.get("backend_start")
         if isinstance(start, pd.Timestamp):
             start = start.to_pydatetime()
-        return cls(pid=int(row["pid"]), backend_start=None if pd.isna(start) else start,
-                   user=row.get("user"), application=row.get("application"),
-                   database=row.get("database"), query=row.get("query"))
+        return cls(
+            pid=int(row["pid"]),
+            backend_start=None if pd.isna(start) else start,
+            user=row.get("user"),
+            application=row.get("application"),
+            database=row.get("database"),
+            query=row.get("query"),
+        )
 
     @property
     def is_dashboard(self) -> bool:
@@ -268,9 +247,8 @@ class Target:
         return self.pid in backends.own_pids()
 
 
-def terminate_candidates() -> list[Target]:
+def terminate_candidates() -> list[SessionChoice]:
     """Client sessions of this database that "terminate all others" would end (never ours)."""
     with pool.connection(pool.READER) as conn:
         cur = execute(conn, "sessions.get_terminate_candidates", own_pids=backends.own_pids())
-        names = [c.name for c in cur.description]
-        return [Target.from_row(dict(zip(names, row))) for row in cur.fetchall()]
+        return [SessionChoice.from_row(row) for row in records(cur)]

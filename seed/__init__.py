@@ -1,4 +1,5 @@
 """Demo data: the original sample rows and a synthetic growth generator."""
+
 from seed.generate import GenerateResult, generate
 from seed.sample import load_sample
 

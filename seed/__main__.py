@@ -1,5 +1,6 @@
 """python -m seed sample | generate [--users N --posts M --days D --seed S] | reset --yes
-                | create-activity --handle H --message M --ttl 7-days"""
+| create-activity --handle H --message M --ttl 7-days"""
+
 from __future__ import annotations
 
 import argparse
@@ -42,11 +43,14 @@ def main(argv: list[str] | None = None) -> int:
             users, activities = actions.seed_sample()
             print(f"sample seed: {users} user(s) and {activities} activity(ies) added")
         elif args.command == "generate":
-            result = actions.seed_generate(users=args.users, posts=args.posts, days=args.days, seed=args.seed,
-                                           progress=ProgressBar("generate"))
-            print(f"generated {result.users:,} users and {result.posts:,} posts in {result.seconds:.2f} s "
-                  f"({result.rows_per_second:,.0f} rows/s, COPY)"
-                  + (f"; rollup recounted in {result.rollup_seconds:.2f} s" if result.rollup_seconds else ""))
+            result = actions.seed_generate(
+                users=args.users, posts=args.posts, days=args.days, seed=args.seed, progress=ProgressBar("generate")
+            )
+            print(
+                f"generated {result.users:,} users and {result.posts:,} posts in {result.seconds:.2f} s "
+                f"({result.rows_per_second:,.0f} rows/s, COPY)"
+                + (f"; rollup recounted in {result.rollup_seconds:.2f} s" if result.rollup_seconds else "")
+            )
         elif args.command == "reset":
             if not args.yes:
                 print("reset deletes every user and activity; run again with --yes to confirm", file=sys.stderr)

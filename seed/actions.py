@@ -2,15 +2,16 @@
 production guard (demo data and resets never go to production, under any
 spelling of its URL), writes in one writer-pool transaction, and invalidates
 the cached growth results it changes."""
+
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
+from actions.writing import writing
 from db.guard import require_not_production
 from db.statements import execute
 from queries.reads import fetch
-from actions.writing import writing
 from seed.generate import GenerateResult, generate
 from seed.sample import load_sample
 
@@ -33,13 +34,16 @@ def seed_sample(*, by: str = "cli") -> tuple[int, int]:
     return added
 
 
-def seed_generate(*, users: int, posts: int, days: int, seed: int,
-                  progress: Callable[[int, int], None] | None = None, by: str = "cli") -> GenerateResult:
+def seed_generate(
+    *, users: int, posts: int, days: int, seed: int, progress: Callable[[int, int], None] | None = None, by: str = "cli"
+) -> GenerateResult:
     """Add synthetic users and posts (COPY); existing rows are kept."""
     require_not_production("generate synthetic data")
     with writing(*TABLES) as conn:
         result = generate(conn, users=users, posts=posts, days=days, seed=seed, progress=progress)
-    log.info("%s generated %d users and %d posts at %.0f rows/s", by, result.users, result.posts, result.rows_per_second)
+    log.info(
+        "%s generated %d users and %d posts at %.0f rows/s", by, result.users, result.posts, result.rows_per_second
+    )
     return result
 
 

@@ -1,4 +1,6 @@
 """Synthetic growth data: N users and M posts over D days, recent days busier.
+(Long because the vectorised row builders and the binary COPY writer are one
+pipeline, measured together in README's generator figures.)
 
 Deterministic for a given seed and anchor time. Rows are streamed to
 PostgreSQL with binary COPY in chunks built by numpy (a writer thread sends
@@ -6,12 +8,13 @@ one chunk while the next is built), sorted by created_at and keyed with
 time-ordered (v7-style) UUIDs so the primary-key index is appended to rather
 than split at random, which is what keeps the load fast.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import psycopg
@@ -19,20 +22,119 @@ from psycopg.copy import QueuedLibpqWriter
 
 from db import statements
 
-FIRST = ["Ada", "Grace", "Alan", "Linus", "Margaret", "Ken", "Barbara", "Dennis", "Radia", "Guido", "Frances",
-         "Tim", "Katherine", "Edsger", "Hedy", "Donald", "Sophie", "John", "Anita", "Bjarne", "Yukihiro", "Jean",
-         "Karen", "Niklaus", "Shafi", "Leslie", "Mary", "Vint", "Fran", "Andrew", "Priya", "Chen", "Amara", "Diego"]
-LAST = ["Lovelace", "Hopper", "Turing", "Torvalds", "Hamilton", "Thompson", "Liskov", "Ritchie", "Perlman",
-        "Rossum", "Allen", "Lee", "Johnson", "Dijkstra", "Lamarr", "Knuth", "Wilson", "McCarthy", "Borg",
-        "Stroustrup", "Matsumoto", "Sammet", "Jones", "Wirth", "Goldwasser", "Lamport", "Keller", "Cerf", "Brown"]
-OPENERS = ["Just shipped", "Loving", "Can't believe", "Hot take:", "Today I learned", "Quick reminder:",
-           "Anyone else trying", "Finally fixed", "Weekend plans:", "Big news:", "Thinking about", "Reading up on"]
-TOPICS = ["serverless caching", "my first Flask app", "PostgreSQL indexes", "DynamoDB single-table design",
-          "the new Cruddur feed", "container healthchecks", "Cognito sign-ups", "a Rust side project",
-          "coffee and CloudWatch", "the bootcamp homework", "React hooks", "Momento", "cost explorer alerts",
-          "rate limiting", "observability with Honeycomb", "timezone bugs", "a 280-character limit"]
-CLOSERS = ["", " 🚀", " 🎉", " #cloud", " #aws", " Thoughts?", " Send help.", " 10/10 would deploy again.",
-           " More soon!", " 🐘", " (thread)"]
+FIRST = [
+    "Ada",
+    "Grace",
+    "Alan",
+    "Linus",
+    "Margaret",
+    "Ken",
+    "Barbara",
+    "Dennis",
+    "Radia",
+    "Guido",
+    "Frances",
+    "Tim",
+    "Katherine",
+    "Edsger",
+    "Hedy",
+    "Donald",
+    "Sophie",
+    "John",
+    "Anita",
+    "Bjarne",
+    "Yukihiro",
+    "Jean",
+    "Karen",
+    "Niklaus",
+    "Shafi",
+    "Leslie",
+    "Mary",
+    "Vint",
+    "Fran",
+    "Andrew",
+    "Priya",
+    "Chen",
+    "Amara",
+    "Diego",
+]
+LAST = [
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Torvalds",
+    "Hamilton",
+    "Thompson",
+    "Liskov",
+    "Ritchie",
+    "Perlman",
+    "Rossum",
+    "Allen",
+    "Lee",
+    "Johnson",
+    "Dijkstra",
+    "Lamarr",
+    "Knuth",
+    "Wilson",
+    "McCarthy",
+    "Borg",
+    "Stroustrup",
+    "Matsumoto",
+    "Sammet",
+    "Jones",
+    "Wirth",
+    "Goldwasser",
+    "Lamport",
+    "Keller",
+    "Cerf",
+    "Brown",
+]
+OPENERS = [
+    "Just shipped",
+    "Loving",
+    "Can't believe",
+    "Hot take:",
+    "Today I learned",
+    "Quick reminder:",
+    "Anyone else trying",
+    "Finally fixed",
+    "Weekend plans:",
+    "Big news:",
+    "Thinking about",
+    "Reading up on",
+]
+TOPICS = [
+    "serverless caching",
+    "my first Flask app",
+    "PostgreSQL indexes",
+    "DynamoDB single-table design",
+    "the new Cruddur feed",
+    "container healthchecks",
+    "Cognito sign-ups",
+    "a Rust side project",
+    "coffee and CloudWatch",
+    "the bootcamp homework",
+    "React hooks",
+    "Momento",
+    "cost explorer alerts",
+    "rate limiting",
+    "observability with Honeycomb",
+    "timezone bugs",
+    "a 280-character limit",
+]
+CLOSERS = [
+    "",
+    " 🚀",
+    " 🎉",
+    " #cloud",
+    " #aws",
+    " Thoughts?",
+    " Send help.",
+    " 10/10 would deploy again.",
+    " More soon!",
+    " 🐘",
+    " (thread)",
+]
 TTL_HOURS = np.array([30 * 24, 7 * 24, 3 * 24, 24, 12, 3, 1])
 GROWTH = 8.0  # the last day is about this many times busier than the first
 CHUNK = 50_000
@@ -93,19 +195,19 @@ class Texts:
         self.blob, self.starts, self.lengths = blob, starts, lengths
 
     @classmethod
-    def of(cls, values: list[str]) -> "Texts":
+    def of(cls, values: list[str]) -> Texts:
         encoded = [v.encode() for v in values]
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
         starts = np.cumsum(lengths) - lengths
         return cls(np.frombuffer(b"".join(encoded), dtype=np.uint8), starts, lengths)
 
     @classmethod
-    def choose(cls, vocabulary: list[str], index: np.ndarray) -> "Texts":
+    def choose(cls, vocabulary: list[str], index: np.ndarray) -> Texts:
         """Row i is vocabulary[index[i]] (no per-row Python work)."""
         vocab = cls.of(vocabulary)
         return cls(vocab.blob, vocab.starts[index], vocab.lengths[index])
 
-    def slice(self, lo: int, hi: int) -> "Texts":
+    def slice(self, lo: int, hi: int) -> Texts:
         return Texts(self.blob, self.starts[lo:hi], self.lengths[lo:hi])
 
 
@@ -131,8 +233,9 @@ def copy_rows(columns: list) -> bytes:
             total = int(column.lengths.sum())
             before = np.cumsum(column.lengths) - column.lengths
             offset = np.arange(total, dtype=np.int64)
-            out[offset + np.repeat(pos - before, column.lengths)] = \
-                column.blob[offset + np.repeat(column.starts - before, column.lengths)]
+            out[offset + np.repeat(pos - before, column.lengths)] = column.blob[
+                offset + np.repeat(column.starts - before, column.lengths)
+            ]
             pos += column.lengths
         else:
             width = column.shape[1]
@@ -175,7 +278,7 @@ def _generate(
         raise ValueError("posts need at least one user")
     if min(users, posts) < 0 or days < 1:
         raise ValueError("users and posts must be >= 0 and days >= 1")
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     start = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time())
     rng = np.random.default_rng(seed)
     total = users + posts
@@ -200,14 +303,18 @@ def _generate(
             for lo in range(0, users, CHUNK):
                 hi = min(lo + CHUNK, users)
                 handles = [f"{FIRST[first[i]]}{LAST[last[i]]}{suffix[i]}".lower() for i in range(lo, hi)]
-                copy.write(copy_rows([
-                    user_ids[lo:hi],
-                    Texts.choose(names, name_index[lo:hi]),
-                    Texts.of(handles),
-                    Texts.of([f"{h}@example.com" for h in handles]),
-                    Texts.of([f"seed-{seed}-{i}" for i in range(lo, hi)]),
-                    stamps[lo:hi],
-                ]))
+                copy.write(
+                    copy_rows(
+                        [
+                            user_ids[lo:hi],
+                            Texts.choose(names, name_index[lo:hi]),
+                            Texts.of(handles),
+                            Texts.of([f"{h}@example.com" for h in handles]),
+                            Texts.of([f"seed-{seed}-{i}" for i in range(lo, hi)]),
+                            stamps[lo:hi],
+                        ]
+                    )
+                )
                 done += hi - lo
                 if progress:
                     progress(done, total)
@@ -229,14 +336,25 @@ def _generate(
             o = rng.integers(0, len(OPENERS), posts)
             t = rng.integers(0, len(TOPICS), posts)
             c = rng.integers(0, len(CLOSERS), posts)
-            messages = Texts.choose([f"{a} {b}.{z}" for a in OPENERS for b in TOPICS for z in CLOSERS],
-                                    (o * len(TOPICS) + t) * len(CLOSERS) + c)
+            messages = Texts.choose(
+                [f"{a} {b}.{z}" for a in OPENERS for b in TOPICS for z in CLOSERS],
+                (o * len(TOPICS) + t) * len(CLOSERS) + c,
+            )
             with statements.copy(cur, "seed.copy_activities", allow="write", writer=QueuedLibpqWriter(cur)) as copy:
                 copy.write(COPY_SIGNATURE)
                 for lo in range(0, posts, CHUNK):
                     hi = min(lo + CHUNK, posts)
-                    copy.write(copy_rows([post_ids[lo:hi], user_ids[author[lo:hi]], messages.slice(lo, hi),
-                                          expires[lo:hi], stamps[lo:hi]]))
+                    copy.write(
+                        copy_rows(
+                            [
+                                post_ids[lo:hi],
+                                user_ids[author[lo:hi]],
+                                messages.slice(lo, hi),
+                                expires[lo:hi],
+                                stamps[lo:hi],
+                            ]
+                        )
+                    )
                     done += hi - lo
                     if progress:
                         progress(done, total)
@@ -245,5 +363,6 @@ def _generate(
     if has_rollup:
         for table in ("users", "activities"):
             rollup.recount_loaded(conn, table, start)
-    return GenerateResult(users=users, posts=posts, seconds=loaded,
-                          rollup_seconds=time.perf_counter() - started - loaded)
+    return GenerateResult(
+        users=users, posts=posts, seconds=loaded, rollup_seconds=time.perf_counter() - started - loaded
+    )

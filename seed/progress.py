@@ -1,4 +1,5 @@
 """A dependency-free progress bar for the command line."""
+
 from __future__ import annotations
 
 import sys
@@ -15,8 +16,10 @@ class ProgressBar:
         frac = done / total if total else 1.0
         filled = int(self.width * frac)
         rate = done / max(time.perf_counter() - self.started, 1e-9)
-        self.stream.write(f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
-                          f"{frac:6.1%} {done:,}/{total:,} rows  {rate:,.0f} rows/s")
+        self.stream.write(
+            f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
+            f"{frac:6.1%} {done:,}/{total:,} rows  {rate:,.0f} rows/s"
+        )
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()

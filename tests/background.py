@@ -1,5 +1,6 @@
 """Real sessions for tests: each holds its own connection and runs statements in a thread.
 (SQL here is test scaffolding, not app queries.)"""
+
 from __future__ import annotations
 
 import threading
@@ -23,7 +24,7 @@ class Background:
     def execute(self, statement: str, params=None):
         return self.conn.execute(statement, params)
 
-    def start(self, statement: str, params=None) -> "Background":
+    def start(self, statement: str, params=None) -> Background:
         def work():
             try:
                 self.conn.execute(statement, params)

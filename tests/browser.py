@@ -3,6 +3,7 @@
 Debian's Chromium (/usr/bin/chromium) driven by Playwright; Playwright's own
 browser download does not work here. Tests skip, saying why, when it is absent.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,6 +14,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -20,13 +22,24 @@ import pytest
 from tests.conftest import _ISOLATED, ROOT
 
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    return (
+        os.environ.get("CHROMIUM_PATH")
+        or shutil.which("chromium")
+        or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    )
 
 
 def require_chromium() -> str:
@@ -52,9 +65,25 @@ def running_app(env: dict[str, str], log_path: Path):
     # top-level keys into the process environment, over the values given here.
     secrets = env.get("DASHBOARD_SECRETS_FILE") or str(log_path.parent / "no-secrets.toml")
     full_env = {**inherited, **env, "DASHBOARD_SECRETS_FILE": secrets, "PYTHONUNBUFFERED": "1"}
-    cmd = [sys.executable, "-m", "web", "run", str(ROOT / "app.py"), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats", "false",
-           "--server.fileWatcherType", "none", "--secrets.files", secrets]
+    cmd = [
+        sys.executable,
+        "-m",
+        "web",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--secrets.files",
+        secrets,
+    ]
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT)
@@ -80,15 +109,23 @@ def running_app(env: dict[str, str], log_path: Path):
 
 
 @contextmanager
-def app_on_a_week_of_rows(pg_server, template: str, log_dir: Path, env: dict[str, str], *, prefix: str,
-                          message=lambda i: "hello", more_rows=None):
+def app_on_a_week_of_rows(
+    pg_server,
+    template: str,
+    log_dir: Path,
+    env: dict[str, str],
+    *,
+    prefix: str,
+    message=lambda i: "hello",
+    more_rows=None,
+):
     """The app served (running_app, with `env`) against a new database made from
     `template` and holding the same known rows for every app-level test: 10 users,
     one a day over 10 days, and 60 posts, one every 3 hours. `message(i)` words post
     i; `more_rows(conn, users, now)` may add more. Yields (base URL, database URL);
     the database is dropped afterwards."""
     import uuid
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     import psycopg
 
@@ -97,7 +134,7 @@ def app_on_a_week_of_rows(pg_server, template: str, log_dir: Path, env: dict[str
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     url = create_database(pg_server, name, template)
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with psycopg.connect(url, autocommit=True) as conn:
         users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
         for i in range(60):
@@ -136,8 +173,9 @@ def screenshot(page, name: str) -> Path:
 def wait_for_app(page, timeout_ms: int = 30_000) -> None:
     """Until the script run has finished: the app root says `notRunning` (the
     frontend's own test hook) and the main area exists."""
-    page.wait_for_selector("[data-testid=stApp][data-test-script-state=notRunning] [data-testid=stMain]",
-                           timeout=timeout_ms)
+    page.wait_for_selector(
+        "[data-testid=stApp][data-test-script-state=notRunning] [data-testid=stMain]", timeout=timeout_ms
+    )
     # Widgets whose code is still loading show as skeletons.
     page.wait_for_function("() => !document.querySelector('[data-testid=stSkeleton]')", timeout=timeout_ms)
 

@@ -5,6 +5,7 @@ TEST_DATABASE_URL (which needs CREATEDB). Each test gets its own database,
 cloned from a migrated template in a few milliseconds, and CONNECTION_URL
 pointing at it; pools and the cache are reset around every test.
 """
+
 from __future__ import annotations
 
 import os
@@ -73,7 +74,9 @@ def create_database(server: str, name: str, template: str | None = None) -> str:
     with _admin(server) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
         if template:
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template))
+            )
         else:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     return with_database(server, name)
@@ -112,8 +115,8 @@ def isolated_settings(monkeypatch, tmp_path):
 
 
 def _reset_process_state():
-    from queries import reads
     from db import guard, pool
+    from queries import reads
     from ui import auth
 
     pool.close_all()

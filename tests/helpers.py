@@ -13,7 +13,8 @@ def add_user(conn, handle: str, created_at=None, **extra):
 
 def add_post(conn, user_uuid, created_at=None, message="hello"):
     return conn.execute(
-        "INSERT INTO activities (user_uuid, message, created_at) VALUES (%(u)s, %(m)s, coalesce(%(c)s, current_timestamp)) RETURNING uuid",
+        "INSERT INTO activities (user_uuid, message, created_at) "
+        "VALUES (%(u)s, %(m)s, coalesce(%(c)s, current_timestamp)) RETURNING uuid",
         {"u": user_uuid, "m": message, "c": created_at},
     ).fetchone()[0]
 

@@ -1,10 +1,19 @@
 """Creating an activity (queries/activities.py) against a real database."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from actions.activities import (
+    MAX_CHARS,
+    TTLS,
+    ActivityRejected,
+    char_count,
+    create_activity,
+    normalize_handle,
+    validate,
+)
 from db.guard import WriteRefused
-from actions.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, normalize_handle, validate
 from tests.helpers import add_user
 
 
@@ -44,11 +53,12 @@ def test_handles_are_normalized():
 @pytest.mark.parametrize("ttl", list(TTLS))
 def test_created_row_is_read_back_with_expiry_from_the_ttl(db, ttl):
     add_user(db, "andrewbrown")
-    before = datetime.now(timezone.utc).replace(tzinfo=None)
+    before = datetime.now(UTC).replace(tzinfo=None)
     row = create_activity(handle="@andrewbrown", message="Live from the investor meeting 🎉", ttl=ttl).iloc[0]
     assert list(row.index) == ["uuid", "author", "message", "created_at", "expires_at"]
-    stored = db.execute("SELECT user_uuid, message, created_at, expires_at FROM activities WHERE uuid = %s",
-                        (row["uuid"],)).fetchone()
+    stored = db.execute(
+        "SELECT user_uuid, message, created_at, expires_at FROM activities WHERE uuid = %s", (row["uuid"],)
+    ).fetchone()
     assert stored[1] == row["message"] == "Live from the investor meeting 🎉"
     assert (stored[2], stored[3]) == (row["created_at"], row["expires_at"])
     assert row["expires_at"] - row["created_at"] == TTLS[ttl]
@@ -67,8 +77,13 @@ def test_unknown_handle_is_reported_and_nothing_is_written(db):
 
 def test_invalid_input_writes_nothing(db):
     add_user(db, "andrewbrown")
-    for handle, message, ttl in [("", "hi", "1-day"), ("andrewbrown", "", "1-day"), ("andrewbrown", "x" * 281, "1-day"),
-                                 ("andrewbrown", "hi", None), ("andrewbrown", "a\x00b", "1-day")]:
+    for handle, message, ttl in [
+        ("", "hi", "1-day"),
+        ("andrewbrown", "", "1-day"),
+        ("andrewbrown", "x" * 281, "1-day"),
+        ("andrewbrown", "hi", None),
+        ("andrewbrown", "a\x00b", "1-day"),
+    ]:
         with pytest.raises(ActivityRejected):
             create_activity(handle=handle, message=message, ttl=ttl)
     assert count_posts(db) == 0

@@ -1,4 +1,5 @@
 """The Admin page (pages/admin.py) through Streamlit's AppTest, on a real database."""
+
 import logging
 
 import pytest
@@ -85,6 +86,7 @@ def all_text(at):
 
 # -- signing in ---------------------------------------------------------------
 
+
 def test_signed_out_shows_only_the_sign_in_form(db, admin_password):
     add_user(db, "andrewbrown")
     at = AppTest.from_file(PAGE, default_timeout=30).run()
@@ -108,14 +110,22 @@ def test_wrong_password_is_refused_and_the_right_one_opens_the_page(db, admin_pa
 
 # -- create activity ----------------------------------------------------------
 
-@pytest.mark.parametrize("inputs, code, field", [
-    ({"message": "hi", "ttl": "1-day"}, "user_handle_blank", "Author handle"),
-    ({"handle": "andrewbrown", "ttl": "1-day"}, "message_blank", "Message"),
-    ({"handle": "andrewbrown", "message": "x" * 281, "ttl": "1-day"}, "message_exceed_max_chars", "Message"),
-    ({"handle": "andrewbrown", "message": "hi"}, "ttl_blank", "TTL"),
-    ({"handle": "nosuchuser", "message": "hi", "ttl": "1-day"}, "user_not_found", "Author handle"),
-    ({"handle": "andrewbrown", "message": "nul \x00 inside", "ttl": "1-day"}, "message_invalid_characters", "Message"),
-])
+
+@pytest.mark.parametrize(
+    "inputs, code, field",
+    [
+        ({"message": "hi", "ttl": "1-day"}, "user_handle_blank", "Author handle"),
+        ({"handle": "andrewbrown", "ttl": "1-day"}, "message_blank", "Message"),
+        ({"handle": "andrewbrown", "message": "x" * 281, "ttl": "1-day"}, "message_exceed_max_chars", "Message"),
+        ({"handle": "andrewbrown", "message": "hi"}, "ttl_blank", "TTL"),
+        ({"handle": "nosuchuser", "message": "hi", "ttl": "1-day"}, "user_not_found", "Author handle"),
+        (
+            {"handle": "andrewbrown", "message": "nul \x00 inside", "ttl": "1-day"},
+            "message_invalid_characters",
+            "Message",
+        ),
+    ],
+)
 def test_each_validation_error_appears_under_its_input(db, admin_password, inputs, code, field):
     add_user(db, "andrewbrown")
     at = click(fill(signed_in_page(admin_password), **inputs), "Create activity")
@@ -167,7 +177,8 @@ def test_a_valid_post_is_read_back_and_moves_the_growth_numbers(db, admin_passwo
     assert at.success[0].value.startswith("Posted.")
     shown = at.dataframe[0].value.iloc[0]
     uuid, message, created_at, expires_at = db.execute(
-        "SELECT uuid::text, message, created_at, expires_at FROM activities").fetchone()
+        "SELECT uuid::text, message, created_at, expires_at FROM activities"
+    ).fetchone()
     assert (shown["uuid"], shown["author"], shown["message"]) == (uuid, "andrewbrown", message)
     assert (shown["created_at"], shown["expires_at"]) == (created_at, expires_at)
 
@@ -186,6 +197,7 @@ def test_a_typed_new_handle_of_an_existing_user_works(db, admin_password):
 
 
 # -- seed ---------------------------------------------------------------------
+
 
 def metric_values(at):
     return {m.label: m.value for m in at.metric}
@@ -225,6 +237,7 @@ def test_reset_needs_the_confirmation(db, admin_password):
 
 # -- production ---------------------------------------------------------------
 
+
 def test_production_without_permission_refuses_every_write(db, db_url, admin_password, monkeypatch):
     """The test database poses as production."""
     add_user(db, "andrewbrown")
@@ -237,8 +250,11 @@ def test_production_without_permission_refuses_every_write(db, db_url, admin_pas
     at.checkbox(key="confirm_reset").check()
     for label in ("Create activity", "Load sample rows", "Generate", "Reset users and posts"):
         click(at, label)
-        refusal = ("ALLOW_PROD_WRITES is not 1. Nothing was written." if label == "Create activity"
-                   else "never runs there. Nothing was changed.")  # demo data and resets: never production
+        refusal = (
+            "ALLOW_PROD_WRITES is not 1. Nothing was written."
+            if label == "Create activity"
+            else "never runs there. Nothing was changed."
+        )  # demo data and resets: never production
         assert any(refusal in e for e in errors(at)), label
         assert not at.success
     assert counts(db) == (1, 0)
@@ -246,10 +262,13 @@ def test_production_without_permission_refuses_every_write(db, db_url, admin_pas
 
 # -- secrets ------------------------------------------------------------------
 
+
 def test_no_secret_reaches_the_page_or_the_logs(db, db_url, admin_password, monkeypatch, caplog, capsys):
     db_password = "pg-Sup3rSecret"
     # trust authentication ignores the password, so the URL still connects
-    monkeypatch.setenv("CONNECTION_URL", db_url.replace("postgresql://postgres:@", f"postgresql://postgres:{db_password}@"))
+    monkeypatch.setenv(
+        "CONNECTION_URL", db_url.replace("postgresql://postgres:@", f"postgresql://postgres:{db_password}@")
+    )
     caplog.set_level(logging.DEBUG)
     add_user(db, "andrewbrown")
     at = signed_in_page(admin_password, through_the_form=True)

@@ -1,4 +1,5 @@
 """Admin sign-in (ui/auth.py) through a tiny AppTest script."""
+
 import re
 import sys
 import time
@@ -104,7 +105,9 @@ def test_past_the_limit_even_the_right_password_is_refused_at_once_unchecked(mon
     at = AppTest.from_function(guarded_page).run()
     wrong_attempts(at, ADDRESS_BURST)
     compared, real_check = [], ui.auth.check_password
-    monkeypatch.setattr(ui.auth, "check_password", lambda candidate: compared.append(candidate) or real_check(candidate))
+    monkeypatch.setattr(
+        ui.auth, "check_password", lambda candidate: compared.append(candidate) or real_check(candidate)
+    )
     at.text_input[0].input("correct horse")
     at.button[0].click().run()
     assert at.error[0].value == f"Too many sign-in attempts; try again in {ADDRESS_REFILL_S:.0f} s."
@@ -148,9 +151,15 @@ def test_an_unknown_client_address_shares_one_key():
 
 # -- OIDC through Streamlit's st.login, when secrets configure a provider ------
 
-AUTH = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "a-long-random-cookie-secret",
-        "google": {"client_id": "id", "client_secret": "s",
-                   "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration"}}
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "a-long-random-cookie-secret",
+    "google": {
+        "client_id": "id",
+        "client_secret": "s",
+        "server_metadata_url": "https://accounts.google.com/.well-known/openid-configuration",
+    },
+}
 
 
 def oidc_app(user: dict, auth: dict = AUTH) -> AppTest:
@@ -182,10 +191,13 @@ def test_an_allowed_email_is_an_admin(monkeypatch):
     assert at.success[0].value == "signed in as ceo@cruddur.com"
 
 
-@pytest.mark.parametrize("user, reason", [
-    ({"is_logged_in": True, "email": "intruder@example.com"}, "it is not in ADMIN_EMAILS"),
-    ({"is_logged_in": True, "email": "ceo@cruddur.com", "email_verified": False}, "has not verified"),
-])
+@pytest.mark.parametrize(
+    "user, reason",
+    [
+        ({"is_logged_in": True, "email": "intruder@example.com"}, "it is not in ADMIN_EMAILS"),
+        ({"is_logged_in": True, "email": "ceo@cruddur.com", "email_verified": False}, "has not verified"),
+    ],
+)
 def test_others_are_refused_and_can_sign_out(monkeypatch, user, reason):
     monkeypatch.setenv("ADMIN_EMAILS", "ceo@cruddur.com")
     at = oidc_app(user)

@@ -1,7 +1,8 @@
 """What a person sees: the real app in headless Chromium against the test database."""
+
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
@@ -16,8 +17,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def app(pg_server, templates, tmp_path_factory):
     """The dashboard served against its own database holding a week of known rows."""
-    with app_on_a_week_of_rows(pg_server, templates["migrated"], tmp_path_factory.mktemp("app"),
-                               {"ADMIN_PASSWORD": "browser-secret"}, prefix="browser") as (base, url):
+    with app_on_a_week_of_rows(
+        pg_server,
+        templates["migrated"],
+        tmp_path_factory.mktemp("app"),
+        {"ADMIN_PASSWORD": "browser-secret"},
+        prefix="browser",
+    ) as (base, url):
         yield {"base": base, "db": url}
 
 
@@ -43,7 +49,9 @@ def test_a_deep_link_as_the_very_first_request_gets_the_full_app(app, chromium):
     page.close()
 
 
-@pytest.mark.parametrize("path, title", [("/explore", "Explore"), ("/sessions", "Database sessions"), ("/admin", "Admin")])
+@pytest.mark.parametrize(
+    "path, title", [("/explore", "Explore"), ("/sessions", "Database sessions"), ("/admin", "Admin")]
+)
 def test_every_page_renders_without_errors(app, chromium, path, title):
     page = chromium.new_page(viewport={"width": 1400, "height": 1400})
     page.goto(app["base"] + path)
@@ -67,8 +75,10 @@ def test_growth_page_shows_the_database_counts(app, chromium):
     wait_for_app(page)
     users, posts = counts(app["db"])
     expect(page.get_by_test_id("stMetric")).to_have_count(4)
-    cards = [[line.strip() for line in m.inner_text().splitlines() if line.strip()]
-             for m in page.get_by_test_id("stMetric").all()]
+    cards = [
+        [line.strip() for line in m.inner_text().splitlines() if line.strip()]
+        for m in page.get_by_test_id("stMetric").all()
+    ]
     metrics = {card[0]: card[1] for card in cards}  # label, value, delta...
     assert metrics.get("Total users") == f"{users:,}", cards
     assert metrics["Total posts"] == f"{posts:,}"
@@ -164,7 +174,7 @@ def test_an_admin_downloads_a_raw_extract_streamed_by_the_server(app, chromium):
     with context.expect_event("download") as info:  # the link opens a tab that turns into a download
         button.click()
     download = info.value
-    start = datetime.now(timezone.utc).date() - timedelta(days=6)
+    start = datetime.now(UTC).date() - timedelta(days=6)
     assert download.suggested_filename == f"raw_activities_{start}_{start + timedelta(days=6)}.csv"
     provenance, _, body = open(download.path(), encoding="utf-8").read().partition("\n")
     with psycopg.connect(app["db"]) as conn:

@@ -1,6 +1,7 @@
 """Cache internals (queries/cache.py, queries/reads.py, the Momento backend's layers):
 keys built once as values, reference-counted per-key locks, and failures that are
 counted and logged with their traceback."""
+
 import datetime as dt
 import logging
 import threading

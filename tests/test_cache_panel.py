@@ -1,4 +1,5 @@
 """The sidebar cache panel (ui/cache_panel.py) through AppTest, on a real database."""
+
 from streamlit.testing.v1 import AppTest
 
 from queries import reads
@@ -24,8 +25,12 @@ def test_it_shows_the_backend_counts_and_last_database_times(db):
     box = panel(at)
     assert "in-process" in box.caption[0].value
     assert "hits **1**" in box.markdown[0].value and "misses **1**" in box.markdown[0].value
-    [row] = [line for markdown in box.markdown for line in markdown.value.splitlines()
-             if line.startswith("| `total_users` |")]
+    [row] = [
+        line
+        for markdown in box.markdown
+        for line in markdown.value.splitlines()
+        if line.startswith("| `total_users` |")
+    ]
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert cells[1:6] == ["1", "1", "0", "0", "1"]  # hits, misses, stale, errors, DB queries
     assert float(cells[6]) > 0  # last DB ms

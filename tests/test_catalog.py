@@ -1,4 +1,5 @@
 """Every SQL file in queries/sql follows the catalog's rules (queries/catalog.py)."""
+
 import re
 
 import pytest
@@ -28,8 +29,11 @@ def test_one_described_statement_per_file(query):
 def test_no_sql_in_pages_router_or_routes():
     from tests.conftest import ROOT
 
-    files = [ROOT / "app.py", ROOT / "dashboard.py",
-             *(path for folder in ("pages", "ui", "web") for path in sorted((ROOT / folder).glob("*.py")))]
+    files = [
+        ROOT / "app.py",
+        ROOT / "dashboard.py",
+        *(path for folder in ("pages", "ui", "web") for path in sorted((ROOT / folder).glob("*.py"))),
+    ]
     pattern = re.compile(r"\b(select\s+.+\s+from|insert\s+into|delete\s+from|update\s+\w+\s+set)\b", re.I)
     for path in files:
         assert not pattern.search(path.read_text()), f"SQL text in {path.name}"
@@ -39,7 +43,9 @@ def test_no_sql_in_pages_router_or_routes():
 SIDE_EFFECTS = re.compile(
     r"\b(insert\s+into|update\s+\w+\s+set|delete\s+from|truncate|create|drop|alter|grant|revoke|lock\s+table"
     r"|copy\s+\w+\s+from|pg_cancel_backend|pg_terminate_backend|pg_reload_conf|pg_advisory\w*lock|nextval"
-    r"|pg_current_xact_id|set_config\s*\([^)]*,\s*false\))(?!\w)", re.I)
+    r"|pg_current_xact_id|set_config\s*\([^)]*,\s*false\))(?!\w)",
+    re.I,
+)
 
 
 @pytest.mark.parametrize("query", ALL, ids=[q.name for q in ALL])

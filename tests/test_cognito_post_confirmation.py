@@ -1,4 +1,8 @@
-"""The Cognito post-confirmation Lambda (lambdas/cognito_post_confirmation), against the real test database."""
+"""The Cognito post-confirmation Lambda (lambdas/cognito_post_confirmation), against the real test database.
+
+Long because it is the table of hostile events and connection strings for one handler, deployed alone.
+"""
+
 import copy
 import threading
 import time
@@ -11,8 +15,13 @@ from lambdas.cognito_post_confirmation import lambda_function as handler
 ROBERT = "Robert'); DROP TABLE users;--"
 
 
-def cognito_event(sub="0b5c7a1e-4f1e-4c5b-9a0e-1c2d3e4f5a6b", name="Andrew Brown", handle="andrewbrown",
-                  email="andrew@example.com", trigger="PostConfirmation_ConfirmSignUp"):
+def cognito_event(
+    sub="0b5c7a1e-4f1e-4c5b-9a0e-1c2d3e4f5a6b",
+    name="Andrew Brown",
+    handle="andrewbrown",
+    email="andrew@example.com",
+    trigger="PostConfirmation_ConfirmSignUp",
+):
     """The shape Cognito sends to a post-confirmation trigger."""
     return {
         "version": "1",
@@ -21,10 +30,16 @@ def cognito_event(sub="0b5c7a1e-4f1e-4c5b-9a0e-1c2d3e4f5a6b", name="Andrew Brown
         "userName": sub,
         "callerContext": {"awsSdkVersion": "aws-sdk-unknown-unknown", "clientId": "4abcdefghijklmnopqrstuv"},
         "triggerSource": trigger,
-        "request": {"userAttributes": {
-            "sub": sub, "email_verified": "true", "cognito:user_status": "CONFIRMED",
-            "name": name, "preferred_username": handle, "email": email,
-        }},
+        "request": {
+            "userAttributes": {
+                "sub": sub,
+                "email_verified": "true",
+                "cognito:user_status": "CONFIRMED",
+                "name": name,
+                "preferred_username": handle,
+                "email": email,
+            }
+        },
         "response": {},
     }
 
@@ -43,7 +58,9 @@ def users(db):
 def test_a_sign_up_inserts_the_user_and_returns_the_event(db):
     event = cognito_event()
     assert handler.lambda_handler(copy.deepcopy(event), None) == event
-    assert users(db) == [("Andrew Brown", "andrewbrown", "andrew@example.com", event["request"]["userAttributes"]["sub"])]
+    assert users(db) == [
+        ("Andrew Brown", "andrewbrown", "andrew@example.com", event["request"]["userAttributes"]["sub"])
+    ]
 
 
 def test_two_identical_events_insert_once(db):
@@ -56,16 +73,20 @@ def test_two_identical_events_insert_once(db):
 def test_hostile_values_are_stored_verbatim(db):
     hostile = [
         cognito_event(sub="sub-1", name=ROBERT, handle="bobby", email="bobby@example.com"),
-        cognito_event(sub="sub-2", name="O'Brien \\ \"quoted\" %s %(x)s {name}", handle="o'brien",
-                      email="\"x'; DELETE FROM users; --\"@example.com"),
+        cognito_event(
+            sub="sub-2",
+            name='O\'Brien \\ "quoted" %s %(x)s {name}',
+            handle="o'brien",
+            email='"x\'; DELETE FROM users; --"@example.com',
+        ),
         cognito_event(sub="'); DROP TABLE activities;--", name="Zoë 😀 ☃", handle="zoe", email="zoë@exämple.com"),
     ]
     for event in hostile:
         handler.lambda_handler(event, None)
     stored = {row[1]: row for row in users(db)}
     assert stored["bobby"][0] == ROBERT
-    assert stored["o'brien"][0] == "O'Brien \\ \"quoted\" %s %(x)s {name}"
-    assert stored["o'brien"][2] == "\"x'; DELETE FROM users; --\"@example.com"
+    assert stored["o'brien"][0] == 'O\'Brien \\ "quoted" %s %(x)s {name}'
+    assert stored["o'brien"][2] == '"x\'; DELETE FROM users; --"@example.com'
     assert stored["zoe"][3] == "'); DROP TABLE activities;--" and stored["zoe"][0] == "Zoë 😀 ☃"
     assert db.execute("SELECT count(*) FROM activities").fetchone()[0] == 0  # the table is still there
     handler.lambda_handler(hostile[0], None)
@@ -85,8 +106,10 @@ def test_overlapping_retries_insert_once(db_url, db):
             thread.start()
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:  # until the second one is blocked on the lock
-                waiting = db.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                     "AND wait_event_type = 'Lock' AND wait_event = 'advisory'").fetchone()[0]
+                waiting = db.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                ).fetchone()[0]
                 if waiting:
                     break
                 time.sleep(0.02)
@@ -157,6 +180,7 @@ def test_iam_login_uses_a_token_for_the_urls_host_and_user(monkeypatch, caplog):
 
 # -- malformed events: always InvalidEvent, never AttributeError or UnicodeEncodeError --
 
+
 def with_attributes(**changes):
     event = cognito_event()
     event["request"]["userAttributes"].update(changes)
@@ -175,28 +199,31 @@ def without(key):
     return event
 
 
-@pytest.mark.parametrize("event, message", [
-    ([cognito_event()], "the event must be an object, not a list"),
-    (None, "the event is missing"),
-    ("PostConfirmation_ConfirmSignUp", "the event must be an object, not a string"),
-    ({**cognito_event(), "triggerSource": 7}, "triggerSource must be a string, not a number"),
-    (without("triggerSource"), "triggerSource is missing"),
-    (without("request"), "request is missing"),
-    (with_request([{"userAttributes": {}}]), "request must be an object, not a list"),
-    (with_request("userAttributes"), "request must be an object, not a string"),
-    (with_request({"userAttributes": [["sub", "x"]]}), "request.userAttributes must be an object, not a list"),
-    (with_request({"userAttributes": "sub=x"}), "request.userAttributes must be an object, not a string"),
-    (with_request({"userAttributes": None}), "request.userAttributes is missing"),
-    (with_request({}), "request.userAttributes is missing"),
-    (with_attributes(name="\ud800"), "name is not valid Unicode"),
-    (with_attributes(email="andrew\udcff@example.com"), "email is not valid Unicode"),
-    (with_attributes(sub="lone \udfff low surrogate"), "sub is not valid Unicode"),
-    (with_attributes(sub=12345), "sub must be a string, not a number"),
-    (with_attributes(preferred_username=True), "preferred_username must be a string, not a boolean"),
-    (with_attributes(name={"first": "Andrew"}), "name must be a string, not an object"),
-    (with_attributes(email=["andrew@example.com"]), "email must be a string, not a list"),
-    (with_attributes(name=1.5, email=None), "name must be a string, not a number; email is missing"),
-])
+@pytest.mark.parametrize(
+    "event, message",
+    [
+        ([cognito_event()], "the event must be an object, not a list"),
+        (None, "the event is missing"),
+        ("PostConfirmation_ConfirmSignUp", "the event must be an object, not a string"),
+        ({**cognito_event(), "triggerSource": 7}, "triggerSource must be a string, not a number"),
+        (without("triggerSource"), "triggerSource is missing"),
+        (without("request"), "request is missing"),
+        (with_request([{"userAttributes": {}}]), "request must be an object, not a list"),
+        (with_request("userAttributes"), "request must be an object, not a string"),
+        (with_request({"userAttributes": [["sub", "x"]]}), "request.userAttributes must be an object, not a list"),
+        (with_request({"userAttributes": "sub=x"}), "request.userAttributes must be an object, not a string"),
+        (with_request({"userAttributes": None}), "request.userAttributes is missing"),
+        (with_request({}), "request.userAttributes is missing"),
+        (with_attributes(name="\ud800"), "name is not valid Unicode"),
+        (with_attributes(email="andrew\udcff@example.com"), "email is not valid Unicode"),
+        (with_attributes(sub="lone \udfff low surrogate"), "sub is not valid Unicode"),
+        (with_attributes(sub=12345), "sub must be a string, not a number"),
+        (with_attributes(preferred_username=True), "preferred_username must be a string, not a boolean"),
+        (with_attributes(name={"first": "Andrew"}), "name must be a string, not an object"),
+        (with_attributes(email=["andrew@example.com"]), "email must be a string, not a list"),
+        (with_attributes(name=1.5, email=None), "name must be a string, not a number; email is missing"),
+    ],
+)
 def test_malformed_events_are_invalid_events_and_write_nothing(db, event, message):
     with pytest.raises(handler.InvalidEvent) as caught:
         handler.lambda_handler(event, None)
@@ -229,13 +256,16 @@ def everything_said(exc: BaseException) -> str:
     return "\n".join(parts)
 
 
-@pytest.mark.parametrize("url", [
-    f"postgresql://u:pa ss{SECRET}@h/db?sslmode=bogus",
-    f"postgresql://u:{SECRET}%zz@h/db",
-    f"host=h password='{SECRET}",
-    f"host=h password='{SECRET}'more dbname=x",
-    f"postgresql://u:{SECRET}@127.0.0.1:1/db?no_such_option=1",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://u:pa ss{SECRET}@h/db?sslmode=bogus",
+        f"postgresql://u:{SECRET}%zz@h/db",
+        f"host=h password='{SECRET}",
+        f"host=h password='{SECRET}'more dbname=x",
+        f"postgresql://u:{SECRET}@127.0.0.1:1/db?no_such_option=1",
+    ],
+)
 def test_an_unparseable_url_is_named_not_quoted(monkeypatch, url):
     monkeypatch.setenv("CONNECTION_URL", url)
     with pytest.raises(RuntimeError) as caught:
@@ -245,14 +275,17 @@ def test_an_unparseable_url_is_named_not_quoted(monkeypatch, url):
     assert SECRET not in everything_said(caught.value)
 
 
-@pytest.mark.parametrize("url, fragments, reason", [
-    # parsed, but libpq's message would quote pieces of the mistyped password
-    (f"postgresql://u:{SECRET}@x{SECRET}@127.0.0.1:1/db", [f"x{SECRET}"], "host name cannot be resolved"),
-    (f"postgresql://127.0.0.1:{SECRET}/tail@x/db", ["tail@x"], "invalid value"),  # the password as the port
-    (f"postgresql://u:{SECRET}@127.0.0.1:1/db?sslmode=bogus", [], "invalid value"),
-    (f"host=127.0.0.1 port=1 user=u password=se'{SECRET} dbname=db", [], "connection refused"),
-    (f"postgresql://u:{SECRET}@127.0.0.1:1/db", [], "connection refused"),
-])
+@pytest.mark.parametrize(
+    "url, fragments, reason",
+    [
+        # parsed, but libpq's message would quote pieces of the mistyped password
+        (f"postgresql://u:{SECRET}@x{SECRET}@127.0.0.1:1/db", [f"x{SECRET}"], "host name cannot be resolved"),
+        (f"postgresql://127.0.0.1:{SECRET}/tail@x/db", ["tail@x"], "invalid value"),  # the password as the port
+        (f"postgresql://u:{SECRET}@127.0.0.1:1/db?sslmode=bogus", [], "invalid value"),
+        (f"host=127.0.0.1 port=1 user=u password=se'{SECRET} dbname=db", [], "connection refused"),
+        (f"postgresql://u:{SECRET}@127.0.0.1:1/db", [], "connection refused"),
+    ],
+)
 def test_a_connection_failure_does_not_carry_the_password(monkeypatch, url, fragments, reason):
     monkeypatch.setenv("CONNECTION_URL", url)
     with pytest.raises(psycopg.OperationalError) as caught:
@@ -264,8 +297,9 @@ def test_a_connection_failure_does_not_carry_the_password(monkeypatch, url, frag
         assert secret not in said
 
 
-@pytest.mark.parametrize("url", [f"postgresql://u:{SECRET}@x{SECRET}@127.0.0.1:1/db",
-                                 f"postgresql://127.0.0.1:{SECRET}/tail@x/db"])
+@pytest.mark.parametrize(
+    "url", [f"postgresql://u:{SECRET}@x{SECRET}@127.0.0.1:1/db", f"postgresql://127.0.0.1:{SECRET}/tail@x/db"]
+)
 def test_libpq_itself_would_have_quoted_a_piece_of_the_password(url):
     """Why the messages above are replaced rather than passed on."""
     with pytest.raises(psycopg.OperationalError) as caught:

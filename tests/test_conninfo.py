@@ -5,6 +5,7 @@ db.conninfo, the error scrubber, every command line that shows a connection,
 the sidebar (anonymous and admin) and, for three forms, the real `make run`
 launcher and a real browser page.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -33,8 +34,11 @@ FORMS = [
     ("dsn-quoted-space", "Pw11 with space", "host={sock} dbname={db} user=postgres password='{secret}'"),
     ("dsn-quote-escaped", "Pw12'quote7", "host={sock} dbname={db} user=postgres password='{dsn_escaped}'"),
     ("sslpassword", "Pw13-sslkey7", "postgresql://postgres@/{db}?host={sock}&sslpassword={secret}"),
-    ("iam-token", "Pw14-X-Amz-Signature=abc123&X-Amz-Credential=AKIA/rds-db",
-     "postgresql://postgres:{enc}@/{db}?host={sock}"),
+    (
+        "iam-token",
+        "Pw14-X-Amz-Signature=abc123&X-Amz-Credential=AKIA/rds-db",
+        "postgresql://postgres:{enc}@/{db}?host={sock}",
+    ),
     ("unescaped-at", "Pw15@raw7", "postgresql://postgres:{secret}@/{db}?host={sock}"),
     ("unescaped-slash", "Pw16/raw7", "postgresql://postgres:{secret}@127.0.0.1:15432/{db}"),
 ]
@@ -42,8 +46,13 @@ IDS = [f[0] for f in FORMS]
 
 
 def render(form: str, secret: str, sock: str = "/tmp/sock", db: str = "cruddur") -> str:
-    return form.format(secret=secret, enc=quote(secret, safe=""), sock=sock, db=db,
-                       dsn_escaped=secret.replace("\\", "\\\\").replace("'", "\\'"))
+    return form.format(
+        secret=secret,
+        enc=quote(secret, safe=""),
+        sock=sock,
+        db=db,
+        dsn_escaped=secret.replace("\\", "\\\\").replace("'", "\\'"),
+    )
 
 
 @pytest.mark.parametrize("name, secret, form", FORMS, ids=IDS)
@@ -68,9 +77,13 @@ def test_a_configured_secret_is_scrubbed_from_any_message(name, secret, form, mo
 
 
 def test_describe_renders_the_parsed_fields():
-    assert conninfo.describe("postgresql://u:pw@DB.Example.com:5432/cruddur?sslmode=verify-full&application_name=x") \
+    assert (
+        conninfo.describe("postgresql://u:pw@DB.Example.com:5432/cruddur?sslmode=verify-full&application_name=x")
         == "postgresql://u@DB.Example.com:5432/cruddur?sslmode=verify-full"
-    assert conninfo.describe("postgresql://postgres:@/cruddur?host=/tmp/x") == "postgresql://postgres@/cruddur?host=/tmp/x"
+    )
+    assert (
+        conninfo.describe("postgresql://postgres:@/cruddur?host=/tmp/x") == "postgresql://postgres@/cruddur?host=/tmp/x"
+    )
     assert conninfo.describe("host=h port=6543 dbname=d user=u password=p") == "postgresql://u@h:6543/d"
     assert conninfo.describe("host=h password='unterminated") == conninfo.UNPARSEABLE
     assert conninfo.describe(None) == "(not set)"
@@ -90,10 +103,14 @@ def test_endpoint_normalises_spellings():
     assert one[1:] == (5432, "cruddur") and "db.example.com" in one[0]
     local = conninfo.endpoint("postgresql://u@localhost/cruddur")[0]
     assert "127.0.0.1" in local and "127.0.0.1" in conninfo.endpoint("host=127.0.0.1 dbname=cruddur")[0]
-    assert conninfo.endpoint("postgresql:///cruddur?host=/tmp/x/")[0] == conninfo.endpoint("host=/tmp//x dbname=cruddur")[0]
+    assert (
+        conninfo.endpoint("postgresql:///cruddur?host=/tmp/x/")[0]
+        == conninfo.endpoint("host=/tmp//x dbname=cruddur")[0]
+    )
 
 
 # ---------------------------------------------------------------- through the command lines
+
 
 def socket_dir(url: str) -> str:
     return conninfo.parse(url)["host"]
@@ -105,8 +122,15 @@ def cli(*argv: str, env: dict) -> subprocess.CompletedProcess:
     from tests.conftest import _ISOLATED
 
     base = {k: v for k, v in os.environ.items() if k not in _ISOLATED}
-    return subprocess.run([sys.executable, "-m", *argv], cwd=ROOT, env={**base, **env}, capture_output=True,
-                          text=True, timeout=60, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", *argv],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 @pytest.mark.parametrize("name, secret, form", FORMS, ids=IDS)
@@ -117,8 +141,12 @@ def test_no_command_line_prints_the_secret(name, secret, form, db_url, tmp_path,
 
     url = render(form, secret, sock=socket_dir(db_url), db=conninfo.parse(db_url)["dbname"])
     monkeypatch.setenv("CONNECTION_URL", url)
-    codes = [db_main(["status"]), db_main(["create"]), queries_main(["run", "total_users"]),
-             seed_main(["create-activity", "--handle", "x"])]
+    codes = [
+        db_main(["status"]),
+        db_main(["create"]),
+        queries_main(["run", "total_users"]),
+        seed_main(["create-activity", "--handle", "x"]),
+    ]
     monkeypatch.setenv("CONNECTION_URL", url + " nonsense='")
     monkeypatch.setenv("PGPASSWORD", secret)
     codes.append(db_main(["status"]))
@@ -127,8 +155,18 @@ def test_no_command_line_prints_the_secret(name, secret, form, db_url, tmp_path,
     if not shutil.which("psql"):
         return
     # psql replaces the process, so `connect` runs as a command line of its own.
-    done = cli("db", "connect", "--", "-Atc", "SELECT 1", env={"CONNECTION_URL": url,
-               "DASHBOARD_SECRETS_FILE": str(tmp_path / "none.toml"), "DASHBOARD_DATA_DIR": str(tmp_path / "d")})
+    done = cli(
+        "db",
+        "connect",
+        "--",
+        "-Atc",
+        "SELECT 1",
+        env={
+            "CONNECTION_URL": url,
+            "DASHBOARD_SECRETS_FILE": str(tmp_path / "none.toml"),
+            "DASHBOARD_DATA_DIR": str(tmp_path / "d"),
+        },
+    )
     assert secret not in done.stdout + done.stderr and "Traceback" not in done.stdout + done.stderr
     if name.startswith("unescaped"):  # libpq would read part of the password as host or database: refused
         assert codes[:4] == [2, 2, 2, 2] and "must be percent-encoded" in err, err
@@ -143,6 +181,7 @@ def test_no_command_line_prints_the_secret(name, secret, form, db_url, tmp_path,
 
 # ---------------------------------------------------------------- on the page
 
+
 @pytest.mark.parametrize("name, secret, form", FORMS[:6], ids=IDS[:6])
 def test_the_sidebar_shows_no_connection_to_visitors_and_no_secret_to_admins(name, secret, form, db_url, monkeypatch):
     from streamlit.testing.v1 import AppTest
@@ -155,7 +194,11 @@ def test_the_sidebar_shows_no_connection_to_visitors_and_no_secret_to_admins(nam
     at.session_state["admin_user"] = "admin"
     at.run()
     captions = [c.value for c in at.sidebar.caption]
-    assert any("postgresql://postgres@" in c for c in captions), (captions, at.exception, [e.value for e in at.sidebar.error])
+    assert any("postgresql://postgres@" in c for c in captions), (
+        captions,
+        at.exception,
+        [e.value for e in at.sidebar.error],
+    )
     assert not any(secret in c or quote(secret, safe="") in c for c in captions)
 
 

@@ -1,5 +1,6 @@
 """Dockerfile and docker-compose.yml (Docker is not available here: the files are checked statically,
 the compose file against the Compose Specification's JSON schema)."""
+
 import copy
 import http.server
 import json
@@ -17,7 +18,8 @@ from tests.conftest import ROOT
 
 
 def compose_schema() -> dict:
-    # The Compose Specification schema as vendored (with its license) by check-jsonschema, pinned in requirements-dev.txt.
+    # The Compose Specification schema as vendored (with its license) by check-jsonschema,
+    # pinned in requirements-dev.txt.
     import check_jsonschema
 
     path = Path(check_jsonschema.__file__).parent / "builtin_schemas" / "vendor" / "compose-spec.json"
@@ -81,7 +83,9 @@ def test_slim_base_non_root_user_and_health_check():
     assert lines[0] == "FROM python:3.11-slim"
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users and users[-1] not in ("root", "0")
-    assert next(i for i, l in enumerate(lines) if l.startswith("USER ")) < next(i for i, l in enumerate(lines) if l.startswith("CMD "))
+    assert next(i for i, line in enumerate(lines) if line.startswith("USER ")) < next(
+        i for i, line in enumerate(lines) if line.startswith("CMD ")
+    )
     assert any(line.startswith("HEALTHCHECK") and "/_stcore/health" in line for line in lines)
 
 
@@ -90,7 +94,7 @@ def makefile_install_command() -> list[str]:
     text = (ROOT / "Makefile").read_text()
     variables = dict(re.findall(r"^(\w+)\s*:?=\s*(.*)$", text, re.M))
     recipe = re.search(r"^\$\(MAIN_STAMP\):.*\n((?:\t.*\n)+)", text, re.M).group(1)
-    line = next(l.strip() for l in recipe.splitlines() if "install" in l)
+    line = next(line.strip() for line in recipe.splitlines() if "install" in line)
     for _ in range(3):
         line = re.sub(r"\$\((\w+)\)", lambda m: "python" if m.group(1) == "PY" else variables[m.group(1)], line)
     return shlex.split(line)
@@ -110,7 +114,7 @@ def test_the_image_installs_as_make_run_does_without_the_embedded_server():
 
 
 def test_the_healthcheck_command_passes_on_ok_and_fails_otherwise():
-    command = next(l for l in dockerfile() if l.startswith("HEALTHCHECK")).split(" CMD ", 1)[1]
+    command = next(line for line in dockerfile() if line.startswith("HEALTHCHECK")).split(" CMD ", 1)[1]
     answer = {"body": b"ok"}
 
     class Health(http.server.BaseHTTPRequestHandler):
@@ -127,7 +131,9 @@ def test_the_healthcheck_command_passes_on_ok_and_fails_otherwise():
     try:
         env = {"PORT": str(server.server_address[1]), "PATH": "/usr/bin:/bin"}
         python = subprocess.run(["sh", "-c", "command -v python3"], capture_output=True, text=True).stdout.strip()
-        run = lambda: subprocess.run(["sh", "-c", command.replace("python ", f"{python} ", 1)], env=env, timeout=20).returncode
+        run = lambda: (
+            subprocess.run(["sh", "-c", command.replace("python ", f"{python} ", 1)], env=env, timeout=20).returncode
+        )
         assert run() == 0
         answer["body"] = b"starting"
         assert run() == 1

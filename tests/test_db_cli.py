@@ -1,4 +1,5 @@
 """python -m db (db/__main__.py): every command, production guards, and no password ever printed."""
+
 import io
 import os
 import shutil
@@ -63,7 +64,12 @@ def test_every_command_works_without_printing_the_password(fresh, pg_server, cap
     code, out = run(capsys, "seed")
     assert code == 0 and "4 user(s) and 1 activity(ies) added" in out
     code, out = run(capsys, "status")
-    assert code == 0 and "PENDING" not in out and "rows       users=4 activities=1" in out and "server     PostgreSQL" in out
+    assert (
+        code == 0
+        and "PENDING" not in out
+        and "rows       users=4 activities=1" in out
+        and "server     PostgreSQL" in out
+    )
     code, out = run(capsys, "roles")
     assert code == 0 and "dashboard_reader" in out, out
     code, out = run(capsys, "kill-all")
@@ -151,9 +157,23 @@ def test_kill_all_terminates_the_other_sessions(db_url, capsys):
 @pytest.mark.skipif(not shutil.which("psql"), reason="psql is not installed")
 def test_connect_opens_psql_without_the_password_on_screen_or_command_line(db_url):
     env = {**os.environ, "CONNECTION_URL": with_password(db_url)}
-    proc = subprocess.run([sys.executable, "-m", "db", "connect", "--", "-XAt", "-c",
-                           "SELECT current_database() || ' ' || current_setting('application_name')"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "db",
+            "connect",
+            "--",
+            "-XAt",
+            "-c",
+            "SELECT current_database() || ' ' || current_setting('application_name')",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"{dbname(db_url)} psql (python -m db connect)"
     assert SECRET not in proc.stdout + proc.stderr and "psql postgresql://postgres@/" in proc.stderr

@@ -1,9 +1,10 @@
 """The Explore page (pages/explore.py) through Streamlit's AppTest, on a real database."""
+
 import asyncio
 import csv
 import io
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pyarrow.parquet as pq
@@ -12,7 +13,7 @@ from PIL import Image
 from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
-from exports import files, raw
+from exports import files
 from tests.conftest import ROOT
 from tests.helpers import Downloads, add_post, add_user
 
@@ -21,7 +22,7 @@ NY = "America/New_York"
 
 
 def now_utc():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture

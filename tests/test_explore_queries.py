@@ -1,7 +1,8 @@
 """Explore's buckets against hand-built rows (queries/explore.py, queries/sql/explore/*)."""
+
 import zoneinfo
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -9,7 +10,7 @@ from queries.explore import ExploreError, bucket_count, explore, raw_count, reso
 from tests.helpers import add_post, add_user
 
 NY = "America/New_York"
-NOW = datetime(2026, 12, 15, 17, 0, tzinfo=timezone.utc)  # a Tuesday
+NOW = datetime(2026, 12, 15, 17, 0, tzinfo=UTC)  # a Tuesday
 
 
 def custom(start, end, tz=NY, now=NOW):
@@ -17,13 +18,15 @@ def custom(start, end, tz=NY, now=NOW):
 
 
 def rows(result):
-    return [(r.period_start.isoformat(), r.period_end.isoformat(), int(r.count), bool(r.partial))
-            for r in result.frame.itertuples()]
+    return [
+        (r.period_start.isoformat(), r.period_end.isoformat(), int(r.count), bool(r.partial))
+        for r in result.frame.itertuples()
+    ]
 
 
 def local_bucket(utc_naive: datetime, tz: str, unit: str) -> date:
     """Reference bucketing in Python: the local calendar date of the instant, truncated."""
-    d = utc_naive.replace(tzinfo=timezone.utc).astimezone(zoneinfo.ZoneInfo(tz)).date()
+    d = utc_naive.replace(tzinfo=UTC).astimezone(zoneinfo.ZoneInfo(tz)).date()
     if unit == "week":
         return d - timedelta(days=d.weekday())
     if unit == "month":
@@ -35,15 +38,21 @@ def hourly_posts(db, start: datetime, hours: int, step_minutes: int = 37):
     """A post every `step_minutes` from `start` (UTC), so every local hour of a DST day is hit."""
     u = add_user(db, "author", "2020-01-01 00:00:00")
     stamps = [start + timedelta(minutes=step_minutes * i) for i in range(hours * 60 // step_minutes)]
-    db.cursor().executemany("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', %s)",
-                            [(u, s) for s in stamps])
+    db.cursor().executemany(
+        "INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', %s)", [(u, s) for s in stamps]
+    )
     return stamps
 
 
 @pytest.mark.parametrize("unit", ["week", "month", "day"])
-@pytest.mark.parametrize("span", [(date(2026, 2, 20), date(2026, 3, 20)),   # spring forward: Sun 8 Mar
-                                  (date(2026, 10, 20), date(2026, 11, 20))],  # fall back: Sun 1 Nov
-                         ids=["march", "november"])
+@pytest.mark.parametrize(
+    "span",
+    [
+        (date(2026, 2, 20), date(2026, 3, 20)),  # spring forward: Sun 8 Mar
+        (date(2026, 10, 20), date(2026, 11, 20)),
+    ],  # fall back: Sun 1 Nov
+    ids=["march", "november"],
+)
 def test_buckets_across_dst_count_every_row_once(db, unit, span):
     start, end = span
     # From well before the range to well after, so the range edges cut through the data.
@@ -62,13 +71,18 @@ def test_week_and_month_edges_follow_local_midnight_on_both_sides_of_dst(db):
     u = add_user(db, "author", "2020-01-01 00:00:00")
     edges = {
         # 1 March 00:00 EST is 05:00 UTC (a Sunday: both in the week of 23 February).
-        "2026-03-01 04:59:59": "2026-02-23", "2026-03-01 05:00:00": "2026-02-23",
+        "2026-03-01 04:59:59": "2026-02-23",
+        "2026-03-01 05:00:00": "2026-02-23",
         # Monday 2 March 00:00 EST is 05:00 UTC; Monday 9 March 00:00 EDT is 04:00 UTC.
-        "2026-03-02 04:59:59": "2026-02-23", "2026-03-02 05:00:00": "2026-03-02",
-        "2026-03-09 03:59:59": "2026-03-02", "2026-03-09 04:00:00": "2026-03-09",
+        "2026-03-02 04:59:59": "2026-02-23",
+        "2026-03-02 05:00:00": "2026-03-02",
+        "2026-03-09 03:59:59": "2026-03-02",
+        "2026-03-09 04:00:00": "2026-03-09",
         # 1 November 00:00 EDT is 04:00 UTC; Monday 2 November 00:00 EST is 05:00 UTC.
-        "2026-11-01 03:59:59": "2026-10-26", "2026-11-01 04:00:00": "2026-10-26",
-        "2026-11-02 04:59:59": "2026-10-26", "2026-11-02 05:00:00": "2026-11-02",
+        "2026-11-01 03:59:59": "2026-10-26",
+        "2026-11-01 04:00:00": "2026-10-26",
+        "2026-11-02 04:59:59": "2026-10-26",
+        "2026-11-02 05:00:00": "2026-11-02",
     }
     for stamp in edges:
         add_post(db, u, stamp)
@@ -87,8 +101,10 @@ def test_every_bucket_zero_filled_and_current_one_partial(db):
     assert (rng.start, rng.end) == (date(2026, 11, 16), date(2026, 12, 15))
     weeks = explore("new_users", rng=rng, granularity="week", tz="UTC")
     assert rows(weeks) == [
-        ("2026-11-16", "2026-11-22", 0, False), ("2026-11-23", "2026-11-29", 0, False),
-        ("2026-11-30", "2026-12-06", 0, False), ("2026-12-07", "2026-12-13", 0, False),
+        ("2026-11-16", "2026-11-22", 0, False),
+        ("2026-11-23", "2026-11-29", 0, False),
+        ("2026-11-30", "2026-12-06", 0, False),
+        ("2026-12-07", "2026-12-13", 0, False),
         ("2026-12-14", "2026-12-15", 0, True),
     ]
     months = explore("new_users", rng=rng, granularity="month", tz="UTC")
@@ -102,22 +118,26 @@ def test_active_authors_are_distinct_per_bucket(db):
     for stamp in ["2026-12-01 10:00", "2026-12-01 11:00", "2026-12-02 10:00", "2026-12-08 10:00"]:
         add_post(db, a, stamp)
     add_post(db, b, "2026-12-02 12:00")
-    weeks = explore("active_authors", rng=custom(date(2026, 11, 30), date(2026, 12, 13), tz="UTC"),
-                    granularity="week", tz="UTC")
+    weeks = explore(
+        "active_authors", rng=custom(date(2026, 11, 30), date(2026, 12, 13), tz="UTC"), granularity="week", tz="UTC"
+    )
     assert [int(c) for c in weeks.frame["count"]] == [2, 1]
 
 
 @pytest.mark.parametrize("metric", ["new_users", "new_posts", "active_authors"])
 @pytest.mark.parametrize("preset", ["last_7_days", "this_month", "all_time"])
 def test_cumulative_ends_at_the_platform_totals(db, metric, preset):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     users = [add_user(db, f"u{i}", (now - timedelta(days=40 * i, hours=1)).replace(tzinfo=None)) for i in range(5)]
     for i in range(30):
         add_post(db, users[i % 4], (now - timedelta(days=3 * i, minutes=5)).replace(tzinfo=None))
     rng = resolve_range(preset, tz=NY)
     result = explore(metric, rng=rng, granularity="week", tz=NY, cumulative=True)
-    totals = {"new_users": "SELECT count(*) FROM users", "new_posts": "SELECT count(*) FROM activities",
-              "active_authors": "SELECT count(DISTINCT user_uuid) FROM activities"}
+    totals = {
+        "new_users": "SELECT count(*) FROM users",
+        "new_posts": "SELECT count(*) FROM activities",
+        "active_authors": "SELECT count(DISTINCT user_uuid) FROM activities",
+    }
     truth = db.execute(totals[metric]).fetchone()[0]
     assert int(result.frame["cumulative"].iloc[-1]) == truth == result.total
     # The running total is the rows before the range plus the running sum of the buckets.

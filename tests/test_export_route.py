@@ -1,12 +1,13 @@
 """GET /export/raw (web/export_route.py) over HTTP, against the real app
 (`streamlit run app.py`, as `make run` serves it) and a real database."""
+
 import csv
 import io
 import json
 import time
 import zipfile
 from contextlib import ExitStack
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import psycopg
@@ -26,16 +27,29 @@ EXPORT_SESSIONS = "SELECT count(*) FROM pg_stat_activity WHERE application_name 
 @pytest.fixture(scope="module")
 def app(pg_server, templates, tmp_path_factory):
     def bulk(conn, users, now):  # old posts with long messages: a download of many megabytes
-        conn.execute("INSERT INTO activities (user_uuid, message, created_at) "
-                     "SELECT %s, repeat('m', 400), %s - g * interval '1 minute' FROM generate_series(1, %s) g",
-                     (users[0], now - timedelta(days=400), BULK))
+        conn.execute(
+            "INSERT INTO activities (user_uuid, message, created_at) "
+            "SELECT %s, repeat('m', 400), %s - g * interval '1 minute' FROM generate_series(1, %s) g",
+            (users[0], now - timedelta(days=400), BULK),
+        )
 
     log_dir = tmp_path_factory.mktemp("route")
-    with app_on_a_week_of_rows(pg_server, templates["migrated"], log_dir,
-                               {"EXPORT_SIGNING_KEY": KEY, "POOL_TIMEOUT_MS": "2000"}, prefix="route",
-                               message=lambda i: f'post {i}, "quoted"\n#{i}', more_rows=bulk) as (base, url):
-        yield {"base": base, "db": url, "server": pg_server, "name": conninfo_to_dict(url)["dbname"],
-               "log": log_dir / "streamlit.log"}
+    with app_on_a_week_of_rows(
+        pg_server,
+        templates["migrated"],
+        log_dir,
+        {"EXPORT_SIGNING_KEY": KEY, "POOL_TIMEOUT_MS": "2000"},
+        prefix="route",
+        message=lambda i: f'post {i}, "quoted"\n#{i}',
+        more_rows=bulk,
+    ) as (base, url):
+        yield {
+            "base": base,
+            "db": url,
+            "server": pg_server,
+            "name": conninfo_to_dict(url)["dbname"],
+            "log": log_dir / "streamlit.log",
+        }
 
 
 @pytest.fixture(autouse=True)
@@ -44,12 +58,19 @@ def same_key(monkeypatch):
 
 
 def today():
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 def link(kind="activities", start=None, end=None, style="header", max_rows=None, tz="UTC", **kwargs):
-    return export_route.raw_link(kind, tz=tz, start_day=start or today() - timedelta(days=6), end_day=end or today(),
-                                 style=style, max_rows=max_rows, **kwargs)
+    return export_route.raw_link(
+        kind,
+        tz=tz,
+        start_day=start or today() - timedelta(days=6),
+        end_day=end or today(),
+        style=style,
+        max_rows=max_rows,
+        **kwargs,
+    )
 
 
 def get(app, path):
@@ -111,8 +132,12 @@ def test_a_cap_cuts_loudly(app):
 
 def test_changed_expired_or_unsigned_links_are_refused_plainly(app):
     good = link()
-    for bad in (good.replace("kind=activities", "kind=users"), good.replace("cap=0", "cap=1"),
-                good.split("&sig=")[0], link(ttl_s=-1)):
+    for bad in (
+        good.replace("kind=activities", "kind=users"),
+        good.replace("cap=0", "cap=1"),
+        good.split("&sig=")[0],
+        link(ttl_s=-1),
+    ):
         response = get(app, bad)
         assert response.status_code == 403, bad
         assert response.headers["content-type"].startswith("text/plain")
@@ -122,9 +147,22 @@ def test_changed_expired_or_unsigned_links_are_refused_plainly(app):
 
 
 def test_signed_values_that_are_not_an_extract_are_bad_requests(app):
-    fields = {"kind": "activities", "tz": "UTC", "start": "2026-03-01", "end": "2026-03-31", "style": "header", "cap": 0}
-    for change in ({"kind": "passwords"}, {"tz": "Mars/Olympus"}, {"start": "2026-04-01"}, {"end": "yesterday"},
-                   {"cap": -1}, {"style": "xml"}):
+    fields = {
+        "kind": "activities",
+        "tz": "UTC",
+        "start": "2026-03-01",
+        "end": "2026-03-31",
+        "style": "header",
+        "cap": 0,
+    }
+    for change in (
+        {"kind": "passwords"},
+        {"tz": "Mars/Olympus"},
+        {"start": "2026-04-01"},
+        {"end": "yesterday"},
+        {"cap": -1},
+        {"style": "xml"},
+    ):
         query = httpx.QueryParams(signing.sign(export_route.PURPOSE, {**fields, **change}))
         response = get(app, f"{export_route.PATH}?{query}")
         assert response.status_code == 400, change
@@ -159,8 +197,9 @@ def wait_for_export_sessions(app, n, timeout=20):
 
 def test_two_extracts_at_once_a_third_waits_and_abandoned_ones_release_their_connections(app):
     # Uncompressed, so that the stalled downloads cannot fit in the socket buffers.
-    clients = [httpx.Client(base_url=app["base"], timeout=60, headers={"Accept-Encoding": "identity"})
-               for _ in range(2)]
+    clients = [
+        httpx.Client(base_url=app["base"], timeout=60, headers={"Accept-Encoding": "identity"}) for _ in range(2)
+    ]
     streams, readers = ExitStack(), []  # kept: dropping a half-read stream makes httpx hang up
     try:
         for client in clients:  # two downloads that start and then stall: nobody reads on
@@ -183,10 +222,15 @@ def test_two_extracts_at_once_a_third_waits_and_abandoned_ones_release_their_con
 def test_formula_text_arrives_neutralised_and_the_file_says_so(app):
     day, evil = date(2001, 1, 1), '=HYPERLINK("http://evil","x")'
     with psycopg.connect(app["db"], autocommit=True) as conn:
-        user = conn.execute("INSERT INTO users (display_name, handle, email, cognito_user_id, created_at) "
-                            "VALUES (%s, '+cmd', '@SUM(1)', 'TEST', %s) RETURNING uuid", (evil, day)).fetchone()[0]
-        conn.execute("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, '-2+3', %s), (%s, %s, %s)",
-                     (user, day, user, "\tstarts with a tab", day))
+        user = conn.execute(
+            "INSERT INTO users (display_name, handle, email, cognito_user_id, created_at) "
+            "VALUES (%s, '+cmd', '@SUM(1)', 'TEST', %s) RETURNING uuid",
+            (evil, day),
+        ).fetchone()[0]
+        conn.execute(
+            "INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, '-2+3', %s), (%s, %s, %s)",
+            (user, day, user, "\tstarts with a tab", day),
+        )
         try:
             meta, [row] = parse(get(app, link("users", start=day, end=day)).content)
             assert (row["display_name"], row["handle"], row["email"]) == ("'" + evil, "'+cmd", "'@SUM(1)")

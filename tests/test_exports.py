@@ -3,30 +3,30 @@
 Long because it holds every file format, both provenance styles and the atomic-write
 failure cases of one CLI; split by format it would repeat its fixtures.
 """
+
 import csv
 import errno
 import io
 import json
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from exports import files, raw
+from exports import charts, files, raw
+from exports.formats import FORMULA_STARTS, neutralise, to_csv
 from queries.__main__ import main
 from queries.explore import explore, resolve_range
-from exports.formats import FORMULA_STARTS, neutralise, to_csv
 from tests.helpers import add_post, add_user
-from exports import charts
 
 NY = "America/New_York"
 
 
 def now_utc():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
@@ -43,20 +43,26 @@ def last_30(tz="UTC", cumulative=False, metric="new_posts", unit="week"):
 
 def test_csv_is_the_table_under_one_provenance_line(posts):
     data = last_30(NY, cumulative=True)
-    [file] = files.aggregate_files(data.frame, files.explore_provenance(data), fmt="csv", style="header", stem=data.file_stem)
+    [file] = files.aggregate_files(
+        data.frame, files.explore_provenance(data), fmt="csv", style="header", stem=data.file_stem
+    )
     first, rest = file.data.decode().split("\n", 1)
     assert rest == to_csv(data.frame)
     meta = files.parse_header_line(first)
     assert meta["tz"] == NY and meta["granularity"] == "week" and meta["rows"] == str(len(data.frame))
     assert meta["range"] == f"{data.range.start}..{data.range.end}" and meta["cumulative"] == "true"
-    assert meta["from_cache"] == "false" and meta["generated_at"].endswith("Z") and meta["dataset"] == "explore.new_posts"
+    assert (
+        meta["from_cache"] == "false" and meta["generated_at"].endswith("Z") and meta["dataset"] == "explore.new_posts"
+    )
     assert meta["csv_formulas"] == "neutralised"
     assert file.name == f"{data.file_stem}.csv" and data.file_stem.endswith("_cumulative")
 
 
 def test_sidecar_style_leaves_the_csv_untouched(posts):
     data = last_30()
-    csv_file, sidecar = files.aggregate_files(data.frame, files.explore_provenance(data), fmt="csv", style="sidecar", stem="x")
+    csv_file, sidecar = files.aggregate_files(
+        data.frame, files.explore_provenance(data), fmt="csv", style="sidecar", stem="x"
+    )
     assert csv_file.data.decode() == to_csv(data.frame)
     assert sidecar.name == "x.csv.provenance.json"
     meta = json.loads(sidecar.data)
@@ -78,9 +84,17 @@ def test_parquet_has_the_same_rows_typed_and_its_provenance(posts):
 
 
 def test_header_values_cannot_break_the_line():
-    p = files.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 2),
-                           granularity="day", rows=2, from_cache=True, computed_at=datetime.now(timezone.utc),
-                           extra={"note": "a,b=c\nd"})
+    p = files.Provenance(
+        dataset="x",
+        tz="UTC",
+        range_start=date(2026, 1, 1),
+        range_end=date(2026, 1, 2),
+        granularity="day",
+        rows=2,
+        from_cache=True,
+        computed_at=datetime.now(UTC),
+        extra={"note": "a,b=c\nd"},
+    )
     line = p.header_line()
     assert line.count("\n") == 1 and line.endswith("\n")
     assert files.parse_header_line(line)["note"] == "a,b=c\nd"
@@ -96,8 +110,8 @@ def test_png_is_a_real_image_of_the_chart(posts):
     width, height = image.size
     assert 800 < width < 900 and 300 < height < 450  # an 800 x 300 plot plus title and axes
     colours = {rgb for _, rgb in image.getcolors(maxcolors=width * height)}
-    bar = tuple(int(charts.BAR[i:i + 2], 16) for i in (1, 3, 5))
-    partial = tuple(int(charts.PARTIAL[i:i + 2], 16) for i in (1, 3, 5))
+    bar = tuple(int(charts.BAR[i : i + 2], 16) for i in (1, 3, 5))
+    partial = tuple(int(charts.PARTIAL[i : i + 2], 16) for i in (1, 3, 5))
     assert bar in colours and partial in colours  # full days and today's lighter bar are drawn
     big = Image.open(io.BytesIO(files.chart_image(chart, "png", scale=2)))
     assert big.size == (width * 2, height * 2)
@@ -110,6 +124,7 @@ def test_svg_is_the_chart(posts):
 
 
 # --- raw extracts ---------------------------------------------------------------
+
 
 def raw_rows(data: bytes):
     first, rest = data.decode().split("\n", 1)
@@ -145,7 +160,8 @@ def test_raw_local_times_follow_the_report_zone(db):
     raw.stream_raw("users", out, tz="Asia/Tokyo", start_day=date(2026, 3, 10), end_day=date(2026, 3, 10))
     _, rows = raw_rows(out.getvalue())
     assert [(r["handle"], r["created_at_utc"], r["created_at_local"]) for r in rows] == [
-        ("tokyo", "2026-03-09 15:00:00", "2026-03-10 00:00:00")]
+        ("tokyo", "2026-03-09 15:00:00", "2026-03-10 00:00:00")
+    ]
 
 
 def test_a_cap_truncates_loudly_never_silently(db):
@@ -197,10 +213,28 @@ def test_an_extract_streams_the_snapshot_it_counted_on_a_connection_of_its_own(d
 
 # --- the CLI --------------------------------------------------------------------
 
+
 def test_cli_writes_the_pages_csv_with_provenance(posts, tmp_path, capsys):
     out = tmp_path / "weekly.csv"
-    assert main(["export", "explore", "--metric", "new_posts", "--granularity", "week", "--range", "last_30_days",
-                 "--tz", NY, "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "explore",
+                "--metric",
+                "new_posts",
+                "--granularity",
+                "week",
+                "--range",
+                "last_30_days",
+                "--tz",
+                NY,
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     data = last_30(NY)
     first, rest = out.read_text().split("\n", 1)
     assert rest == to_csv(data.frame)
@@ -208,8 +242,23 @@ def test_cli_writes_the_pages_csv_with_provenance(posts, tmp_path, capsys):
 
 
 def test_cli_sidecar_parquet_and_png(posts, tmp_path):
-    assert main(["export", "growth", "--table", "new_users_per_day", "--format", "parquet", "--provenance", "sidecar",
-                 "--out", str(tmp_path / "u.parquet")]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "growth",
+                "--table",
+                "new_users_per_day",
+                "--format",
+                "parquet",
+                "--provenance",
+                "sidecar",
+                "--out",
+                str(tmp_path / "u.parquet"),
+            ]
+        )
+        == 0
+    )
     sidecar = json.loads((tmp_path / "u.parquet.provenance.json").read_text())
     assert sidecar["dataset"] == "new_users_per_day" and "csv_formulas" not in sidecar
     assert pq.read_table(tmp_path / "u.parquet").num_rows == 7
@@ -243,7 +292,9 @@ def add_user_with(conn, display_name, handle, email, cognito_user_id="TEST"):
     """A user whose every text column is chosen (tests.helpers.add_user derives the email)."""
     return conn.execute(
         "INSERT INTO users (display_name, handle, email, cognito_user_id, created_at) VALUES (%s, %s, %s, %s, %s) "
-        "RETURNING uuid", (display_name, handle, email, cognito_user_id, now_utc() - timedelta(hours=1))).fetchone()[0]
+        "RETURNING uuid",
+        (display_name, handle, email, cognito_user_id, now_utc() - timedelta(hours=1)),
+    ).fetchone()[0]
 
 
 @pytest.fixture
@@ -259,10 +310,16 @@ def test_cli_raw_exports_neutralise_formula_text_and_say_so(evil, tmp_path):
     assert main(["export", "raw", "users", "--range", "all_time", "-o", str(users)]) == 0
     meta, [row] = raw_rows(users.read_bytes())
     assert (row["display_name"], row["handle"], row["email"], row["cognito_user_id"]) == (
-        "'" + EVIL, "'+cmd", "'@SUM(1)", "'-cognito")
+        "'" + EVIL,
+        "'+cmd",
+        "'@SUM(1)",
+        "'-cognito",
+    )
     assert meta["csv_formulas"] == "neutralised"
     posts = tmp_path / "posts.csv"
-    assert main(["export", "raw", "activities", "--range", "all_time", "-o", str(posts), "--provenance", "sidecar"]) == 0
+    assert (
+        main(["export", "raw", "activities", "--range", "all_time", "-o", str(posts), "--provenance", "sidecar"]) == 0
+    )
     with posts.open(newline="") as f:
         rows = list(csv.DictReader(f))
     assert sorted(r["message"] for r in rows) == ["'\tstarts with a tab", "'-2+3"]
@@ -285,8 +342,16 @@ def test_the_copy_sql_neutralises_exactly_as_python_does(db):
 
 def test_parquet_keeps_exact_values_where_the_csv_neutralises():
     frame = pd.DataFrame({"handle": ["+cmd", EVIL, "plain"], "delta": [-2, 0, 3], "share": [-0.5, 0.0, 1.5]})
-    provenance = files.Provenance(dataset="x", tz="UTC", range_start=date(2026, 1, 1), range_end=date(2026, 1, 3),
-                                    granularity="day", rows=3, from_cache=False, computed_at=datetime.now(timezone.utc))
+    provenance = files.Provenance(
+        dataset="x",
+        tz="UTC",
+        range_start=date(2026, 1, 1),
+        range_end=date(2026, 1, 3),
+        granularity="day",
+        rows=3,
+        from_cache=False,
+        computed_at=datetime.now(UTC),
+    )
     [parquet, parquet_json] = files.aggregate_files(frame, provenance, fmt="parquet", style="sidecar", stem="x")
     back = pq.read_table(io.BytesIO(parquet.data)).to_pandas()
     assert back["handle"].tolist() == ["+cmd", EVIL, "plain"]
@@ -302,6 +367,7 @@ def test_parquet_keeps_exact_values_where_the_csv_neutralises():
 
 # --- the CLI replaces a file only with a complete export ---------------------------
 
+
 def old_files(*paths):
     """Yesterday's good files at `paths`, returned as they are."""
     for path in paths:
@@ -313,11 +379,14 @@ def parts_left(tmp_path):
     return [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
 
 
-@pytest.mark.parametrize("argv, says", [
-    (["raw", "users", "--tz", "Mars/Olympus"], "Unknown time zone"),
-    (["raw", "users", "--range", "custom", "--start", "2026-03-02", "--end", "2026-03-01"], "after the end date"),
-    (["explore", "--tz", "Mars/Olympus"], "Unknown time zone"),
-])
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["raw", "users", "--tz", "Mars/Olympus"], "Unknown time zone"),
+        (["raw", "users", "--range", "custom", "--start", "2026-03-02", "--end", "2026-03-01"], "after the end date"),
+        (["explore", "--tz", "Mars/Olympus"], "Unknown time zone"),
+    ],
+)
 def test_a_refused_export_leaves_the_old_files(db, tmp_path, capsys, argv, says):
     out = tmp_path / "out.csv"
     before = old_files(out, tmp_path / "out.csv.provenance.json")
@@ -334,27 +403,33 @@ BULK = 20_000  # posts of 1 kB: far more than the socket buffers hold, so COPY i
 @pytest.fixture
 def many_posts(db):
     u = add_user(db, "bulk", now_utc() - timedelta(days=3))
-    db.execute("INSERT INTO activities (user_uuid, message, created_at) "
-               "SELECT %s, repeat('m', 1000), %s - g * interval '1 second' FROM generate_series(1, %s) g",
-               (u, now_utc(), BULK))
+    db.execute(
+        "INSERT INTO activities (user_uuid, message, created_at) "
+        "SELECT %s, repeat('m', 1000), %s - g * interval '1 second' FROM generate_series(1, %s) g",
+        (u, now_utc(), BULK),
+    )
     return db
 
 
 def terminate_export(db):
-    db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-               "WHERE application_name = 'cruddur-dashboard:export'")
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'cruddur-dashboard:export'"
+    )
 
 
 def raise_(exc):
     raise exc
 
 
-@pytest.mark.parametrize("what, action, status, says", [
-    ("statement timeout", lambda db: time.sleep(2), 1, "statement timeout"),
-    ("connection killed", terminate_export, 1, "Cannot reach the database"),
-    ("disk full", lambda db: raise_(OSError(errno.ENOSPC, "No space left on device")), 2, "No space left"),
-    ("Ctrl-C", lambda db: raise_(KeyboardInterrupt()), 130, "interrupted"),
-])
+@pytest.mark.parametrize(
+    "what, action, status, says",
+    [
+        ("statement timeout", lambda db: time.sleep(2), 1, "statement timeout"),
+        ("connection killed", terminate_export, 1, "Cannot reach the database"),
+        ("disk full", lambda db: raise_(OSError(errno.ENOSPC, "No space left on device")), 2, "No space left"),
+        ("Ctrl-C", lambda db: raise_(KeyboardInterrupt()), 130, "interrupted"),
+    ],
+)
 def test_a_failure_mid_copy_leaves_the_old_files(many_posts, tmp_path, capsys, monkeypatch, what, action, status, says):
     monkeypatch.setenv("RAW_EXPORT_TIMEOUT_MS", "1000")  # the count takes milliseconds; the COPY is held up for 2 s
     real_csv, seen = raw.RawExtract.csv, []
@@ -370,7 +445,10 @@ def test_a_failure_mid_copy_leaves_the_old_files(many_posts, tmp_path, capsys, m
     out = tmp_path / "acts.csv"
     sidecar = tmp_path / "acts.csv.provenance.json"
     before = old_files(out, sidecar)
-    assert main(["export", "raw", "activities", "--range", "all_time", "-o", str(out), "--provenance", "sidecar"]) == status
+    assert (
+        main(["export", "raw", "activities", "--range", "all_time", "-o", str(out), "--provenance", "sidecar"])
+        == status
+    )
     err = capsys.readouterr().err
     assert says in err and err.endswith(f"; {out} was not changed\n") and err.count("\n") == 1, err
     assert len(seen) == 1 and len(seen[0]) == 2  # the COPY had begun, into temporary files
@@ -388,8 +466,23 @@ def test_a_complete_export_replaces_the_old_files(posts, tmp_path, capsys):
     assert out.stat().st_mode & 0o777 == 0o640  # the file keeps its permissions
     weekly = tmp_path / "weekly.csv"
     old_files(weekly, tmp_path / "weekly.csv.provenance.json")
-    assert main(["export", "explore", "--granularity", "week", "--range", "last_30_days", "-o", str(weekly),
-                 "--provenance", "sidecar"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "explore",
+                "--granularity",
+                "week",
+                "--range",
+                "last_30_days",
+                "-o",
+                str(weekly),
+                "--provenance",
+                "sidecar",
+            ]
+        )
+        == 0
+    )
     assert weekly.read_text() == to_csv(last_30().frame)
     assert json.loads((tmp_path / "weekly.csv.provenance.json").read_text())["dataset"] == "explore.new_posts"
     assert parts_left(tmp_path) == []
@@ -434,10 +527,18 @@ def test_sigterm_mid_export_leaves_the_old_file_and_no_part(db, db_url, tmp_path
         generate(db, users=2000, posts=400_000, days=30, seed=3)
     target = tmp_path / "a.csv"
     target.write_text("GOOD OLD FILE\n")
-    env = {**{k: v for k, v in os.environ.items() if k not in _ISOLATED}, "CONNECTION_URL": db_url,
-           "DASHBOARD_SECRETS_FILE": str(tmp_path / "none.toml")}
-    proc = subprocess.Popen([sys.executable, "-m", "queries", "export", "raw", "activities", "--range", "all_time",
-                             "-o", str(target)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in _ISOLATED},
+        "CONNECTION_URL": db_url,
+        "DASHBOARD_SECRETS_FILE": str(tmp_path / "none.toml"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "queries", "export", "raw", "activities", "--range", "all_time", "-o", str(target)],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while not any(p.name.endswith(".part") for p in tmp_path.iterdir()):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()

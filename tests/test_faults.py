@@ -1,4 +1,5 @@
 """Faults a demo can meet: the database stops and returns, the pool runs dry."""
+
 import threading
 import time
 

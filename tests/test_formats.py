@@ -1,4 +1,5 @@
 """Renderings of a result (queries/formats.py): CSV text cannot run as a spreadsheet formula."""
+
 import csv
 import io
 from datetime import date
@@ -23,13 +24,15 @@ def test_other_values_are_left_alone(value):
 
 
 def test_csv_prefixes_only_text_cells_and_keeps_negative_numbers():
-    frame = pd.DataFrame({
-        "name": [EVIL, "+cmd", "plain", None],
-        "note": pd.array(["@SUM(1)", "-2+3", "\tx", "ok"], dtype="string"),
-        "count": [-1, 2, -3, 4],
-        "ratio": [-0.5, 1.5, -2.0, 0.0],
-        "day": [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)],
-    })
+    frame = pd.DataFrame(
+        {
+            "name": [EVIL, "+cmd", "plain", None],
+            "note": pd.array(["@SUM(1)", "-2+3", "\tx", "ok"], dtype="string"),
+            "count": [-1, 2, -3, 4],
+            "ratio": [-0.5, 1.5, -2.0, 0.0],
+            "day": [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)],
+        }
+    )
     rows = list(csv.DictReader(io.StringIO(to_csv(frame))))
     assert [r["name"] for r in rows] == ["'" + EVIL, "'+cmd", "plain", ""]
     assert [r["note"] for r in rows] == ["'@SUM(1)", "'-2+3", "'\tx", "ok"]

@@ -3,6 +3,7 @@
 Every case must end in a stored row equal to the input or a clear refusal,
 never an exception, a traceback or a partial write.
 """
+
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
@@ -12,8 +13,25 @@ from tests.helpers import add_user
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-SQL_BITS = ["'); DROP TABLE activities;--", "' OR '1'='1", "%(message)s", "%s", "{name}", "\\", "$$", "/*", "--",
-            "\x00", "\ud800", "🚀", "👩‍👩‍👧", "\u202e", "ä", "\r\n", "\t"]
+SQL_BITS = [
+    "'); DROP TABLE activities;--",
+    "' OR '1'='1",
+    "%(message)s",
+    "%s",
+    "{name}",
+    "\\",
+    "$$",
+    "/*",
+    "--",
+    "\x00",
+    "\ud800",
+    "🚀",
+    "👩‍👩‍👧",
+    "\u202e",
+    "ä",
+    "\r\n",
+    "\t",
+]
 # Any code point, surrogates and NUL included, mixed with the nastier fragments above.
 anything = st.one_of(
     st.text(st.characters(codec=None, categories=None), max_size=400),
@@ -79,9 +97,14 @@ def run_cli(main, argv, capsys):
     return status, out, err
 
 
-zones = st.one_of(st.sampled_from(["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "Etc/GMT+12"]),
-                  anything, st.sampled_from(["", "Mars/Olympus", "../../etc/passwd", "UTC'; --", "+05:30"]))
-dates = st.one_of(st.dates().map(str), anything, st.sampled_from(["2026-02-30", "0000-01-01", "9999-12-31", "yesterday"]))
+zones = st.one_of(
+    st.sampled_from(["UTC", "America/New_York", "Asia/Kathmandu", "Pacific/Chatham", "Etc/GMT+12"]),
+    anything,
+    st.sampled_from(["", "Mars/Olympus", "../../etc/passwd", "UTC'; --", "+05:30"]),
+)
+dates = st.one_of(
+    st.dates().map(str), anything, st.sampled_from(["2026-02-30", "0000-01-01", "9999-12-31", "yesterday"])
+)
 
 
 @FUZZ
@@ -89,7 +112,9 @@ dates = st.one_of(st.dates().map(str), anything, st.sampled_from(["2026-02-30", 
 def test_query_cli_parameters(db, capsys, tz, as_of):
     from queries.__main__ import main
 
-    status, out, _ = run_cli(main, ["run", "new_posts_per_day", "-p", f"tz={tz}", "-p", f"as_of={as_of}", "-f", "csv"], capsys)
+    status, out, _ = run_cli(
+        main, ["run", "new_posts_per_day", "-p", f"tz={tz}", "-p", f"as_of={as_of}", "-f", "csv"], capsys
+    )
     assert status in (0, 1, 2)
     if status == 0:
         assert out.startswith("day,count,partial\n") and len(out.strip().splitlines()) == 8
@@ -100,8 +125,22 @@ def test_query_cli_parameters(db, capsys, tz, as_of):
 def test_export_cli_parameters(db, capsys, tmp_path, tz, start, end, metric):
     from queries.__main__ import main
 
-    argv = ["export", "explore", "--metric", metric, "--range", "custom", "--start", start, "--end", end,
-            "--tz", tz, "--out", str(tmp_path / "out.csv")]
+    argv = [
+        "export",
+        "explore",
+        "--metric",
+        metric,
+        "--range",
+        "custom",
+        "--start",
+        start,
+        "--end",
+        end,
+        "--tz",
+        tz,
+        "--out",
+        str(tmp_path / "out.csv"),
+    ]
     status, _, _ = run_cli(main, argv, capsys)
     assert status in (0, 1, 2)
 

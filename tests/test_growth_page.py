@@ -1,22 +1,22 @@
 """The Growth page (pages/growth.py) through Streamlit's AppTest, on a real database."""
+
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from queries.reads import fetch, run
 from exports.formats import to_csv
-from tests.helpers import add_post, add_user, popovers
-
+from queries.reads import fetch, run
 from tests.conftest import ROOT
+from tests.helpers import add_post, add_user, popovers
 
 PAGE = str(ROOT / "pages" / "growth.py")
 DASHBOARD = str(ROOT / "dashboard.py")
 
 
 def now_utc():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
 
     import pyarrow.parquet as pq
 
-    from exports import files, raw
+    from exports import files
     from tests.helpers import Downloads
 
     downloads = Downloads(monkeypatch)
@@ -134,7 +134,6 @@ def test_sidebar_cache_panel_shows_backend_and_counts(some_rows):
     text = " ".join(m.value for m in panel.markdown) + " ".join(c.value for c in panel.caption)
     assert "in-process" in text and "database queries" in text
     assert not [b for b in at.sidebar.button if b.label == "Clear cache"]  # admins only
-
 
 
 def test_an_expired_result_is_shown_at_once_labelled_with_its_age(some_rows):

@@ -1,4 +1,5 @@
 """The four growth questions against hand-built rows (queries/sql/*_per_day.sql, totals, weekly)."""
+
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -39,8 +40,15 @@ def test_utc_day_boundaries_and_old_rows(db):
     add_post(db, u, "2026-03-06 00:00:00")
     add_post(db, u, "2026-03-10 14:59:59")  # today, before now
     rows = dict((d, c) for d, c, _ in per_day("new_posts_per_day"))
-    assert rows == {"2026-03-04": 1, "2026-03-05": 1, "2026-03-06": 1, "2026-03-07": 0,
-                    "2026-03-08": 0, "2026-03-09": 0, "2026-03-10": 1}
+    assert rows == {
+        "2026-03-04": 1,
+        "2026-03-05": 1,
+        "2026-03-06": 1,
+        "2026-03-07": 0,
+        "2026-03-08": 0,
+        "2026-03-09": 0,
+        "2026-03-10": 1,
+    }
 
 
 def test_non_utc_zone_moves_rows_across_midnight(db):
@@ -82,10 +90,15 @@ def test_dst_change_keeps_every_day_once(db):
 
 def test_weekly_counts_match_the_buckets_and_compare_like_for_like(db):
     u = add_user(db, "author", "2026-02-26 00:00:00")  # inside the previous window
-    for ts in ["2026-03-04 00:00:00", "2026-03-09 12:00:00", "2026-03-10 10:00:00",  # current window
-               "2026-02-25 00:00:00", "2026-03-03 14:59:59",  # previous window, before 15:00 a week ago
-               "2026-03-03 15:00:01",  # a week ago but after the same time of day: not comparable
-               "2026-02-24 23:59:59"]:  # before the previous window
+    for ts in [
+        "2026-03-04 00:00:00",
+        "2026-03-09 12:00:00",
+        "2026-03-10 10:00:00",  # current window
+        "2026-02-25 00:00:00",
+        "2026-03-03 14:59:59",  # previous window, before 15:00 a week ago
+        "2026-03-03 15:00:01",  # a week ago but after the same time of day: not comparable
+        "2026-02-24 23:59:59",
+    ]:  # before the previous window
         add_post(db, u, ts)
     weekly = fetch("weekly_new_counts", tz="UTC", as_of=AS_OF).set_index("metric")
     buckets = sum(c for _, c, _ in per_day("new_posts_per_day"))
@@ -94,7 +107,9 @@ def test_weekly_counts_match_the_buckets_and_compare_like_for_like(db):
     assert int(weekly.loc["users", "current"]) == 0 and int(weekly.loc["users", "previous"]) == 1
 
 
-@pytest.mark.parametrize("name", ["new_users_per_day", "new_posts_per_day", "total_users", "total_posts", "weekly_new_counts"])
+@pytest.mark.parametrize(
+    "name", ["new_users_per_day", "new_posts_per_day", "total_users", "total_posts", "weekly_new_counts"]
+)
 def test_answers_on_a_database_our_migrations_never_touched(legacy_db_url, name):
     import psycopg
 

@@ -4,13 +4,13 @@ The test server listens on a Unix socket only; a small TCP relay in a thread
 gives it a 127.0.0.1 address too, so `localhost`, `LOCALHOST.`, port `0NNNN`,
 a trailing slash and a key=value DSN all reach the very same server.
 """
+
 from __future__ import annotations
 
 import socket
 import threading
 from contextlib import suppress
 
-import psycopg
 import pytest
 
 from db import conninfo, guard
@@ -74,8 +74,9 @@ def production(tcp, db_url, db, monkeypatch):
 
 
 def counts(db) -> tuple[int, int, int]:
-    return db.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities), "
-                      "(SELECT count(*) FROM pg_database)").fetchone()
+    return db.execute(
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities), (SELECT count(*) FROM pg_database)"
+    ).fetchone()
 
 
 SPELLINGS = {
@@ -115,7 +116,6 @@ def test_another_server_is_not_production(production, pg_server, monkeypatch, tm
         embedded.destroy(other / "data")
 
 
-
 def test_when_production_cannot_be_asked_it_cannot_be_ruled_out(production, db, monkeypatch, capsys):
     """A stale PROD_CONNECTION_URL password (or production down) while CONNECTION_URL reaches the same
     server through another address: refused, saying why, until production can be asked."""
@@ -146,6 +146,7 @@ def test_the_embedded_server_of_make_run_is_never_production(monkeypatch, tmp_pa
 
 # ---------------------------------------------------------------- every writing entry point
 
+
 def _db(*argv):
     from db.__main__ import main
 
@@ -163,6 +164,7 @@ def _action(name, **kw):
         from seed import actions
 
         return getattr(actions, name)(**kw)
+
     return call
 
 
@@ -174,18 +176,19 @@ def _create_activity():
 
 def _terminate(db_url):
     def call():
-        from queries import sessions
         from actions import sessions as session_actions
+        from queries import sessions
         from tests.background import Background
 
         victim = Background(db_url, "victim")
         try:
             row = next(r for r in sessions.snapshot().sessions.to_dict("records") if r["pid"] == victim.pid)
-            outcome = session_actions.terminate(sessions.Target.from_row(row), actor="admin")
+            outcome = session_actions.terminate(sessions.SessionChoice.from_row(row), actor="admin")
             assert outcome.outcome == "refused" and victim.alive(), outcome.message
             raise guard.WriteRefused(outcome.message)
         finally:
             victim.close()
+
     return call
 
 
@@ -203,10 +206,16 @@ def _rollup_refresh():
 
 
 ENTRY_POINTS = {
-    "db setup": _db("setup"), "db drop": _db("drop"), "db kill-all": _db("kill-all"), "db create": _db("create"),
-    "db migrate": _db("migrate"), "db roles": _db("roles"), "db seed": _db("seed", "--demo"),
+    "db setup": _db("setup"),
+    "db drop": _db("drop"),
+    "db kill-all": _db("kill-all"),
+    "db create": _db("create"),
+    "db migrate": _db("migrate"),
+    "db roles": _db("roles"),
+    "db seed": _db("seed", "--demo"),
     "db rollup": _db("rollup", "--rebuild"),
-    "seed sample": _seed("sample"), "seed generate": _seed("generate", "--users", "5", "--posts", "5"),
+    "seed sample": _seed("sample"),
+    "seed generate": _seed("generate", "--users", "5", "--posts", "5"),
     "seed reset": _seed("reset", "--yes"),
     "seed create-activity": _seed("create-activity", "--handle", "person0", "--message", "hi", "--ttl", "7-days"),
     "admin page: sample rows": _action("seed_sample", by="admin"),

@@ -9,6 +9,7 @@
 
 Every import counts, those inside functions too.
 """
+
 from __future__ import annotations
 
 import ast
@@ -26,8 +27,11 @@ TOP_LEVEL_ENTRY_POINTS = {"app", "dashboard", "serve"}
 def layer(module: str) -> str | None:
     """The layer of one of our modules, or None for a third-party one."""
     parts = module.split(".")
-    if parts[-1] == "__main__" or parts[0] in ("pages", "ui", "web", "bench", "tests") \
-            or module in TOP_LEVEL_ENTRY_POINTS:
+    if (
+        parts[-1] == "__main__"
+        or parts[0] in ("pages", "ui", "web", "bench", "tests")
+        or module in TOP_LEVEL_ENTRY_POINTS
+    ):
         return "top"
     if module in ("queries.catalog",):
         return "catalog"
@@ -95,8 +99,10 @@ def test_the_catalog_is_a_leaf():
 
 def test_the_database_command_line_loads_no_pandas():
     """`python -m db migrate` and the server chores need no pandas, pool or cache."""
-    code = ("import sys, db.__main__, db.migrate, db.server, db.guard, db.statements, db.embedded;"
-            "print(sorted(m for m in ('pandas', 'queries.reads', 'psycopg_pool', 'streamlit') if m in sys.modules))")
+    code = (
+        "import sys, db.__main__, db.migrate, db.server, db.guard, db.statements, db.embedded;"
+        "print(sorted(m for m in ('pandas', 'queries.reads', 'psycopg_pool', 'streamlit') if m in sys.modules))"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]", done.stdout
 
@@ -104,8 +110,11 @@ def test_the_database_command_line_loads_no_pandas():
 def test_no_package_holds_more_than_a_quarter_of_the_code():
     counts: dict[str, int] = {}
     for name, path in MODULES.items():
-        top = name.split(".")[0] if "." in name or name in ("db", "queries", "actions", "exports", "seed", "ui", "web",
-                                                           "pages", "bench") else "(top-level files)"
+        top = (
+            name.split(".")[0]
+            if "." in name or name in ("db", "queries", "actions", "exports", "seed", "ui", "web", "pages", "bench")
+            else "(top-level files)"
+        )
         if top == "tests":
             continue
         counts[top] = counts.get(top, 0) + len(path.read_text().splitlines())

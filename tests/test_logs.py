@@ -1,4 +1,5 @@
 """The server log (db/logs.py): what is caught and counted is also logged, without secrets."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Ordered, recorded, all-or-nothing migrations (db/migrate.py)."""
+
 import psycopg
 import pytest
 

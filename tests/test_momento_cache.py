@@ -4,6 +4,7 @@ Momento's cloud is the only thing faked here, and the fake answers with the
 SDK's own response types. Everything else is real: PostgreSQL, the query
 layer, the encoding, and in the last tests the SDK's CacheClient itself.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,8 +27,11 @@ from queries.reads import run
 from tests.helpers import add_user
 
 SDK_ERRORS = sorted(
-    (cls for _, cls in inspect.getmembers(exceptions, inspect.isclass)
-     if issubclass(cls, SdkException) and cls is not SdkException),
+    (
+        cls
+        for _, cls in inspect.getmembers(exceptions, inspect.isclass)
+        if issubclass(cls, SdkException) and cls is not SdkException
+    ),
     key=lambda c: c.__name__,
 )
 
@@ -110,19 +114,23 @@ def replica(cloud, **kw) -> MomentoBackend:
 
 
 def awkward_frame() -> pd.DataFrame:
-    return pd.DataFrame({
-        "day": [dt.date(2026, 3, 8), dt.date(2026, 3, 9), None],
-        "count": np.array([3, 0, 7], dtype="int64"),
-        "ratio": [0.5, np.nan, 1.25],
-        "partial": [False, False, True],
-        "handle": ["ada", None, "grace"],
-        "at_utc": pd.to_datetime(["2026-03-08 10:00:00", None, "2026-03-10 23:59:59.999999"],
-                                 format="ISO8601").tz_localize("UTC"),
-        # 2026-03-08 is the US spring-forward day: offsets differ within the column.
-        "at_ny": pd.to_datetime(["2026-03-08 01:30", "2026-03-08 03:30", "2026-11-01 01:30"]).tz_localize(
-            "America/New_York", ambiguous=[True, True, False]),
-        "maybe": pd.array([1, None, 3], dtype="Int64"),
-    })
+    return pd.DataFrame(
+        {
+            "day": [dt.date(2026, 3, 8), dt.date(2026, 3, 9), None],
+            "count": np.array([3, 0, 7], dtype="int64"),
+            "ratio": [0.5, np.nan, 1.25],
+            "partial": [False, False, True],
+            "handle": ["ada", None, "grace"],
+            "at_utc": pd.to_datetime(
+                ["2026-03-08 10:00:00", None, "2026-03-10 23:59:59.999999"], format="ISO8601"
+            ).tz_localize("UTC"),
+            # 2026-03-08 is the US spring-forward day: offsets differ within the column.
+            "at_ny": pd.to_datetime(["2026-03-08 01:30", "2026-03-08 03:30", "2026-11-01 01:30"]).tz_localize(
+                "America/New_York", ambiguous=[True, True, False]
+            ),
+            "maybe": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
 
 
 def test_a_frame_round_trips_exactly():
@@ -255,8 +263,10 @@ def test_a_real_client_at_an_unreachable_endpoint_falls_back_within_its_timeout(
 
     credential = CredentialProvider("token", host, host, host, 9)
     timeout = 0.3
-    backend = MomentoBackend(timeout_s=timeout, client_factory=lambda: make_client(
-        api_key=None, endpoint=None, timeout_s=timeout, credential=credential))
+    backend = MomentoBackend(
+        timeout_s=timeout,
+        client_factory=lambda: make_client(api_key=None, endpoint=None, timeout_s=timeout, credential=credential),
+    )
     monkeypatch.setattr(reads, "_backend", backend)
     add_user(db, "a")
     started = time.perf_counter()

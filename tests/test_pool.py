@@ -1,4 +1,6 @@
-"""Reader and writer pools (db/pool.py): the reader cannot write, has timeouts, may use a replica; dedicated connections."""
+"""Reader and writer pools (db/pool.py): the reader cannot write, has timeouts, may use a
+replica; dedicated connections."""
+
 import uuid
 
 import psycopg
@@ -10,10 +12,12 @@ from tests.conftest import create_database, drop_database
 
 
 def test_an_insert_through_the_reader_fails_read_only_even_inside_a_transaction(db):
-    with pool.connection(pool.READER) as conn:
-        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as caught:
-            with conn.transaction():
-                conn.execute("INSERT INTO activities (user_uuid, message) VALUES (gen_random_uuid(), 'x')")
+    with (
+        pool.connection(pool.READER) as conn,
+        pytest.raises(psycopg.errors.ReadOnlySqlTransaction) as caught,
+        conn.transaction(),
+    ):
+        conn.execute("INSERT INTO activities (user_uuid, message) VALUES (gen_random_uuid(), 'x')")
     assert safe_message(caught.value) == "This connection is read-only."
     assert db.execute("SELECT count(*) FROM activities").fetchone()[0] == 0
 
@@ -36,9 +40,14 @@ def test_read_replica_url_takes_the_reads_and_only_the_reads(db_url, pg_server, 
         with pool.connection(pool.READER) as conn:
             assert conn.execute("SELECT current_database()").fetchone()[0] == replica
             with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
-                conn.execute("INSERT INTO users (display_name, handle, email, cognito_user_id) VALUES ('a','a','a','a')")
+                conn.execute(
+                    "INSERT INTO users (display_name, handle, email, cognito_user_id) VALUES ('a','a','a','a')"
+                )
         with pool.connection(pool.WRITER) as conn:
-            assert conn.execute("SELECT current_database()").fetchone()[0] == psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+            assert (
+                conn.execute("SELECT current_database()").fetchone()[0]
+                == psycopg.conninfo.conninfo_to_dict(db_url)["dbname"]
+            )
     finally:
         pool.close_all()
         drop_database(pg_server, replica)
@@ -57,6 +66,5 @@ def test_a_dedicated_connection_that_is_refused_is_database_unavailable(db_url, 
     from db.errors import DatabaseUnavailable
 
     monkeypatch.setenv("CONNECTION_URL", db_url.replace("/t_", "/missing_t_"))
-    with pytest.raises(DatabaseUnavailable, match="Cannot reach the database"):
-        with pool.dedicated("export"):
-            pass
+    with pytest.raises(DatabaseUnavailable, match="Cannot reach the database"), pool.dedicated("export"):
+        pass

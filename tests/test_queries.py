@@ -1,4 +1,5 @@
 """The cached query layer (queries/__init__.py, queries/cache.py)."""
+
 import threading
 
 import psycopg
@@ -181,12 +182,15 @@ def test_a_failed_refresh_keeps_the_stale_value_and_counts_the_error(db, tmp_pat
     assert reads.wait_for_refreshes(5)
 
 
-@pytest.mark.parametrize("name, params", [
-    ("admin.terminate_database_sessions", ["name={db}"]),
-    ("sessions.do_terminate", ["pid={pid}", "backend_start=", "wait_ms=100", "own_pids={{}}"]),
-    ("sessions.do_cancel", ["pid={pid}", "backend_start=", "own_pids={{}}"]),
-    ("seed.reset", []),
-])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("admin.terminate_database_sessions", ["name={db}"]),
+        ("sessions.do_terminate", ["pid={pid}", "backend_start=", "wait_ms=100", "own_pids={{}}"]),
+        ("sessions.do_cancel", ["pid={pid}", "backend_start=", "own_pids={{}}"]),
+        ("seed.reset", []),
+    ],
+)
 def test_the_query_cli_runs_reads_only(name, params, db_url, capsys, monkeypatch):
     """Finding 3: `python -m queries run` terminated production sessions with APP_ENV=prod."""
     from db import conninfo
@@ -221,6 +225,12 @@ def test_query_list_shows_each_class_and_survives_a_closed_pipe(db_url):
     assert lines["seed.reset"] == "write"
     # `| head -1`: the reader goes away after one line; no BrokenPipe traceback.
     for argv in (["queries", "list"], ["db", "--help"], ["seed", "--help"]):
-        done = subprocess.run(f"{sys.executable} -m {' '.join(argv)} | head -1", shell=True, cwd=ROOT,
-                              capture_output=True, text=True, executable="/bin/bash")
+        done = subprocess.run(
+            f"{sys.executable} -m {' '.join(argv)} | head -1",
+            shell=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            executable="/bin/bash",
+        )
         assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

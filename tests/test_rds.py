@@ -1,4 +1,5 @@
 """Connection security (db/rds.py): verified TLS for remote hosts, an IAM token per connection."""
+
 import logging
 
 import psycopg
@@ -41,20 +42,23 @@ def test_verify_full_is_chosen_for_a_non_local_host(ca_bundle):
     assert rds.tls_kwargs(f"host={RDS_HOST} dbname=cruddur user=dashboard")["sslmode"] == "verify-full"
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://postgres:x@/cruddur?host=/var/run/postgresql",
-    "postgresql://postgres:x@localhost/cruddur",
-    "postgresql://postgres:x@127.0.0.1:5433/cruddur",
-    "postgresql://postgres:x@[::1]/cruddur",
-    "postgresql:///cruddur",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres:x@/cruddur?host=/var/run/postgresql",
+        "postgresql://postgres:x@localhost/cruddur",
+        "postgresql://postgres:x@127.0.0.1:5433/cruddur",
+        "postgresql://postgres:x@[::1]/cruddur",
+        "postgresql:///cruddur",
+    ],
+)
 def test_local_connections_are_left_as_libpq_has_them(url):
     assert rds.tls_kwargs(url) == {}
 
 
 def test_an_explicit_sslmode_wins(ca_bundle):
     assert rds.tls_kwargs(f"postgresql://u@{RDS_HOST}/db?sslmode=require") == {}
-    assert rds.tls_kwargs(f"postgresql://u@localhost/db?sslmode=verify-ca") == {"sslrootcert": str(ca_bundle)}
+    assert rds.tls_kwargs("postgresql://u@localhost/db?sslmode=verify-ca") == {"sslrootcert": str(ca_bundle)}
 
 
 def test_a_missing_ca_bundle_is_a_clear_config_error_without_the_password(tmp_path, monkeypatch):
@@ -67,9 +71,8 @@ def test_a_missing_ca_bundle_is_a_clear_config_error_without_the_password(tmp_pa
     assert SECRET not in message
     # The pool refuses before opening anything, with the same message.
     monkeypatch.setenv("CONNECTION_URL", url)
-    with pytest.raises(ConfigError, match="PGSSLROOTCERT"):
-        with pool.connection(pool.READER):
-            pass
+    with pytest.raises(ConfigError, match="PGSSLROOTCERT"), pool.connection(pool.READER):
+        pass
     assert pool.pool_stats() == {}
 
 
@@ -110,7 +113,7 @@ def test_tokens_never_appear_in_errors(db_url, aws, monkeypatch, caplog):
 def test_iam_without_credentials_or_region_says_what_is_missing(aws, monkeypatch):
     monkeypatch.setenv("DB_IAM_AUTH", "1")
     with pytest.raises(ConfigError, match="AWS_REGION"):
-        rds.iam_token(f"postgresql://dashboard@db.internal.example/cruddur")
+        rds.iam_token("postgresql://dashboard@db.internal.example/cruddur")
     with pytest.raises(ConfigError, match="RDS host name"):
         rds.iam_token("postgresql://dashboard@/cruddur?host=/tmp")
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")

@@ -5,17 +5,18 @@ and count(*) in every situation: after the generator, a single insert, a
 backfill, deletes, a changed created_at, a truncate, in zones whose midnight
 is not on a UTC hour, and across a refresh.
 """
-from datetime import datetime, timedelta, timezone
+
 import threading
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from queries import catalog, reads
-from queries.reads import fetch
 from actions import rollup
 from actions.writing import writing
+from queries import catalog, reads
 from queries.growth import _legacy_until, growth
+from queries.reads import fetch
 from seed import generate
 from tests.helpers import add_post, add_user
 
@@ -23,7 +24,7 @@ ZONES = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Pacific/C
 
 
 def utc_now():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def assert_exact(db, zones=ZONES, as_ofs=(None,)):
@@ -33,7 +34,10 @@ def assert_exact(db, zones=ZONES, as_ofs=(None,)):
         for as_of in as_ofs:
             summary = fetch("growth_summary", tz=tz, as_of=as_of)
             weekly = fetch("weekly_new_counts", tz=tz, as_of=as_of).set_index("metric")
-            for metric, live_name, total in (("users", "new_users_per_day", users), ("posts", "new_posts_per_day", posts)):
+            for metric, live_name, total in (
+                ("users", "new_users_per_day", users),
+                ("posts", "new_posts_per_day", posts),
+            ):
                 rows = summary[summary["metric"] == metric]
                 days = rows[rows["kind"] == "day"]
                 live = fetch(live_name, tz=tz, as_of=as_of)
@@ -42,7 +46,9 @@ def assert_exact(db, zones=ZONES, as_ofs=(None,)):
                 assert list(days["count"]) == list(live["count"]), where
                 assert list(days["partial"]) == list(live["partial"]), where
                 assert int(rows[rows["kind"] == "total"]["count"].iloc[0]) == total, where
-                assert int(rows[rows["kind"] == "previous"]["count"].iloc[0]) == int(weekly.loc[metric, "previous"]), where
+                assert int(rows[rows["kind"] == "previous"]["count"].iloc[0]) == int(weekly.loc[metric, "previous"]), (
+                    where
+                )
                 assert int(days["count"].sum()) == int(weekly.loc[metric, "current"]), where
 
 
@@ -93,15 +99,21 @@ def test_a_manual_backfill_older_than_the_recheck_needs_a_rebuild(generated):
 
 
 def test_exact_after_deletes_old_and_new(generated):
-    generated.execute("DELETE FROM activities WHERE created_at < now() - interval '4 days' AND created_at > now() - interval '6 days'")
-    generated.execute("DELETE FROM activities WHERE uuid IN (SELECT uuid FROM activities ORDER BY created_at DESC LIMIT 5)")
+    generated.execute(
+        "DELETE FROM activities WHERE created_at < now() - interval '4 days' AND created_at > now() - interval '6 days'"
+    )
+    generated.execute(
+        "DELETE FROM activities WHERE uuid IN (SELECT uuid FROM activities ORDER BY created_at DESC LIMIT 5)"
+    )
     generated.execute("DELETE FROM users WHERE uuid IN (SELECT uuid FROM users ORDER BY created_at LIMIT 3)")
     assert_exact(generated, zones=["UTC", "America/New_York"])
 
 
 def test_exact_after_created_at_changes(generated):
-    generated.execute("UPDATE activities SET created_at = created_at - interval '3 days 30 minutes' "
-                      "WHERE uuid IN (SELECT uuid FROM activities ORDER BY created_at LIMIT 40)")
+    generated.execute(
+        "UPDATE activities SET created_at = created_at - interval '3 days 30 minutes' "
+        "WHERE uuid IN (SELECT uuid FROM activities ORDER BY created_at LIMIT 40)"
+    )
     generated.execute("UPDATE activities SET likes_count = likes_count + 1")  # other columns: no trigger
     assert_exact(generated, zones=["UTC", "Pacific/Chatham"])
 
@@ -167,8 +179,9 @@ def test_concurrent_deletes_during_refreshes_stay_exact(db, db_url):
         try:
             with psycopg.connect(db_url, autocommit=True) as conn:
                 for _ in range(20):
-                    conn.execute("DELETE FROM activities WHERE uuid = (SELECT uuid FROM activities "
-                                 "ORDER BY random() LIMIT 1)")
+                    conn.execute(
+                        "DELETE FROM activities WHERE uuid = (SELECT uuid FROM activities ORDER BY random() LIMIT 1)"
+                    )
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
 

@@ -1,6 +1,7 @@
 """Pins the Streamlit behaviour web/routing.py works around: a main script beside a
 `pages/` folder makes Streamlit assume old-style multipage routing until st.navigation
 runs. The day this test fails, Streamlit stopped doing so and web/routing.py can go."""
+
 from streamlit.runtime.pages_manager import PagesManager
 
 from tests.conftest import ROOT

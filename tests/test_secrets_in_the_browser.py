@@ -4,6 +4,7 @@ For three connection-string forms that the old masking got wrong, the launcher's
 whole log (Streamlit's included) and every page a visitor and an admin see hold
 no trace of the password, while the app really serves from that connection.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,12 +29,18 @@ CHOSEN = ("query-string", "question-mark", "dsn-quoted-space")
 
 def serve(url: str, tmp_path, port: int) -> tuple[subprocess.Popen, object]:
     env = {k: v for k, v in os.environ.items() if k not in _ISOLATED}
-    env.update(CONNECTION_URL=url, PORT=str(port), ADMIN_PASSWORD="e2e-admin-pw",
-               DASHBOARD_SECRETS_FILE=str(tmp_path / "none.toml"), DASHBOARD_DATA_DIR=str(tmp_path / "data"),
-               PYTHONUNBUFFERED="1")
+    env.update(
+        CONNECTION_URL=url,
+        PORT=str(port),
+        ADMIN_PASSWORD="e2e-admin-pw",
+        DASHBOARD_SECRETS_FILE=str(tmp_path / "none.toml"),
+        DASHBOARD_DATA_DIR=str(tmp_path / "data"),
+        PYTHONUNBUFFERED="1",
+    )
     log = tmp_path / "serve.log"
-    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 90
     while "dashboard on http://" not in log.read_text():
         assert proc.poll() is None and time.monotonic() < deadline, log.read_text()

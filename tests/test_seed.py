@@ -1,6 +1,7 @@
 """Demo data (seed/): the sample rows and the synthetic generator."""
+
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -8,7 +9,7 @@ from actions.writing import writing
 from seed import generate, load_sample
 from seed.__main__ import main as seed_cli
 
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
 def counts(conn):
@@ -32,22 +33,32 @@ def test_generator_is_deterministic_and_consistent(db, db_url):
         result = generate(conn, users=300, posts=5000, days=30, seed=7, now=NOW)
     assert counts(db) == (300, 5000)
     assert result.rows_per_second > 0
-    snapshot = db.execute("SELECT md5(string_agg(uuid::text || created_at::text, ',' ORDER BY uuid)) FROM activities").fetchone()
+    snapshot = db.execute(
+        "SELECT md5(string_agg(uuid::text || created_at::text, ',' ORDER BY uuid)) FROM activities"
+    ).fetchone()
     # every post by an existing user who had signed up by then; nothing in the future; D days covered
-    assert db.execute("SELECT count(*) FROM activities a LEFT JOIN users u ON u.uuid = a.user_uuid "
-                      "WHERE u.uuid IS NULL OR u.created_at > a.created_at").fetchone()[0] == 0
+    assert (
+        db.execute(
+            "SELECT count(*) FROM activities a LEFT JOIN users u ON u.uuid = a.user_uuid "
+            "WHERE u.uuid IS NULL OR u.created_at > a.created_at"
+        ).fetchone()[0]
+        == 0
+    )
     lo, hi = db.execute("SELECT min(created_at), max(created_at) FROM activities").fetchone()
     assert hi <= NOW.replace(tzinfo=None) and lo >= datetime(2026, 10, 23)
     # growth: the last week is busier than the first
     first, last = db.execute(
-        "SELECT count(*) FILTER (WHERE created_at < '2026-10-30'), count(*) FILTER (WHERE created_at >= '2026-11-14') FROM activities"
+        "SELECT count(*) FILTER (WHERE created_at < '2026-10-30'), "
+        "count(*) FILTER (WHERE created_at >= '2026-11-14') FROM activities"
     ).fetchone()
     assert last > 2 * first
     assert db.execute("SELECT max(char_length(message)) FROM activities").fetchone()[0] <= 280
     db.execute("TRUNCATE activities, users")
     with writing("users", "activities") as conn:
         generate(conn, users=300, posts=5000, days=30, seed=7, now=NOW)
-    again = db.execute("SELECT md5(string_agg(uuid::text || created_at::text, ',' ORDER BY uuid)) FROM activities").fetchone()
+    again = db.execute(
+        "SELECT md5(string_agg(uuid::text || created_at::text, ',' ORDER BY uuid)) FROM activities"
+    ).fetchone()
     assert again == snapshot
 
 
@@ -79,8 +90,12 @@ def test_cli_refuses_production_without_permission(db, db_url, monkeypatch, caps
     monkeypatch.delenv("CONNECTION_URL")
     monkeypatch.setenv("APP_ENV", "prod")
     monkeypatch.setenv("PROD_CONNECTION_URL", db_url)
-    for argv in (["sample"], ["generate", "--users", "1", "--posts", "1"], ["reset", "--yes"],
-                 ["create-activity", "--handle", "andrewbrown", "--message", "hi", "--ttl", "1-day"]):
+    for argv in (
+        ["sample"],
+        ["generate", "--users", "1", "--posts", "1"],
+        ["reset", "--yes"],
+        ["create-activity", "--handle", "andrewbrown", "--message", "hi", "--ttl", "1-day"],
+    ):
         assert seed_cli(argv) == 2
         err = capsys.readouterr().err
         # Demo data and resets never run on production; a post needs ALLOW_PROD_WRITES=1.
@@ -110,7 +125,10 @@ def test_cli_create_activity_shares_the_page_rules(db, capsys):
     assert seed_cli(["create-activity", "--message", "x" * 281, "--ttl", "forever"]) == 2
     err = capsys.readouterr().err
     assert [line.split("(")[-1].rstrip(")") for line in err.splitlines()] == [
-        "user_handle_blank", "message_exceed_max_chars", "ttl_blank"]
+        "user_handle_blank",
+        "message_exceed_max_chars",
+        "ttl_blank",
+    ]
     assert seed_cli(["create-activity", "--handle", "ghost", "--message", "boo", "--ttl", "1-hour"]) == 2
     assert "No user has the handle @ghost" in capsys.readouterr().err
     assert counts(db) == (1, 1)
@@ -118,6 +136,5 @@ def test_cli_create_activity_shares_the_page_rules(db, capsys):
 
 @pytest.mark.parametrize("bad", [{"users": 0, "posts": 5, "days": 3}, {"users": 5, "posts": 5, "days": 0}])
 def test_generator_rejects_impossible_requests(db, bad):
-    with pytest.raises(ValueError):
-        with writing("users", "activities") as conn:
-            generate(conn, **bad)
+    with pytest.raises(ValueError), writing("users", "activities") as conn:
+        generate(conn, **bad)

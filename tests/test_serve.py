@@ -1,13 +1,13 @@
 """`make run`'s launcher (serve.py): embedded database, demo data, admin password, clean shutdown, no orphans."""
+
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.request
-
 import tomllib
+import urllib.request
 
 import psutil
 import pytest
@@ -45,10 +45,16 @@ def data_dir():
 
 def start(tmp_path, port, data_dir):
     env = {k: v for k, v in os.environ.items() if k != "CONNECTION_URL"}
-    env.update(PORT=str(port), DASHBOARD_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1",
-               DASHBOARD_SECRETS_FILE=str(tmp_path / "secrets.toml"))
+    env.update(
+        PORT=str(port),
+        DASHBOARD_DATA_DIR=str(data_dir),
+        PYTHONUNBUFFERED="1",
+        DASHBOARD_SECRETS_FILE=str(tmp_path / "secrets.toml"),
+    )
     log = open(tmp_path / f"serve-{port}.log", "w")
-    proc = subprocess.Popen([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         try:
@@ -115,7 +121,9 @@ def test_a_password_is_generated_stored_privately_and_printed_once(tmp_path, mon
 
 def test_existing_secrets_are_kept_and_tables_stay_tables(tmp_path, monkeypatch):
     secrets = tmp_path / "secrets.toml"
-    secrets.write_text('ADMIN_PASSWORD = ""\nREPORT_TZ = "Asia/Tokyo"\n\n[connections.x]\nurl = "postgresql://u@h/db"\n')
+    secrets.write_text(
+        'ADMIN_PASSWORD = ""\nREPORT_TZ = "Asia/Tokyo"\n\n[connections.x]\nurl = "postgresql://u@h/db"\n'
+    )
     monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(secrets))
     password = ensure_admin_password(lambda line: None)
     loaded = tomllib.loads(secrets.read_text())
@@ -136,6 +144,7 @@ def test_nothing_is_generated_when_sign_in_is_configured(tmp_path, monkeypatch):
 
 # -- a port another program holds ------------------------------------------------
 
+
 @pytest.fixture
 def held_port():
     """A port some other program is listening on (it never accepts)."""
@@ -149,14 +158,20 @@ def held_port():
 def test_a_port_in_use_is_one_clear_line_and_nothing_starts(tmp_path, data_dir, held_port):
     port = held_port.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "CONNECTION_URL"}
-    env.update(PORT=str(port), DASHBOARD_DATA_DIR=str(data_dir), PYTHONUNBUFFERED="1",
-               DASHBOARD_SECRETS_FILE=str(tmp_path / "secrets.toml"))
-    done = subprocess.run([sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=60)
+    env.update(
+        PORT=str(port),
+        DASHBOARD_DATA_DIR=str(data_dir),
+        PYTHONUNBUFFERED="1",
+        DASHBOARD_SECRETS_FILE=str(tmp_path / "secrets.toml"),
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
-    assert output.splitlines() == [f"[serve] error: port {port} on 127.0.0.1 is already in use by another "
-                                   "program; set PORT=... to use another"]
+    assert output.splitlines() == [
+        f"[serve] error: port {port} on 127.0.0.1 is already in use by another program; set PORT=... to use another"
+    ]
     with pytest.raises(BlockingIOError):
         held_port.accept()  # nobody knocked: no warm-up against the other program
     assert not our_postgres(data_dir) and not (data_dir / "embedded-url").exists()
@@ -223,8 +238,15 @@ def test_warm_up_does_not_take_another_programs_health_for_ours(capsys):
     assert "Streamlit exited" in out and "warmed up" not in out
 
 
-@pytest.mark.parametrize("host, url", [("127.0.0.1", "http://127.0.0.1:8501"), ("0.0.0.0", "http://127.0.0.1:8501"),
-                                       ("::1", "http://[::1]:8501"), ("::", "http://[::1]:8501"),
-                                       ("localhost", "http://localhost:8501")])
+@pytest.mark.parametrize(
+    "host, url",
+    [
+        ("127.0.0.1", "http://127.0.0.1:8501"),
+        ("0.0.0.0", "http://127.0.0.1:8501"),
+        ("::1", "http://[::1]:8501"),
+        ("::", "http://[::1]:8501"),
+        ("localhost", "http://localhost:8501"),
+    ],
+)
 def test_the_warm_up_and_the_announcement_go_where_host_binds(host, url):
     assert serve._local_url(host, "8501") == url

@@ -1,4 +1,5 @@
 """Server-level chores (db/server.py): least-privilege roles, targets, maintenance connections."""
+
 import psycopg
 import pytest
 
@@ -28,12 +29,20 @@ def test_roles_are_created_once_with_least_privilege(db_url, db):
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         as_role(db, "dashboard_reader", "INSERT INTO activities (user_uuid, message) VALUES (gen_random_uuid(), 'x')")
 
-    inserted = as_role(db, "dashboard_writer",
-                       psycopg.sql.SQL("INSERT INTO activities (user_uuid, message) VALUES ({}, 'hi') RETURNING 1")
-                       .format(psycopg.sql.Literal(uid)))
+    inserted = as_role(
+        db,
+        "dashboard_writer",
+        psycopg.sql.SQL("INSERT INTO activities (user_uuid, message) VALUES ({}, 'hi') RETURNING 1").format(
+            psycopg.sql.Literal(uid)
+        ),
+    )
     assert inserted == [(1,)]
-    for forbidden in ("UPDATE users SET handle = 'x'", "DELETE FROM users", "TRUNCATE activities",
-                      "DROP TABLE activities"):
+    for forbidden in (
+        "UPDATE users SET handle = 'x'",
+        "DELETE FROM users",
+        "TRUNCATE activities",
+        "DROP TABLE activities",
+    ):
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             as_role(db, "dashboard_writer", forbidden)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):

@@ -3,6 +3,7 @@
 Long because each scenario starts real sessions (running, idle, blocked, blocking) that the
 next scenario reuses; one file keeps that scaffolding in one place.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,12 +14,12 @@ import pandas as pd
 import psycopg
 import pytest
 
-from db import embedded
-from queries import sessions
 from actions import sessions as session_actions
+from db import embedded
+from queries import blocking, sessions
 from tests.background import Background, wait_until
-from tests.helpers import add_user
 from tests.conftest import server_dir
+from tests.helpers import add_user
 
 
 @pytest.fixture
@@ -47,12 +48,14 @@ def row_of(pid: int, **kw) -> dict | None:
     return match.iloc[0].to_dict() if len(match) else None
 
 
-def target(pid: int) -> sessions.Target:
-    return sessions.Target.from_row(wait_until(lambda: row_of(pid)))
+def target(pid: int) -> sessions.SessionChoice:
+    return sessions.SessionChoice.from_row(wait_until(lambda: row_of(pid)))
 
 
 def audit_rows(db) -> list[tuple]:
-    return db.execute("SELECT actor, action, pid, target_application, query, outcome FROM dashboard_audit_log ORDER BY id").fetchall()
+    return db.execute(
+        "SELECT actor, action, pid, target_application, query, outcome FROM dashboard_audit_log ORDER BY id"
+    ).fetchall()
 
 
 def test_long_query_appears_with_duration_and_is_flagged(started, monkeypatch):
@@ -87,7 +90,7 @@ def test_a_session_blocked_on_a_row_lock_shows_its_blocker(started, db):
     row = wait_until(lambda: (r := row_of(waiter.pid)) and r["blocked"] and r)
     assert row["blocked_by"] == [holder.pid] and row["wait_event_type"] == "Lock"
     assert row_of(holder.pid)["blocking"]
-    tree = sessions.blocking_tree(sessions.snapshot().sessions)
+    tree = blocking.blocking_tree(sessions.snapshot().sessions)
     assert tree[["level", "pid"]].values.tolist() == [[0, holder.pid], [1, waiter.pid]]
     assert tree.iloc[0]["waiting_behind"] == 1 and tree.iloc[1]["blocked_by"] == str(holder.pid)
 
@@ -103,7 +106,7 @@ def test_with_two_blockers_both_appear(started, db):
     writer = started("writer").start("UPDATE users SET handle = 'x' WHERE uuid = %s", [user])
     row = wait_until(lambda: (r := row_of(writer.pid)) and len(r["blocked_by"]) == 2 and r)
     assert row["blocked_by"] == sorted(r.pid for r in readers)
-    tree = sessions.blocking_tree(sessions.snapshot().sessions)
+    tree = blocking.blocking_tree(sessions.snapshot().sessions)
     # Both readers are roots, and the writer appears under each of them.
     roots = tree[tree["level"] == 0]["pid"].tolist()
     assert sorted(roots) == sorted(r.pid for r in readers)
@@ -113,7 +116,7 @@ def test_with_two_blockers_both_appear(started, db):
 
 def test_cancel_ends_the_query_and_the_session_survives(started, db):
     sleeper = started("sleeper").start("SELECT pg_sleep(10)")
-    t = wait_until(lambda: (r := row_of(sleeper.pid)) and r["state"] == "active" and sessions.Target.from_row(r))
+    t = wait_until(lambda: (r := row_of(sleeper.pid)) and r["state"] == "active" and sessions.SessionChoice.from_row(r))
     outcome = session_actions.cancel(t, actor="admin")
     assert outcome.ok and outcome.outcome == "done", outcome.message
     sleeper.join()
@@ -142,13 +145,23 @@ def test_the_dashboards_own_sessions_are_refused_twice(started, db):
     outcome = session_actions.terminate(t, actor="admin")
     assert outcome.outcome == "refused" and "dashboard's own" in outcome.message
     # The SQL refuses it too, should a caller get past the Python check.
+    from actions.writing import writing
     from db.backends import own_pids
     from db.statements import execute
-    from actions.writing import writing
 
     with writing() as conn:
-        assert execute(conn, "sessions.do_terminate", allow="admin", pid=ours.pid, backend_start=t.backend_start, wait_ms=100,
-                       own_pids=own_pids()).fetchall() == []
+        assert (
+            execute(
+                conn,
+                "sessions.do_terminate",
+                allow="admin",
+                pid=ours.pid,
+                backend_start=t.backend_start,
+                wait_ms=100,
+                own_pids=own_pids(),
+            ).fetchall()
+            == []
+        )
     assert ours.alive()
     assert audit_rows(db)[-1][-1] == "refused"
 
@@ -161,7 +174,7 @@ def test_a_stranger_named_like_the_dashboard_is_not_shielded(started, db):
     row = wait_until(lambda: row_of(impostor.pid))
     assert not row["own"] and "dashboard" not in row["flags"]
     assert impostor.pid in set(sessions.visible(sessions.snapshot().sessions, hide_idle=False)["pid"])
-    t = sessions.Target.from_row(row)
+    t = sessions.SessionChoice.from_row(row)
     assert not t.is_dashboard
     assert impostor.pid in {c.pid for c in sessions.terminate_candidates()}
     assert session_actions.terminate(t, actor="admin").ok
@@ -172,7 +185,7 @@ def test_a_reused_pid_is_not_the_session_that_was_confirmed(started):
     s = started("victim")
     s.execute("SELECT 1")
     t = target(s.pid)
-    stale = sessions.Target(**{**t.__dict__, "backend_start": t.backend_start - timedelta(minutes=5)})
+    stale = sessions.SessionChoice(**{**t.__dict__, "backend_start": t.backend_start - timedelta(minutes=5)})
     outcome = session_actions.terminate(stale, actor="admin")
     assert outcome.outcome == "gone" and s.alive()
 
@@ -268,21 +281,39 @@ def test_cli_lists_the_sessions(started, pg_server, capsys):
 
 def test_blocking_tree_with_several_blockers_chains_and_a_cycle():
     def frame(edges: dict[int, list[int]]) -> pd.DataFrame:
-        return pd.DataFrame([{"pid": p, "blocked_by": b, "user": "u", "application": "a", "state": "active",
-                              "wait_event": "tuple", "duration_seconds": 1.0, "query": f"q{p}"} for p, b in edges.items()])
+        return pd.DataFrame(
+            [
+                {
+                    "pid": p,
+                    "blocked_by": b,
+                    "user": "u",
+                    "application": "a",
+                    "state": "active",
+                    "wait_event": "tuple",
+                    "duration_seconds": 1.0,
+                    "query": f"q{p}",
+                }
+                for p, b in edges.items()
+            ]
+        )
 
     # 1 blocks 2 and 3; 2 blocks 4; 5 also blocks 4; 9 is not in the list.
-    tree = sessions.blocking_tree(frame({1: [], 2: [1], 3: [1], 4: [2, 5], 5: [], 6: [9]}))
+    tree = blocking.blocking_tree(frame({1: [], 2: [1], 3: [1], 4: [2, 5], 5: [], 6: [9]}))
     assert tree[["level", "pid"]].values.tolist() == [
-        [0, 1], [1, 2], [2, 4], [1, 3],  # 1 holds up three sessions: first
-        [0, 5], [1, 4],
-        [0, 9], [1, 6],
+        [0, 1],
+        [1, 2],
+        [2, 4],
+        [1, 3],  # 1 holds up three sessions: first
+        [0, 5],
+        [1, 4],
+        [0, 9],
+        [1, 6],
     ]
     assert tree[tree.pid == 9]["query"].iloc[0].startswith("(not in this list")
     assert tree[tree.pid == 4]["blocked_by"].tolist() == ["2, 5", "2, 5"]
-    cycle = sessions.blocking_tree(frame({7: [8], 8: [7]}))
+    cycle = blocking.blocking_tree(frame({7: [8], 8: [7]}))
     assert cycle[["level", "pid"]].values.tolist() == [[0, 7], [1, 8]]
-    assert sessions.blocking_tree(frame({1: [], 2: []})).empty
+    assert blocking.blocking_tree(frame({1: [], 2: []})).empty
 
 
 def test_without_pg_monitor_rows_are_hidden_and_ending_them_is_explained(started, unprivileged, monkeypatch, tmp_path):
@@ -296,7 +327,7 @@ def test_without_pg_monitor_rows_are_hidden_and_ending_them_is_explained(started
     assert snap.viewer["user"] == role and not snap.viewer["sees_all"]
     assert f'GRANT pg_monitor TO "{role}"' in snap.grant_hint()
     assert sleeper.pid in set(sessions.visible(snap.sessions)["pid"])  # shown as such, not dropped
-    outcome = session_actions.cancel(sessions.Target.from_row(row), actor="admin")
+    outcome = session_actions.cancel(sessions.SessionChoice.from_row(row), actor="admin")
     assert outcome.outcome == "failed" and "pg_signal_backend" in outcome.message and "rds_superuser" in outcome.message
     assert sleeper.thread.is_alive()
     # The role may not write the audit table: the entry went to the file.
@@ -313,8 +344,12 @@ def crowded_server():
     url = embedded.start(pgdata, log=lambda m: None)
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("ALTER SYSTEM SET max_connections = 230")
-    embedded._pkg().pg_ctl(["-w", "-m", "fast", "restart"], pgdata=pgdata, timeout=30,
-                           user=embedded.SYSTEM_USER if os.geteuid() == 0 else None)
+    embedded._pkg().pg_ctl(
+        ["-w", "-m", "fast", "restart"],
+        pgdata=pgdata,
+        timeout=30,
+        user=embedded.SYSTEM_USER if os.geteuid() == 0 else None,
+    )
     yield url
     embedded.destroy(pgdata)
     shutil.rmtree(base, ignore_errors=True)

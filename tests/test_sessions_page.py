@@ -1,6 +1,6 @@
 """The Sessions page (pages/sessions.py) through AppTest, with real sessions started by the test."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import psycopg
 import pytest
@@ -43,8 +43,13 @@ def buttons(at) -> dict[str, object]:
 def test_lists_sessions_with_metrics_and_csv(sleeper, monkeypatch):
     monkeypatch.setenv("LONG_QUERY_SECONDS", "0.2")
     at = page(admin=True).run()
-    wait_until(lambda: not at.run().exception and sleeper.pid in shown_pids(at)
-               and at.dataframe[0].value.set_index("pid").loc[sleeper.pid, "flags"] == "long-running")
+    wait_until(
+        lambda: (
+            not at.run().exception
+            and sleeper.pid in shown_pids(at)
+            and at.dataframe[0].value.set_index("pid").loc[sleeper.pid, "flags"] == "long-running"
+        )
+    )
     assert not at.error
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Long-running (≥ 0.2 s)"] == "1"
@@ -76,7 +81,9 @@ def test_an_anonymous_visitor_sees_counts_not_queries(db_url, pg_server, monkeyp
     elsewhere.execute("SELECT 1")
     try:
         at = until_listed(page().run(), talker.pid)
-        wait_until(lambda: at.run() and at.dataframe[0].value.set_index("pid").loc[talker.pid, "flags"] == "long-running")
+        wait_until(
+            lambda: at.run() and at.dataframe[0].value.set_index("pid").loc[talker.pid, "flags"] == "long-running"
+        )
         table = at.dataframe[0].value.set_index("pid")
         assert table.loc[talker.pid, "application"] == "billing-worker" and table.loc[talker.pid, "state"] == "active"
         assert table.loc[talker.pid, "query"].startswith("(hidden")
@@ -122,8 +129,15 @@ def test_admin_cancels_after_a_confirmation_showing_who_and_what(sleeper, db, mo
     buttons(at)["Cancel query…"].click().run()
     # The confirmation names the session's user, application and query; nothing happened yet.
     confirm = at.dataframe[-1].value
-    assert confirm.to_dict("records") == [{"pid": sleeper.pid, "user": "postgres", "application": "page-sleeper",
-                                           "database": db.info.dbname, "query": "SELECT pg_sleep(10) /* page test */"}]
+    assert confirm.to_dict("records") == [
+        {
+            "pid": sleeper.pid,
+            "user": "postgres",
+            "application": "page-sleeper",
+            "database": db.info.dbname,
+            "query": "SELECT pg_sleep(10) /* page test */",
+        }
+    ]
     assert sleeper.thread.is_alive()
     buttons(at)["Yes, cancel"].click().run()
     assert not at.exception
@@ -131,7 +145,8 @@ def test_admin_cancels_after_a_confirmation_showing_who_and_what(sleeper, db, mo
     sleeper.join()
     assert isinstance(sleeper.error, psycopg.errors.QueryCanceled) and sleeper.alive()
     assert db.execute("SELECT actor, action, pid, outcome FROM dashboard_audit_log").fetchall() == [
-        ("admin", "cancel", sleeper.pid, "done")]
+        ("admin", "cancel", sleeper.pid, "done")
+    ]
 
 
 def test_admin_can_go_back_without_terminating(sleeper, monkeypatch):

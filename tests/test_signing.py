@@ -1,4 +1,5 @@
 """Signed links (web/signing.py): exact parameters, expiry, key from the settings."""
+
 import pytest
 
 from db.settings import ConfigError
@@ -6,8 +7,14 @@ from web import signing
 from web.signing import LinkRefused
 
 KEY = "k" * 40
-FIELDS = {"kind": "activities", "tz": "America/New_York", "start": "2026-03-01", "end": "2026-03-31",
-          "style": "header", "cap": "0"}
+FIELDS = {
+    "kind": "activities",
+    "tz": "America/New_York",
+    "start": "2026-03-01",
+    "end": "2026-03-31",
+    "style": "header",
+    "cap": "0",
+}
 NOW = 1_800_000_000
 
 
@@ -31,9 +38,18 @@ def test_a_signed_link_gives_back_exactly_its_fields():
     assert signing.verify("raw", list(signed().items()), FIELDS, now=NOW + signing.TTL_S - 1) == FIELDS
 
 
-@pytest.mark.parametrize("field, value", [("kind", "users"), ("tz", "UTC"), ("start", "2001-01-01"),
-                                          ("end", "2026-04-01"), ("style", "sidecar"), ("cap", "1"),
-                                          ("exp", str(NOW + 10 ** 6))])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("kind", "users"),
+        ("tz", "UTC"),
+        ("start", "2001-01-01"),
+        ("end", "2026-04-01"),
+        ("style", "sidecar"),
+        ("cap", "1"),
+        ("exp", str(NOW + 10**6)),
+    ],
+)
 def test_changing_any_field_breaks_the_signature(field, value):
     refused = refusal(signed(**{field: value}))
     assert refused.status == 403 and "not valid" in str(refused)

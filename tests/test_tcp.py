@@ -1,4 +1,5 @@
 """web/tcp.py: connections accepted on Streamlit's own listening socket get TCP_NODELAY."""
+
 import asyncio
 import socket
 import subprocess
@@ -59,9 +60,11 @@ def test_the_launcher_serves_connections_with_tcp_nodelay(tmp_path):
     """`python -m web` (what serve.py starts) installs the hook before Streamlit
     binds: in a child that runs the launcher, Streamlit's binding yields a
     socket that reports IPPROTO_TCP, the condition for asyncio's TCP_NODELAY."""
-    code = ("import runpy, sys; sys.argv = ['streamlit', '--version']\n"
-            "try:\n    runpy.run_module('web', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "from streamlit.web.server.starlette import starlette_server as s\n"
-            "sock = s._bind_socket('127.0.0.1', 0, 8)\n"
-            "import socket; assert sock.proto == socket.IPPROTO_TCP, sock.proto\n")
+    code = (
+        "import runpy, sys; sys.argv = ['streamlit', '--version']\n"
+        "try:\n    runpy.run_module('web', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "from streamlit.web.server.starlette import starlette_server as s\n"
+        "sock = s._bind_socket('127.0.0.1', 0, 8)\n"
+        "import socket; assert sock.proto == socket.IPPROTO_TCP, sock.proto\n"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=120)

@@ -1,4 +1,5 @@
 """The sign-in rate limiter (ui.auth.SignInThrottle) on a fake clock."""
+
 import threading
 
 import pytest

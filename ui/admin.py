@@ -1,8 +1,10 @@
 """Page furniture for admin actions: run one write and report its outcome in
 plain words. A refused or failed write shows why; no traceback reaches the page."""
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 import streamlit as st
 
@@ -39,7 +41,6 @@ def progress_reporter(bar) -> Callable[[int, int], None]:
 
     def report(done: int, total: int) -> None:
         rate = done / max(time.perf_counter() - started, 1e-9)
-        bar.progress(min(1.0, done / total) if total else 1.0,
-                     text=f"{done:,} of {total:,} rows · {rate:,.0f} rows/s")
+        bar.progress(min(1.0, done / total) if total else 1.0, text=f"{done:,} of {total:,} rows · {rate:,.0f} rows/s")
 
     return report

@@ -10,6 +10,7 @@ When Streamlit's secrets hold an `[auth]` section with an OIDC provider,
 Streamlit's own `st.login` / `st.user` / `st.logout` are used instead and an
 admin is a signed-in person whose e-mail is in ADMIN_EMAILS.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -101,9 +102,15 @@ class SignInThrottle:
     addresses (60 with the defaults) are tracked at any time. Thread-safe.
     """
 
-    def __init__(self, *, address_burst: int = ADDRESS_BURST, address_refill_s: float = ADDRESS_REFILL_S,
-                 global_burst: int = GLOBAL_BURST, global_refill_s: float = GLOBAL_REFILL_S,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        address_burst: int = ADDRESS_BURST,
+        address_refill_s: float = ADDRESS_REFILL_S,
+        global_burst: int = GLOBAL_BURST,
+        global_refill_s: float = GLOBAL_REFILL_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._address_burst, self._address_refill_s = float(address_burst), float(address_refill_s)
         self._global_burst, self._global_refill_s = float(global_burst), float(global_refill_s)
         self._clock = clock
@@ -130,12 +137,17 @@ class SignInThrottle:
         return min(burst, tokens + max(0.0, now - since) / refill_s)
 
     def _levels(self, address: str, now: float) -> tuple[float, float]:
-        return (self._level(self._addresses.get(address), self._address_burst, self._address_refill_s, now),
-                self._level(self._global, self._global_burst, self._global_refill_s, now))
+        return (
+            self._level(self._addresses.get(address), self._address_burst, self._address_refill_s, now),
+            self._level(self._global, self._global_burst, self._global_refill_s, now),
+        )
 
     def _prune(self, now: float) -> None:
-        full = [a for a, bucket in self._addresses.items()
-                if self._level(bucket, self._address_burst, self._address_refill_s, now) >= self._address_burst]
+        full = [
+            a
+            for a, bucket in self._addresses.items()
+            if self._level(bucket, self._address_burst, self._address_refill_s, now) >= self._address_burst
+        ]
         for address in full:
             del self._addresses[address]
 
@@ -218,8 +230,9 @@ def sign_in_form() -> None:
         _oidc_sign_in()
         return
     if not admin_password():
-        st.warning("No admin password is configured: set ADMIN_PASSWORD in the environment or "
-                   "`.streamlit/secrets.toml`.")
+        st.warning(
+            "No admin password is configured: set ADMIN_PASSWORD in the environment or `.streamlit/secrets.toml`."
+        )
         return
     with st.form("admin-sign-in"):
         password = st.text_input("Admin password", type="password")
@@ -235,12 +248,17 @@ def sign_in_form() -> None:
 
 def _oidc_sign_in() -> None:
     if not admin_emails():
-        st.warning("No admin e-mail address is configured: set ADMIN_EMAILS (comma-separated) in the "
-                   "environment or `.streamlit/secrets.toml`.")
+        st.warning(
+            "No admin e-mail address is configured: set ADMIN_EMAILS (comma-separated) in the "
+            "environment or `.streamlit/secrets.toml`."
+        )
     if st.user.get("is_logged_in"):
         who = st.user.get("email") or "this account"
-        reason = ("the identity provider has not verified its e-mail address"
-                  if st.user.get("email_verified") is False else "it is not in ADMIN_EMAILS")
+        reason = (
+            "the identity provider has not verified its e-mail address"
+            if st.user.get("email_verified") is False
+            else "it is not in ADMIN_EMAILS"
+        )
         st.error(f"You are signed in as {who}, which cannot use this page: {reason}.")
         if st.button("Sign out", key="oidc-sign-out-denied", icon=":material/logout:"):
             st.logout()

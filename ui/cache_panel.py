@@ -1,4 +1,5 @@
 """The cache panel in the sidebar: which backend, how it is doing, and a clear button for admins."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -19,8 +20,10 @@ def cache_panel(where=st.sidebar) -> None:
     # opened, so every page's first paint skips the table grid's code and layout.
     with where.popover("Cache", icon=":material/cached:", width="stretch"):
         st.caption(info["description"])
-        st.markdown(f"hits **{total['hits']}** · misses **{total['misses']}** · stale **{total['stale']}** · "
-                    f"errors **{total['errors']}** · database queries **{total['db_queries']}**")
+        st.markdown(
+            f"hits **{total['hits']}** · misses **{total['misses']}** · stale **{total['stale']}** · "
+            f"errors **{total['errors']}** · database queries **{total['db_queries']}**"
+        )
         if info["backend_counts"]:
             st.caption("Momento: " + " · ".join(f"{k} {v}" for k, v in sorted(info["backend_counts"].items())))
         if rows:
@@ -28,14 +31,22 @@ def cache_panel(where=st.sidebar) -> None:
         st.caption("Counts since this replica started.")
         from ui.auth import current_admin, is_admin
 
-        if is_admin() and st.button("Clear cache", icon=":material/delete_sweep:",
-                                    help="Every page asks the database on its next load"):
+        if is_admin() and st.button(
+            "Clear cache", icon=":material/delete_sweep:", help="Every page asks the database on its next load"
+        ):
             reads.clear_cache()
             st.toast(f"Cache cleared by {current_admin()}.")
 
 
-COLUMNS = (("query", "query"), ("hits", "hits"), ("misses", "misses"), ("stale", "stale"), ("errors", "errors"),
-           ("db_queries", "DB queries"), ("last_db_ms", "last DB ms"))
+COLUMNS = (
+    ("query", "query"),
+    ("hits", "hits"),
+    ("misses", "misses"),
+    ("stale", "stale"),
+    ("errors", "errors"),
+    ("db_queries", "DB queries"),
+    ("last_db_ms", "last DB ms"),
+)
 
 
 def table(rows: list[dict]) -> str:

@@ -1,25 +1,39 @@
 """Helpers every page uses, so that pages read as short stories."""
+
 from __future__ import annotations
 
 import re
 import zoneinfo
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Iterator
 
 import pandas as pd
 import streamlit as st
 
-from db.errors import DatabaseUnavailable, safe_message
 from db import conninfo
+from db.errors import DatabaseUnavailable, safe_message
 from db.logs import logger
 from db.settings import ConfigError, get_settings
 
 log = logger("cruddur.page")
 
-COMMON_ZONES = ["UTC", "America/Los_Angeles", "America/Denver", "America/Chicago", "America/New_York",
-                "America/Sao_Paulo", "Europe/London", "Europe/Berlin", "Africa/Lagos", "Asia/Kolkata",
-                "Asia/Singapore", "Asia/Tokyo", "Australia/Sydney", "Pacific/Auckland"]
+COMMON_ZONES = [
+    "UTC",
+    "America/Los_Angeles",
+    "America/Denver",
+    "America/Chicago",
+    "America/New_York",
+    "America/Sao_Paulo",
+    "Europe/London",
+    "Europe/Berlin",
+    "Africa/Lagos",
+    "Asia/Kolkata",
+    "Asia/Singapore",
+    "Asia/Tokyo",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+]
 
 
 def report_tz() -> str:
@@ -37,8 +51,12 @@ def sidebar() -> None:
     zones = COMMON_ZONES if settings.report_tz in COMMON_ZONES else [settings.report_tz, *COMMON_ZONES]
     if "report_tz" not in st.session_state:
         st.session_state["report_tz"] = settings.report_tz
-    st.sidebar.selectbox("Report time zone", zones, key="report_tz",
-                         help="Days are calendar days in this zone. The default comes from REPORT_TZ.")
+    st.sidebar.selectbox(
+        "Report time zone",
+        zones,
+        key="report_tz",
+        help="Days are calendar days in this zone. The default comes from REPORT_TZ.",
+    )
     from ui.auth import is_admin, sign_out_button
     from ui.cache_panel import cache_panel
 
@@ -118,5 +136,4 @@ def as_of_line(computed_at: datetime, tz: str, from_cache: bool, stale: bool = F
 def csv_download(frame: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV") -> None:
     from exports.formats import to_csv
 
-    st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key,
-                       icon=":material/download:")
+    st.download_button(label, to_csv(frame), file_name=file_name, mime="text/csv", key=key, icon=":material/download:")

@@ -1,15 +1,16 @@
 """Sessions page furniture: metrics, row highlighting, and the confirmed cancel/terminate panel."""
+
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
-from queries import sessions
 from actions import sessions as session_actions
+from queries import sessions
 from ui.auth import is_admin, require_admin, sign_in_form
 from ui.common import database_guard
 
-PENDING = "sessions-pending"  # (action, [Target, ...]) awaiting confirmation
+PENDING = "sessions-pending"  # (action, [SessionChoice, ...]) awaiting confirmation
 RESULTS = "sessions-results"  # outcomes of the last confirmed action
 
 LONG = "background-color: rgba(255, 75, 75, 0.18)"
@@ -44,20 +45,35 @@ def session_table_config() -> dict:
     seconds = "%.1f s"
     return {
         "pid": st.column_config.NumberColumn("PID", format="%d"),
-        "user": "User", "database": "Database", "application": "Application", "client": "Client",
-        "backend_type": "Backend", "state": "State", "wait_event_type": "Wait type", "wait_event": "Wait event",
+        "user": "User",
+        "database": "Database",
+        "application": "Application",
+        "client": "Client",
+        "backend_type": "Backend",
+        "state": "State",
+        "wait_event_type": "Wait type",
+        "wait_event": "Wait event",
         "query_seconds": st.column_config.NumberColumn("Query running", format=seconds),
         "transaction_seconds": st.column_config.NumberColumn("Transaction open", format=seconds),
         "connected_seconds": st.column_config.NumberColumn("Connected", format=seconds),
-        "blocked_by": "Blocked by", "flags": "Flags", "query": st.column_config.TextColumn("Query", width="large"),
+        "blocked_by": "Blocked by",
+        "flags": "Flags",
+        "query": st.column_config.TextColumn("Query", width="large"),
     }
 
 
 def tree_table_config() -> dict:
-    return {"tree": "Session (pid)", "blocked_by": "Blocked by", "waiting_behind": "Sessions waiting behind it",
-            "user": "User", "application": "Application", "state": "State", "wait_event": "Wait event",
-            "seconds": st.column_config.NumberColumn("For", format="%.1f s"),
-            "query": st.column_config.TextColumn("Query", width="large")}
+    return {
+        "tree": "Session (pid)",
+        "blocked_by": "Blocked by",
+        "waiting_behind": "Sessions waiting behind it",
+        "user": "User",
+        "application": "Application",
+        "state": "State",
+        "wait_event": "Wait event",
+        "seconds": st.column_config.NumberColumn("For", format="%.1f s"),
+        "query": st.column_config.TextColumn("Query", width="large"),
+    }
 
 
 def _label(row: dict) -> str:
@@ -76,8 +92,10 @@ def session_panel(shown: pd.DataFrame) -> None:
         pid = st.selectbox("Choose a session", list(rows), format_func=lambda p: _label(rows[p]), key="sessions-pid")
         row = rows[pid]
         blockers = ", ".join(map(str, row["blocked_by"])) or "none"
-        st.caption(f"State {row['state'] or 'hidden'} · wait {row['wait_event_type'] or '-'}/{row['wait_event'] or '-'}"
-                   f" · blocked by {blockers}")
+        st.caption(
+            f"State {row['state'] or 'hidden'} · wait {row['wait_event_type'] or '-'}/{row['wait_event'] or '-'}"
+            f" · blocked by {blockers}"
+        )
         st.code(row["query"] or "", language="sql", wrap_lines=True)
     else:
         row = None
@@ -89,18 +107,29 @@ def session_panel(shown: pd.DataFrame) -> None:
             sign_in_form()
         return
     if row is not None:
-        target = sessions.Target.from_row(row)
+        target = sessions.SessionChoice.from_row(row)
         if target.is_dashboard:
             st.caption("This is one of the dashboard's own sessions: it cannot be cancelled or terminated here.")
         cancel_col, terminate_col = st.columns(2)
-        if cancel_col.button("Cancel query…", key="sessions-cancel", disabled=target.is_dashboard,
-                             help="pg_cancel_backend: stops the running query; the session stays connected"):
+        if cancel_col.button(
+            "Cancel query…",
+            key="sessions-cancel",
+            disabled=target.is_dashboard,
+            help="pg_cancel_backend: stops the running query; the session stays connected",
+        ):
             _ask("cancel", [target])
-        if terminate_col.button("Terminate session…", key="sessions-terminate", disabled=target.is_dashboard,
-                                help="pg_terminate_backend: ends the session and rolls back its transaction"):
+        if terminate_col.button(
+            "Terminate session…",
+            key="sessions-terminate",
+            disabled=target.is_dashboard,
+            help="pg_terminate_backend: ends the session and rolls back its transaction",
+        ):
             _ask("terminate", [target])
-    if st.button("Terminate all other sessions of this database…", key="sessions-terminate-all",
-                 help="For when the database must be dropped; the dashboard's own sessions are kept"):
+    if st.button(
+        "Terminate all other sessions of this database…",
+        key="sessions-terminate-all",
+        help="For when the database must be dropped; the dashboard's own sessions are kept",
+    ):
         with database_guard("the sessions to terminate"):
             targets = sessions.terminate_candidates()
         if targets:
@@ -111,7 +140,7 @@ def session_panel(shown: pd.DataFrame) -> None:
         st.dataframe(session_actions.recent_audit(), hide_index=True, width="stretch")
 
 
-def _ask(action: str, targets: list[sessions.Target]) -> None:
+def _ask(action: str, targets: list[sessions.SessionChoice]) -> None:
     st.session_state[PENDING] = (action, targets)
     st.session_state.pop(RESULTS, None)
     st.rerun()
@@ -120,13 +149,29 @@ def _ask(action: str, targets: list[sessions.Target]) -> None:
 def _confirmation() -> None:
     action, targets = st.session_state[PENDING]
     verb = "Cancel the running query of" if action == "cancel" else "Terminate"
-    effect = ("The query stops with an error; the session stays connected." if action == "cancel"
-              else "The session is disconnected and its open transaction rolled back.")
+    effect = (
+        "The query stops with an error; the session stays connected."
+        if action == "cancel"
+        else "The session is disconnected and its open transaction rolled back."
+    )
     with st.container(border=True):
         st.warning(f"**{verb} {len(targets)} session(s)?** {effect}", icon=":material/warning:")
-        st.dataframe(pd.DataFrame([{"pid": t.pid, "user": t.user, "application": t.application,
-                                    "database": t.database, "query": t.query} for t in targets]),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "pid": t.pid,
+                        "user": t.user,
+                        "application": t.application,
+                        "database": t.database,
+                        "query": t.query,
+                    }
+                    for t in targets
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )
         if len(targets) == 1:
             st.code(targets[0].query or "", language="sql", wrap_lines=True)
         yes, no = st.columns(2)
@@ -134,7 +179,7 @@ def _confirmation() -> None:
             actor = require_admin()  # checked again at the moment of acting
             del st.session_state[PENDING]
             with database_guard(f"the {action} action"):  # e.g. the audit file not writable
-                st.session_state[RESULTS] = [session_actions.signal(action, t, actor=actor) for t in targets]
+                st.session_state[RESULTS] = [session_actions.signal_session(action, t, actor=actor) for t in targets]
             st.rerun()
         if no.button("No, go back", key="sessions-back"):
             del st.session_state[PENDING]

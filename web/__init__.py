@@ -5,6 +5,7 @@ answer ordinary GET requests and can stream. They cannot see a visitor's
 Streamlit session, so a page authorises a request by giving out a short-lived
 signed link (web.signing).
 """
+
 from __future__ import annotations
 
 

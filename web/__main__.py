@@ -4,6 +4,7 @@ it keeps precedence over secrets.toml (db.settings.pin_environment). Streamlit
 binds its socket before it imports app.py, so both must happen first; serve.py
 (make run, the container), the browser tests and the benchmarks all start the
 app this way."""
+
 import sys
 
 from db.settings import pin_environment

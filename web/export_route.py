@@ -10,12 +10,13 @@ however many rows there are. Whatever ends the response (the last byte, an error
 the browser going away) closes the COPY and the connection. At most
 RAW_EXPORT_CONCURRENCY extracts stream at once per process.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, closing
 from datetime import date
-from typing import Iterator
 from urllib.parse import urlencode
 
 import anyio
@@ -58,11 +59,18 @@ def route() -> Route:
     return Route(url_path(), raw_export, methods=["GET"])
 
 
-def raw_link(kind: str, *, tz: str, start_day: date, end_day: date, style: str, max_rows: int | None,
-             ttl_s: int = signing.TTL_S) -> str:
+def raw_link(
+    kind: str, *, tz: str, start_day: date, end_day: date, style: str, max_rows: int | None, ttl_s: int = signing.TTL_S
+) -> str:
     """A link to one extract, for a page to give to an admin only."""
-    fields = {"kind": kind, "tz": tz, "start": start_day.isoformat(), "end": end_day.isoformat(),
-              "style": style, "cap": max_rows or 0}
+    fields = {
+        "kind": kind,
+        "tz": tz,
+        "start": start_day.isoformat(),
+        "end": end_day.isoformat(),
+        "style": style,
+        "cap": max_rows or 0,
+    }
     return f"{url_path()}?{urlencode(signing.sign(PURPOSE, fields, ttl_s=ttl_s))}"
 
 
@@ -81,13 +89,18 @@ async def raw_export(request: Request) -> Response:
     if request.method == "HEAD":
         return Response(headers=headers, media_type=mime)
     if _running >= limit:
-        return _plain(503, f"{_running} raw extracts are already streaming from this server (at most {limit}, "
-                           "RAW_EXPORT_CONCURRENCY). Try again in a minute.", {"Retry-After": "30"})
+        return _plain(
+            503,
+            f"{_running} raw extracts are already streaming from this server (at most {limit}, "
+            "RAW_EXPORT_CONCURRENCY). Try again in a minute.",
+            {"Retry-After": "30"},
+        )
     _running += 1
     stack = ExitStack()
     try:
         extract = await anyio.to_thread.run_sync(
-            stack.enter_context, raw.open_raw(kind, tz=tz, start_day=start, end_day=end, max_rows=cap))
+            stack.enter_context, raw.open_raw(kind, tz=tz, start_day=start, end_day=end, max_rows=cap)
+        )
     except Exception as exc:
         _running -= 1
         return _failure(exc)
@@ -96,8 +109,15 @@ async def raw_export(request: Request) -> Response:
         with anyio.CancelScope(shield=True):
             await anyio.to_thread.run_sync(stack.close)
         raise
-    log.info("raw extract %s %s..%s (%s): %s rows of %s, streaming", kind, start, end, style,
-             f"{extract.rows:,}", f"{extract.total_rows:,}")
+    log.info(
+        "raw extract %s %s..%s (%s): %s rows of %s, streaming",
+        kind,
+        start,
+        end,
+        style,
+        f"{extract.rows:,}",
+        f"{extract.total_rows:,}",
+    )
     return _Download(extract, stack, style, headers=headers, media_type=mime)
 
 
@@ -176,8 +196,12 @@ class _Download(StreamingResponse):
             with anyio.CancelScope(shield=True):
                 await anyio.to_thread.run_sync(self._close)
             _running -= 1
-            log.info("raw extract %s: %s bytes in %.1f s", "sent" if self._finished else "ABORTED",
-                     f"{self._sent:,}", time.monotonic() - started)
+            log.info(
+                "raw extract %s: %s bytes in %.1f s",
+                "sent" if self._finished else "ABORTED",
+                f"{self._sent:,}",
+                time.monotonic() - started,
+            )
 
     def _close(self) -> None:
         """End the COPY (psycopg cancels one that is unfinished), then the

@@ -9,6 +9,7 @@ calls `ensure_routed()` first, for runtimes that set the flag again per run
 (AppTest does, each run). tests/test_routing.py fails the day Streamlit stops
 setting it, and this can go.
 """
+
 from __future__ import annotations
 
 

@@ -9,6 +9,7 @@ The key is EXPORT_SIGNING_KEY when set (the same on every replica behind one
 address), else Streamlit's `server.cookieSecret`: the configured one, or a random
 one per process, in which case a link works only on the process that made it.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,7 +18,7 @@ import hmac
 import json
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from db.settings import ConfigError, get_settings
 
@@ -41,8 +42,10 @@ def signing_key() -> bytes:
     secret = get_settings().export_signing_key
     if secret:
         if len(secret) < MIN_KEY_LENGTH:
-            raise ConfigError(f"EXPORT_SIGNING_KEY must be at least {MIN_KEY_LENGTH} characters "
-                              "(for example the output of `openssl rand -hex 32`).")
+            raise ConfigError(
+                f"EXPORT_SIGNING_KEY must be at least {MIN_KEY_LENGTH} characters "
+                "(for example the output of `openssl rand -hex 32`)."
+            )
     else:
         from streamlit import config
 
@@ -60,8 +63,13 @@ def sign(purpose: str, fields: Mapping[str, object], *, ttl_s: int = TTL_S, now:
     return params
 
 
-def verify(purpose: str, query: Mapping[str, str] | Iterable[tuple[str, str]], fields: Iterable[str], *,
-           now: float | None = None) -> dict[str, str]:
+def verify(
+    purpose: str,
+    query: Mapping[str, str] | Iterable[tuple[str, str]],
+    fields: Iterable[str],
+    *,
+    now: float | None = None,
+) -> dict[str, str]:
     """The signed `fields` of a request's query, or LinkRefused: 403 when unsigned,
     changed or expired, 400 when the parameters are not the expected ones."""
     items = list(query.items()) if isinstance(query, Mapping) else list(query)
@@ -74,13 +82,17 @@ def verify(purpose: str, query: Mapping[str, str] | Iterable[tuple[str, str]], f
     params = dict(items)
     signature = params.pop(SIGNATURE)
     if not hmac.compare_digest(signature.encode(), _mac(purpose, params).encode()):
-        raise LinkRefused(403, "This link is not valid: it was changed, or made by a server with another "
-                               "signing key. Open the page again for a fresh link.")
+        raise LinkRefused(
+            403,
+            "This link is not valid: it was changed, or made by a server with another "
+            "signing key. Open the page again for a fresh link.",
+        )
     expires = int(params.pop(EXPIRES))  # an integer: the signature says we wrote it
     if (time.time() if now is None else now) >= expires:
-        at = datetime.fromtimestamp(expires, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
-        raise LinkRefused(403, f"This link expired at {at} (links last {TTL_S // 60} minutes). "
-                               "Open the page again for a fresh one.")
+        at = datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        raise LinkRefused(
+            403, f"This link expired at {at} (links last {TTL_S // 60} minutes). Open the page again for a fresh one."
+        )
     return params
 
 

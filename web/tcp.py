@@ -9,6 +9,7 @@ the websocket's small frames). The same bug in uvicorn: Kludex/uvicorn#3149.
 Re-wrapping the bound socket's descriptor lets Python read the protocol back
 from the kernel (SO_PROTOCOL), so asyncio sets TCP_NODELAY on each connection.
 """
+
 from __future__ import annotations
 
 import functools

@@ -15,6 +15,7 @@ part of the Lambda runtime) instead of a password.
   InvalidEvent; no error raised here quotes CONNECTION_URL or chains an error
   that does (libpq's messages can hold pieces of a mistyped password).
 """
+
 from __future__ import annotations
 
 import json
@@ -53,8 +54,14 @@ def _kind(value) -> str:
     """A JSON type name for messages."""
     if value is None:
         return "null"
-    for kind, name in ((bool, "a boolean"), (str, "a string"), (int, "a number"), (float, "a number"),
-                       (dict, "an object"), (list, "a list")):
+    for kind, name in (
+        (bool, "a boolean"),
+        (str, "a string"),
+        (int, "a number"),
+        (float, "a number"),
+        (dict, "an object"),
+        (list, "a list"),
+    ):
         if isinstance(value, kind):
             return name
     return type(value).__name__
@@ -128,8 +135,10 @@ _FAILURES = [
     (r"no pg_hba\.conf entry", "the server's pg_hba.conf refuses this connection"),
     (r"connection refused", "connection refused (is the server up, and the host and port right?)"),
     (r"timeout expired|timed out", "timed out"),
-    (r"resolve host|translate host name|name or service not known|nodename nor servname",
-     "the host name cannot be resolved"),
+    (
+        r"resolve host|translate host name|name or service not known|nodename nor servname",
+        "the host name cannot be resolved",
+    ),
     (r"network is unreachable|no route to host", "the network cannot reach the host"),
     (r"invalid .*value|invalid port|invalid connection option", "an option in CONNECTION_URL has an invalid value"),
     (r"ssl|certificate", "SSL/TLS failed (check sslmode and sslrootcert)"),
@@ -142,8 +151,10 @@ _FAILURES = [
 
 def _failure(exc: BaseException) -> str:
     text = str(exc)
-    reason = next((why for pattern, why in _FAILURES if re.search(pattern, text, re.I)),
-                  f"connection failed ({type(exc).__name__})")
+    reason = next(
+        (why for pattern, why in _FAILURES if re.search(pattern, text, re.I)),
+        f"connection failed ({type(exc).__name__})",
+    )
     code = getattr(exc, "sqlstate", None)
     return f"{reason} [SQLSTATE {code}]" if isinstance(code, str) and re.fullmatch(r"[0-9A-Z]{5}", code) else reason
 
@@ -180,8 +191,11 @@ def _iam_token(url: str) -> str:
         port = None
     if port is None:
         raise RuntimeError("CONNECTION_URL has an invalid port") from None
-    return boto3.session.Session().client("rds").generate_db_auth_token(
-        DBHostname=p["host"], Port=port, DBUsername=p["user"])
+    return (
+        boto3.session.Session()
+        .client("rds")
+        .generate_db_auth_token(DBHostname=p["host"], Port=port, DBUsername=p["user"])
+    )
 
 
 def lambda_handler(event: dict, context=None) -> dict:
@@ -198,8 +212,15 @@ def lambda_handler(event: dict, context=None) -> dict:
     except psycopg.OperationalError:
         _close()  # the next (retried) invocation starts with a new connection
         raise
-    logger.info(json.dumps({"trigger": trigger, "cognito_user_id": user["cognito_user_id"],
-                            "action": "inserted" if inserted else "already present"}))
+    logger.info(
+        json.dumps(
+            {
+                "trigger": trigger,
+                "cognito_user_id": user["cognito_user_id"],
+                "action": "inserted" if inserted else "already present",
+            }
+        )
+    )
     return event
 
 
