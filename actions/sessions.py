@@ -124,11 +124,6 @@ def terminate(target: SessionChoice, *, actor: str, wait_ms: int = TERMINATE_WAI
     return signal_session("terminate", target, actor=actor, wait_ms=wait_ms)
 
 
-def terminate_all(targets: list[SessionChoice], *, actor: str) -> list[Outcome]:
-    """Terminate the confirmed sessions one by one, so one refusal does not stop the rest."""
-    return [terminate(t, actor=actor) for t in targets]
-
-
 # ---------------------------------------------------------------- audit log
 
 _file_lock = threading.Lock()

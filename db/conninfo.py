@@ -110,10 +110,6 @@ def _lenient_secrets(text: str) -> set[str]:
     return found
 
 
-def dbname_of(conninfo: str) -> str | None:
-    return parse(conninfo).get("dbname")
-
-
 def endpoint(conninfo: str) -> tuple[frozenset[str], int, str]:
     """(addresses, port, dbname) the way libpq will connect: host names lower-cased
     without a trailing dot and resolved (localhost is 127.0.0.1), socket
