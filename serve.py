@@ -121,7 +121,7 @@ def main() -> int:
             url = settings.require_url()
             log(f"using {settings.url_setting_name} = {describe(url)}")
             if settings.migrate_on_start:
-                migrate(url, log=log)
+                migrate(url, log=log, production_ok=settings.allow_prod_writes)
         else:
             owns_server = True
             prepare_embedded()

@@ -7,7 +7,6 @@ written; text PostgreSQL cannot store is refused before it reaches the database.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,10 +15,11 @@ import psycopg
 
 from actions.writing import writing
 from db.guard import require_writable
+from db.logs import logger
 from db.statements import execute
 from queries.reads import fetch, run
 
-log = logging.getLogger("cruddur.admin")
+log = logger("cruddur.admin")
 
 MAX_CHARS = 280
 # The seven choices of the original form, longest first as it listed them.

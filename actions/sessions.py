@@ -10,7 +10,6 @@ file).
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -24,11 +23,12 @@ from actions.writing import writing
 from db import backends
 from db.errors import DatabaseUnavailable, safe_message
 from db.guard import WriteRefused, require_writable
+from db.logs import logger
 from db.settings import ConfigError, get_settings
 from db.statements import execute
 from queries.sessions import SessionChoice
 
-log = logging.getLogger("cruddur.sessions")
+log = logger("cruddur.sessions")
 TERMINATE_WAIT_MS = 2000
 
 
@@ -157,8 +157,10 @@ def write_audit(entry: dict[str, Any]) -> str:
         with writing() as conn:
             execute(conn, "sessions.audit_insert", allow="write", **entry)
         return "dashboard_audit_log"
-    except (WriteRefused, psycopg.Error, DatabaseUnavailable):
-        pass
+    except WriteRefused:
+        pass  # production without ALLOW_PROD_WRITES: the file is the audit log, by design
+    except (psycopg.Error, DatabaseUnavailable):
+        log.warning("audit table not written; the entry goes to %s", audit_file(), exc_info=True)
     path = audit_file()
     line = json.dumps({"at": datetime.now(UTC).isoformat(), **entry}, ensure_ascii=False, default=str)
     with _file_lock:
@@ -177,10 +179,16 @@ def recent_audit(limit: int = 20) -> pd.DataFrame:
         frame.attrs = {}
         return frame
     except (psycopg.Error, DatabaseUnavailable):
-        pass
+        log.info("audit table not readable; showing %s", audit_file(), exc_info=True)
     try:
         lines = audit_file().read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
         lines = []
-    records = [json.loads(line) for line in lines[-limit:] if line.strip()]
+    records = []
+    for line in lines[-limit:]:
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:  # a torn or edited line: skip it, keep the rest
+            if line.strip():
+                log.warning("skipped an unreadable line of %s", audit_file())
     return pd.DataFrame(list(reversed(records)))

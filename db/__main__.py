@@ -14,6 +14,7 @@ import argparse
 import os
 import shutil
 import sys
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from db import cli
@@ -35,22 +36,24 @@ def _target():
     return target(get_settings())
 
 
-def deliberate(args: argparse.Namespace, t: DatabaseTarget, action: str) -> None:
-    """Production only with --prod: a URL that turns out to name it is not enough."""
+def deliberate(args: argparse.Namespace, t: DatabaseTarget, action: str) -> DatabaseTarget:
+    """Production only with --prod: a URL that turns out to name it is not enough.
+    Returns the target, marked as deliberately chosen when it is production."""
     if t.is_prod and not args.prod:
         raise Refused(
             f"Refused to {action}: {t.setting_name} is the production database ({t.why}). "
             "Use --prod to act on production deliberately. Nothing was changed."
         )
+    return replace(t, production_ok=t.is_prod)
 
 
-def confirm_destructive(args: argparse.Namespace, t: DatabaseTarget, action: str) -> None:
+def confirm_destructive(args: argparse.Namespace, t: DatabaseTarget, action: str) -> DatabaseTarget:
     """Production needs --prod, then the database name typed back or --yes-i-mean-prod."""
     if not t.is_prod:
-        return
-    deliberate(args, t, action)
+        return t
+    t = deliberate(args, t, action)
     if args.yes_i_mean_prod:
-        return
+        return t
     print(f"This will {action} on PRODUCTION: {t.shown}", file=sys.stderr)
     print(f"Type the database name ({t.dbname}) to confirm: ", end="", file=sys.stderr, flush=True)
     try:
@@ -59,13 +62,14 @@ def confirm_destructive(args: argparse.Namespace, t: DatabaseTarget, action: str
         answer = ""
     if answer != t.dbname:
         raise Refused(f"Refused to {action}: the name typed did not match {t.dbname!r}. Nothing was changed.")
+    return t
 
 
 def cmd_create(args: argparse.Namespace) -> int:
     from db.server import create_database
 
     t = _target()
-    deliberate(args, t, f"create database {t.dbname}")
+    t = deliberate(args, t, f"create database {t.dbname}")
     made = create_database(t)
     print(f"database {t.dbname} {'created' if made else 'already exists'} ({t.shown})")
     return 0
@@ -75,7 +79,7 @@ def cmd_drop(args: argparse.Namespace) -> int:
     from db.server import drop_database
 
     t = _target()
-    confirm_destructive(args, t, f"drop database {t.dbname}")
+    t = confirm_destructive(args, t, f"drop database {t.dbname}")
     dropped = drop_database(t)
     print(f"database {t.dbname} {'dropped' if dropped else 'did not exist'} ({t.shown})")
     return 0
@@ -85,8 +89,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from db.migrate import migrate
 
     t = _target()
-    deliberate(args, t, "migrate")
-    applied = migrate(t.url)
+    t = deliberate(args, t, "migrate")
+    applied = migrate(t.url, production_ok=t.production_ok)
     print(f"{len(applied)} migration(s) applied to {t.shown}")
     return 0
 
@@ -194,7 +198,7 @@ def cmd_kill_all(args: argparse.Namespace) -> int:
     from db.server import terminate_others
 
     t = _target()
-    confirm_destructive(args, t, f"terminate every other session of {t.dbname}")
+    t = confirm_destructive(args, t, f"terminate every other session of {t.dbname}")
     n = terminate_others(t)
     print(f"{n} session(s) of {t.dbname} terminated ({t.shown})")
     return 0
@@ -204,7 +208,7 @@ def cmd_roles(args: argparse.Namespace) -> int:
     from db.server import ensure_roles
 
     t = _target()
-    deliberate(args, t, "create roles and grant privileges")
+    t = deliberate(args, t, "create roles and grant privileges")
     for line in ensure_roles(t):
         print(line)
     print(f"roles ready in {t.shown}")
@@ -217,7 +221,7 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     from queries.reads import fetch
 
     t = _target()
-    deliberate(args, t, "maintain the rollup")
+    t = deliberate(args, t, "maintain the rollup")
     if args.rebuild:
         with writing("users", "activities") as conn:
             rollup.rebuild(conn)

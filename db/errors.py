@@ -12,7 +12,24 @@ from db.settings import setting
 
 
 class DatabaseUnavailable(RuntimeError):
-    """The database cannot be reached right now; the message is safe to show."""
+    """The database cannot be reached right now; the message is safe to show to an
+    admin. `public`: our own wording, which names no server, fit for any visitor."""
+
+    def __init__(self, message: str, *, public: bool = False) -> None:
+        super().__init__(message)
+        self.public = public
+
+
+FOR_ADMINS = "Details are shown to signed-in admins and in the server log."
+
+
+def public_detail(exc: BaseException) -> str:
+    """What a visitor who is not signed in may read of a failure: our own wording that
+    names no server, else nothing of it (libpq's text and configuration errors can name
+    the host, a file path or a setting's value)."""
+    if isinstance(exc, DatabaseUnavailable) and exc.public:
+        return str(exc)
+    return FOR_ADMINS
 
 
 # A URL up to the next whitespace or quote; a key=value DSN is caught by its password=.

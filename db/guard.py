@@ -116,23 +116,32 @@ def server_identity(url: str) -> str | None:
     from db import rds, statements
     from db.statements import execute
 
-    try:
-        with rds.connect(
-            url, connect_timeout=IDENTITY_TIMEOUT_S, autocommit=True, application_name="cruddur-dashboard:guard"
-        ) as conn:
-            return str(statements.scalar(execute(conn, "admin.server_identity")))
-    except Exception:  # down, unreachable, no privilege: the address comparison stands
-        return None
+    # The identifier is the cluster's: ask its maintenance database first, so a database
+    # that does not exist yet (`db create`, `db setup`) is no reason to doubt.
+    for dbname in ("postgres", None):
+        extra = {"dbname": dbname} if dbname else {}
+        try:
+            with rds.connect(
+                url,
+                connect_timeout=IDENTITY_TIMEOUT_S,
+                autocommit=True,
+                application_name="cruddur-dashboard:guard",
+                **extra,
+            ) as conn:
+                return str(statements.scalar(execute(conn, "admin.server_identity")))
+        except Exception:  # down, unreachable, no privilege: try the next, else "cannot be asked"
+            continue
+    return None
 
 
-def prod_writes_allowed() -> bool:
-    return get_settings().allow_prod_writes
+def prod_writes_allowed(settings: Settings | None = None) -> bool:
+    return (settings or get_settings()).allow_prod_writes
 
 
 def require_writable(action: str, settings: Settings | None = None, url: str | None = None) -> None:
     """Raise WriteRefused if `action` would write to production without ALLOW_PROD_WRITES=1."""
     verdict = production(url, settings)
-    if verdict.is_prod and not prod_writes_allowed():
+    if verdict.is_prod and not prod_writes_allowed(settings):
         raise WriteRefused(
             f"Refused to {action}: the database is production ({verdict.reason}) and "
             "ALLOW_PROD_WRITES is not 1. Nothing was written."

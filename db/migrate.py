@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psycopg
 
-from db import rds
+from db import guard, rds
 from db.statements import execute, scalar
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -67,8 +67,18 @@ def pending(conn: psycopg.Connection, directory: Path = MIGRATIONS_DIR) -> list[
     return [m for m in discover(directory) if m.version not in done]
 
 
-def migrate(url: str, directory: Path = MIGRATIONS_DIR, log: Callable[[str], None] = print) -> list[Migration]:
-    """Apply pending migrations to the database at `url`; returns those applied."""
+def migrate(
+    url: str, directory: Path = MIGRATIONS_DIR, log: Callable[[str], None] = print, *, production_ok: bool = False
+) -> list[Migration]:
+    """Apply pending migrations to the database at `url`; returns those applied.
+    Production (db.guard) only with `production_ok`: `python -m db --prod migrate`,
+    or MIGRATE_ON_START=1 together with ALLOW_PROD_WRITES=1."""
+    verdict = guard.production(url)
+    if verdict.is_prod and not production_ok:
+        raise guard.WriteRefused(
+            f"Refused to migrate: the database is production ({verdict.reason}); use python -m db --prod migrate, "
+            "or ALLOW_PROD_WRITES=1 with MIGRATE_ON_START=1. Nothing was changed."
+        )
     done: list[Migration] = []
     with rds.connect(url, application_name="cruddur-dashboard:migrate") as conn:
         for migration in discover(directory):

@@ -109,9 +109,10 @@ def connection(role: str = READER) -> Iterator[psycopg.Connection]:
             _discard(pool)
         elif stats["pool_size"] >= pool.max_size:
             raise DatabaseUnavailable(
-                f"All {pool.max_size} database connections stayed busy for {pool.timeout:g} s; try again in a moment."
+                f"All {pool.max_size} database connections stayed busy for {pool.timeout:g} s; try again in a moment.",
+                public=True,
             ) from exc
-        raise DatabaseUnavailable(f"No connection to the database within {pool.timeout:g} s.") from exc
+        raise DatabaseUnavailable(f"No connection to the database within {pool.timeout:g} s.", public=True) from exc
     except psycopg.OperationalError as exc:
         if not is_connection_error(exc):
             raise
@@ -124,7 +125,10 @@ def dedicated(purpose: str, role: str = READER) -> Iterator[psycopg.Connection]:
     """A connection of its own, outside the pools, for work that holds one for
     minutes (a raw extract) and must not starve the pages: the settings of the
     `role` pool's connections, named `cruddur-dashboard:<purpose>`, closed on
-    exit. A refused connection becomes DatabaseUnavailable."""
+    exit. A refused connection becomes DatabaseUnavailable; a writer asks the
+    production guard first, as the writer pool does."""
+    if role == WRITER:
+        guard.require_writable("write to the database")
     settings = get_settings()
     url = pool_url(role, settings)
     kwargs = rds.kwargs_factory(url, {**connect_kwargs(role, settings), "application_name": application_name(purpose)})

@@ -30,6 +30,7 @@ class DatabaseTarget:
     is_prod: bool
     setting_name: str
     why: str = ""  # why it is, or is not, production (db.guard)
+    production_ok: bool = False  # production, chosen deliberately (`--prod`, the name typed back)
 
     @property
     def shown(self) -> str:
@@ -64,8 +65,17 @@ def database_exists(t: DatabaseTarget) -> bool:
         return scalar(execute(conn, "admin.database_exists", name=t.dbname))
 
 
+def _require_deliberate(t: DatabaseTarget, action: str) -> None:
+    """Server chores on production only for a target the command line confirmed."""
+    if t.is_prod and not t.production_ok:
+        raise guard.WriteRefused(
+            f"Refused to {action}: the database is production ({t.why}); use python -m db --prod. Nothing was changed."
+        )
+
+
 def create_database(t: DatabaseTarget) -> bool:
     """Create the target database; False if it already existed."""
+    _require_deliberate(t, "create the database")
     with maintenance(t) as conn:
         if scalar(execute(conn, "admin.database_exists", name=t.dbname)):
             return False
@@ -75,6 +85,7 @@ def create_database(t: DatabaseTarget) -> bool:
 
 def drop_database(t: DatabaseTarget) -> bool:
     """Drop the target database, even with sessions open; False if it did not exist."""
+    _require_deliberate(t, "drop the database")
     if t.dbname in PROTECTED:
         raise ConfigError(f"Refused to drop {t.dbname!r}: it is a system database.")
     from db import pool
@@ -93,6 +104,7 @@ def drop_database(t: DatabaseTarget) -> bool:
 
 def terminate_others(t: DatabaseTarget) -> int:
     """Terminate every other client session of the target database; returns how many."""
+    _require_deliberate(t, "terminate other sessions")
     from db import pool
 
     pool.close_all()
@@ -103,6 +115,7 @@ def terminate_others(t: DatabaseTarget) -> int:
 def ensure_roles(t: DatabaseTarget) -> list[str]:
     """Create dashboard_reader and dashboard_writer if missing and (re)grant their
     privileges; idempotent. Returns what was done, one line each."""
+    _require_deliberate(t, "create roles")
     done = []
     with connect(t) as conn, conn.transaction():
 

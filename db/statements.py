@@ -16,7 +16,6 @@ its time at DEBUG on the `cruddur.sql` logger.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
@@ -26,10 +25,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from db.logs import logger
 from db.settings import get_settings, valid_timezone
 from queries import catalog
 
-log = logging.getLogger("cruddur.sql")
+log = logger("cruddur.sql")
 
 
 class StatementRefused(PermissionError):

@@ -61,7 +61,12 @@ def live() -> None:
     metrics_row(snap)
 
     shown = sessions.visible(
-        snap.sessions, hide_idle=hide_idle, include_own=include_own, min_seconds=min_seconds, search=search
+        snap.sessions,
+        hide_idle=hide_idle,
+        include_own=include_own,
+        min_seconds=min_seconds,
+        search=search,
+        search_in=sessions.SEARCHED if admin else ("application",),
     )
     display = sessions.table(shown, short_query=True)
     if not admin:

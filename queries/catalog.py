@@ -9,7 +9,7 @@ with comment lines: the first is its description, the others may be
     -- reads: users, activities      tables whose writes invalidate cached results
     -- optional: as_of               parameters that are NULL when not given
 
-Only `read` statements run through the read paths (`queries.run`, `fetch`,
+Only `read` statements run through the read paths (`queries.reads.run`, `fetch`,
 `python -m queries run`); `write` and `admin` statements run only on a
 connection their guarded caller holds.
 

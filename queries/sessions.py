@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from db import backends, pool
-from db.settings import get_settings
+from db.settings import APP_NAME, get_settings
 from db.statements import columns, execute, one, records
 
 HIDDEN_QUERY = "<insufficient privilege>"
@@ -130,6 +130,9 @@ def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: Sequence[int] = ()) ->
     blockers = {pid for pids in out["blocked_by"] for pid in pids}
     state = out["state"].fillna("")
     out["own"] = out["pid"].isin(list(own_pids))
+    # Named like ours but not ours: another replica of the dashboard, or anyone who chose the
+    # name. Shown and signalable like any client, flagged so an admin sees it before acting.
+    out["named_like_ours"] = ~out["own"] & out["application"].fillna("").str.startswith(f"{APP_NAME}:")
     out["long_running"] = (state == "active") & (out["query_seconds"].fillna(0) >= lim.long_query_s)
     out["idle_in_transaction"] = state.str.startswith("idle in transaction") & (
         out["state_seconds"].fillna(0) >= lim.idle_in_transaction_s
@@ -147,6 +150,7 @@ def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: Sequence[int] = ()) ->
                 ("blocked", r.blocked),
                 ("blocking", r.blocking),
                 ("dashboard", r.own),
+                ("named like the dashboard (another replica?)", r.named_like_ours),
             )
             if on
         )
@@ -155,11 +159,20 @@ def add_flags(frame: pd.DataFrame, lim: Limits, own_pids: Sequence[int] = ()) ->
     return out
 
 
+SEARCHED = ("query", "user", "application")
+
+
 def visible(
-    frame: pd.DataFrame, *, hide_idle: bool = True, include_own: bool = False, min_seconds: float = 0, search: str = ""
+    frame: pd.DataFrame,
+    *,
+    hide_idle: bool = True,
+    include_own: bool = False,
+    min_seconds: float = 0,
+    search: str = "",
+    search_in: Sequence[str] = SEARCHED,
 ) -> pd.DataFrame:
     """The page's filters. Hidden (<insufficient privilege>) rows have no state or timing, so
-    they survive "hide idle" but not a minimum duration."""
+    they survive "hide idle" but not a minimum duration. A visitor searches applications only."""
     keep = pd.Series(True, index=frame.index)
     if hide_idle:
         # Background processes have no state; waiting in their main loop ("Activity") is their idle.
@@ -171,7 +184,7 @@ def visible(
     needle = search.strip().lower()
     if needle:
         text = pd.Series("", index=frame.index)
-        for col in ("query", "user", "application"):
+        for col in search_in:
             text = text + " " + frame[col].fillna("").astype(str).str.lower()
         keep &= text.str.contains(needle, regex=False)
     return frame[keep]

@@ -5,17 +5,17 @@ the cached growth results it changes."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 
 from actions.writing import writing
 from db.guard import require_not_production
+from db.logs import logger
 from db.statements import execute
 from queries.reads import fetch
 from seed.generate import GenerateResult, generate
 from seed.sample import load_sample
 
-log = logging.getLogger("cruddur.admin")
+log = logger("cruddur.admin")
 TABLES = ("users", "activities")
 
 

@@ -210,3 +210,17 @@ def test_a_visitor_is_not_told_where_the_database_lives_when_it_fails(monkeypatc
     at = AppTest.from_file(str(ROOT / "pages" / "growth.py"), default_timeout=30).run()
     text = " ".join(e.value for e in at.error)
     assert "unavailable" in text and "127.0.0.1" not in text and "port 9" not in text and "pw-77x" not in text
+
+
+def test_a_configuration_error_names_nothing_to_a_visitor(monkeypatch, tmp_path):
+    """A missing CA bundle names the RDS host and a path: for admins and the log only."""
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("CONNECTION_URL", "postgresql://u:pw-77x@prod-db.abc.eu-west-1.rds.amazonaws.com/cruddur")
+    monkeypatch.setenv("PGSSLROOTCERT", str(tmp_path / "missing.pem"))
+    at = AppTest.from_file(str(ROOT / "pages" / "growth.py"), default_timeout=30).run()
+    text = " ".join(e.value for e in at.error)
+    assert "not configured" in text and "signed-in admins" in text
+    assert "rds.amazonaws.com" not in text and "missing.pem" not in text
+    at.session_state["admin_user"] = "admin"
+    assert "missing.pem" in " ".join(e.value for e in at.run().error)

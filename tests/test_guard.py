@@ -286,3 +286,59 @@ def test_with_prod_and_the_name_typed_back_drop_still_works_deliberately(product
     assert main(["drop"]) == 2 and "--prod" in capsys.readouterr().err
     assert main(["--prod", "--yes-i-mean-prod", "kill-all"]) == 0
     assert "terminated" in capsys.readouterr().out
+
+
+def test_migrate_itself_refuses_production_unless_deliberate(production, db):
+    """MIGRATE_ON_START in a container pointed at production must not change its schema."""
+    from db.migrate import migrate
+
+    port, name = production
+    with pytest.raises(guard.WriteRefused, match="db --prod migrate"):
+        migrate(f"postgresql://postgres@127.0.0.1:{port}/{name}?sslmode=disable", log=lambda m: None)
+    assert (
+        migrate(
+            f"postgresql://postgres@127.0.0.1:{port}/{name}?sslmode=disable", log=lambda m: None, production_ok=True
+        )
+        == []
+    )  # deliberate: allowed (nothing pending)
+
+
+def test_a_dedicated_writer_connection_asks_the_guard_too(production):
+    from db import pool
+
+    with pytest.raises(guard.WriteRefused), pool.dedicated("probe", role=pool.WRITER):
+        pass
+
+
+def test_the_settings_passed_decide_allow_prod_writes(monkeypatch):
+    from dataclasses import replace
+
+    from db.settings import get_settings
+
+    monkeypatch.setenv("CONNECTION_URL", "postgresql://u@h/db")
+    monkeypatch.setenv("APP_ENV", "prod")
+    monkeypatch.setenv("PROD_CONNECTION_URL", "postgresql://u@h/db")
+    allowed = replace(get_settings(), allow_prod_writes=True)
+    guard.require_writable("x", settings=allowed)  # no exception: the settings given say yes
+    with pytest.raises(guard.WriteRefused):
+        guard.require_writable("x")
+
+
+def test_a_new_database_on_another_server_can_be_created_while_production_is_known(
+    production, pg_server, monkeypatch, capsys
+):
+    """The identity is asked of the maintenance database: a database that does not exist yet
+    is no reason to doubt that its server is not production's."""
+    from db import embedded
+    from db.__main__ import main
+    from tests.conftest import server_dir
+
+    other = server_dir("other")
+    try:
+        server = embedded.start(other / "data", log=lambda m: None)
+        monkeypatch.setenv("CONNECTION_URL", server.replace("/postgres?", "/brand_new?"))
+        guard.forget()
+        assert main(["create"]) == 0, capsys.readouterr().err
+        assert "brand_new created" in capsys.readouterr().out
+    finally:
+        embedded.destroy(other / "data")

@@ -52,15 +52,21 @@ def our_modules() -> dict[str, object]:
     return found
 
 
-def imports_of(path) -> set[str]:
+def imports_of(path, module: str = "") -> set[str]:
+    """Every module `path` imports; relative imports resolved against `module`."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     names = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names |= {a.name for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # `from .reads import run` inside queries/ is queries.reads
+                parent = package.split(".")[: len(package.split(".")) - (node.level - 1)] if package else []
+                base = ".".join([*parent, *([base] if base else [])])
             for alias in node.names:  # `from queries import catalog` imports the module queries.catalog
-                names.add(f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in MODULES else node.module)
+                names.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
     return names
 
 
@@ -81,7 +87,7 @@ def test_no_module_imports_a_higher_layer(module):
     mine = layer(module)
     if mine is None or mine == "top":
         return
-    for imported in sorted(imports_of(MODULES[module])):
+    for imported in sorted(imports_of(MODULES[module], module)):
         target = resolve(imported)
         theirs = target and layer(target)
         if not theirs:
@@ -92,7 +98,7 @@ def test_no_module_imports_a_higher_layer(module):
 
 
 def test_the_catalog_is_a_leaf():
-    ours = {resolve(i) for i in imports_of(MODULES["queries.catalog"])} - {None}
+    ours = {resolve(i) for i in imports_of(MODULES["queries.catalog"], "queries.catalog")} - {None}
     assert ours == set(), ours
     package = ast.parse((ROOT / "queries" / "__init__.py").read_text())
     assert not [n for n in ast.walk(package) if isinstance(n, (ast.Import, ast.ImportFrom))]  # loads nothing
@@ -130,3 +136,9 @@ def test_a_long_module_says_why_at_its_top(module):
     if len(lines) > 300:
         head = "\n".join(lines[:15]).lower()
         assert "long because" in head, f"{module} has {len(lines)} lines and no reason at its top"
+
+
+def test_relative_imports_count_too(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("from .reads import run\nfrom . import catalog\n")
+    assert imports_of(probe, "queries.probe") == {"queries.reads", "queries.catalog"}

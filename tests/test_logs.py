@@ -94,3 +94,21 @@ def test_a_page_failure_shows_a_plain_message_and_logs_the_traceback(db, caplog)
     [record] = [r for r in caplog.records if r.name == "cruddur.page"]
     assert record.exc_info and record.exc_info[0] is ValueError
     assert "the test page failed" in record.getMessage()
+
+
+def test_every_logger_of_ours_goes_through_the_scrubbing_filter():
+    """One way to get a logger (db.logs.logger): no module of ours calls logging.getLogger or
+    Streamlit's get_logger for its own log lines."""
+    import re
+
+    from tests.conftest import ROOT
+
+    offenders = []
+    for folder in ("db", "queries", "actions", "exports", "seed", "web", "ui", "pages"):
+        for path in (ROOT / folder).rglob("*.py"):
+            if path.name == "logs.py":
+                continue
+            for line in path.read_text().splitlines():
+                if re.search(r"getLogger\(\s*['\"]cruddur|get_logger\(", line):
+                    offenders.append(f"{path.relative_to(ROOT)}: {line.strip()}")
+    assert offenders == []

@@ -172,7 +172,7 @@ def test_a_stranger_named_like_the_dashboard_is_not_shielded(started, db):
     impostor = started("cruddur-dashboard:writer")
     impostor.execute("SELECT 1")
     row = wait_until(lambda: row_of(impostor.pid))
-    assert not row["own"] and "dashboard" not in row["flags"]
+    assert not row["own"] and row["flags"] == "named like the dashboard (another replica?)"
     assert impostor.pid in set(sessions.visible(sessions.snapshot().sessions, hide_idle=False)["pid"])
     t = sessions.SessionChoice.from_row(row)
     assert not t.is_dashboard

@@ -10,9 +10,11 @@ import streamlit as st
 
 from db.errors import DatabaseUnavailable, safe_message
 from db.guard import WriteRefused
+from db.logs import logger
 from db.settings import ConfigError
 
 T = TypeVar("T")
+log = logger("cruddur.page")
 
 
 def attempt(action: Callable[[], T], what: str, *, reraise: tuple[type[Exception], ...] = ()) -> T | None:
@@ -22,15 +24,22 @@ def attempt(action: Callable[[], T], what: str, *, reraise: tuple[type[Exception
         return action()
     except reraise:
         raise
-    except WriteRefused as exc:
-        st.error(str(exc), icon=":material/block:")
-    except (DatabaseUnavailable, ConfigError) as exc:
-        st.error(f"Could not {what}: {exc}", icon=":material/cloud_off:")
-    except ValueError as exc:  # our own input checks: the message is for people
-        st.error(f"Could not {what}: {exc}", icon=":material/error:")
     except Exception as exc:
-        st.error(f"Could not {what}. {safe_message(exc)}", icon=":material/error:")
+        log.warning("could not %s", what, exc_info=True)
+        text, icon = _refusal_text(exc, what)
+        st.error(text, icon=icon)
     return None
+
+
+def _refusal_text(exc: Exception, what: str) -> tuple[str, str]:
+    """What the page says about a failed action, and its icon."""
+    if isinstance(exc, WriteRefused):
+        return str(exc), ":material/block:"
+    if isinstance(exc, DatabaseUnavailable | ConfigError):
+        return f"Could not {what}: {exc}", ":material/cloud_off:"
+    if isinstance(exc, ValueError):  # our own input checks: the message is for people
+        return f"Could not {what}: {exc}", ":material/error:"
+    return f"Could not {what}. {safe_message(exc)}", ":material/error:"
 
 
 def progress_reporter(bar) -> Callable[[int, int], None]:

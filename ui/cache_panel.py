@@ -5,13 +5,17 @@ from __future__ import annotations
 import streamlit as st
 
 from db.errors import safe_message
+from db.logs import logger
 from queries import reads
+
+log = logger("cruddur.page")
 
 
 def cache_panel(where=st.sidebar) -> None:
     try:
         info = reads.cache_info()
     except Exception as exc:  # the panel must never take the page down
+        log.warning("cache panel failed", exc_info=True)
         where.caption(f"Cache status unavailable: {safe_message(exc)}")
         return
     rows = info["queries"]

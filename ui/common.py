@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from db import conninfo
-from db.errors import DatabaseUnavailable, safe_message
+from db.errors import DatabaseUnavailable, public_detail, safe_message
 from db.logs import logger
 from db.settings import ConfigError, get_settings
 
@@ -76,26 +75,22 @@ def database_guard(what: str = "this page") -> Iterator[None]:
     try:
         yield
     except DatabaseUnavailable as exc:
-        _failure("The database is unavailable right now.", str(exc), what)
+        _failure("The database is unavailable right now.", str(exc), exc, what)
     except ConfigError as exc:
-        _failure("The dashboard is not configured.", str(exc), what)
+        _failure("The dashboard is not configured.", str(exc), exc, what)
     except Exception as exc:
-        _failure(f"Could not load {what}.", safe_message(exc), what)
+        _failure(f"Could not load {what}.", safe_message(exc), exc, what)
 
 
 RETRY_EVERY_S = 5
 
 
-# libpq names the server it could not reach: "connection to server at "HOST" (IP), port N failed".
-_SERVER = re.compile(r'(connection to )?server (at|on socket) "[^"]*"( \([^)]*\))?(, port \d+)?')
-
-
-def _failure(headline: str, detail: str, what: str) -> None:
+def _failure(headline: str, detail: str, exc: BaseException, what: str) -> None:
     from ui.auth import is_admin
 
     log.warning("%s failed: %s %s", what, headline, detail, exc_info=True)  # called in database_guard's except
-    if not is_admin():  # where the database lives is for admins; visitors learn that it failed
-        detail = _SERVER.sub("the database server", detail)
+    if not is_admin():  # where the database lives, and how it is set up, is for admins
+        detail = public_detail(exc)
     st.error(f"**{headline}** {detail}", icon=":material/cloud_off:")
     if st.button("Retry", key=f"retry-{what}", type="primary"):
         st.rerun()

@@ -1,5 +1,5 @@
 """Download buttons for tables and charts, and links to raw extracts streamed by
-the server; the files come from queries.exports, the same code
+the server; the files come from exports.files and exports.raw, the same code
 `python -m queries export` uses."""
 
 from __future__ import annotations

@@ -24,9 +24,9 @@ import psycopg
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
-from streamlit.logger import get_logger
 
 from db.errors import DatabaseUnavailable, safe_message
+from db.logs import logger
 from db.settings import ConfigError, get_settings, valid_timezone
 from exports import files, raw
 from web import signing
@@ -38,7 +38,7 @@ FIELDS = ("kind", "tz", "start", "end", "style", "cap")
 CHUNK_BYTES = 256 * 1024
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
-log = get_logger(__name__)
+log = logger("cruddur.export")
 _running = 0  # extracts open in this process; read and changed on the event loop only
 
 

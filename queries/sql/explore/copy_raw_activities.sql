@@ -7,7 +7,7 @@
 -- is empty for an orphan post (production has no foreign key).
 COPY (
     -- Text a spreadsheet would run as a formula (starting with = + - @, tab or CR)
-    -- gets a leading quote, as queries.formats.neutralise does for other CSVs.
+    -- gets a leading quote, as exports.formats.neutralise does for other CSVs.
     SELECT a.uuid, a.user_uuid,
            CASE WHEN left(u.handle, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
                 THEN '''' || u.handle ELSE u.handle END AS author_handle,

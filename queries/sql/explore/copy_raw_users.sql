@@ -6,7 +6,7 @@
 -- (psycopg's cursor.copy(query, params) quotes them as literals).
 COPY (
     -- Text a spreadsheet would run as a formula (starting with = + - @, tab or CR)
-    -- gets a leading quote, as queries.formats.neutralise does for other CSVs.
+    -- gets a leading quote, as exports.formats.neutralise does for other CSVs.
     SELECT u.uuid,
            CASE WHEN left(u.display_name, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
                 THEN '''' || u.display_name ELSE u.display_name END AS display_name,
