@@ -22,6 +22,7 @@ import urllib.request
 
 from db import embedded
 from db.conninfo import describe
+from db.guard import WriteRefused
 from db.migrate import migrate
 from db.settings import ROOT, ConfigError, embedded_url_file, get_settings, secrets_file
 
@@ -121,7 +122,10 @@ def main() -> int:
             url = settings.require_url()
             log(f"using {settings.url_setting_name} = {describe(url)}")
             if settings.migrate_on_start:
-                migrate(url, log=log, production_ok=settings.allow_prod_writes)
+                try:
+                    migrate(url, log=log, production_ok=settings.allow_prod_writes)
+                except WriteRefused as exc:  # production: migrations are a deliberate release step
+                    log(f"MIGRATE_ON_START skipped: {exc}")
         else:
             owns_server = True
             prepare_embedded()

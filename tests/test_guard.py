@@ -342,3 +342,20 @@ def test_a_new_database_on_another_server_can_be_created_while_production_is_kno
         assert "brand_new created" in capsys.readouterr().out
     finally:
         embedded.destroy(other / "data")
+
+
+def test_make_run_skips_migrate_on_start_on_production_and_still_serves(production, monkeypatch, capsys):
+    import serve
+
+    port, name = production
+    monkeypatch.setenv("APP_ENV", "prod")
+    monkeypatch.setenv("PROD_CONNECTION_URL", f"postgresql://postgres@127.0.0.1:{port}/{name}?sslmode=disable")
+    monkeypatch.setenv("MIGRATE_ON_START", "1")
+    started = []
+    monkeypatch.setattr(serve, "_port_problem", lambda host, port: None)
+    monkeypatch.setattr(
+        serve.subprocess, "Popen", lambda *a, **k: started.append(a) or (_ for _ in ()).throw(KeyboardInterrupt)
+    )
+    assert serve.main() == 0
+    out = capsys.readouterr().out
+    assert "MIGRATE_ON_START skipped: Refused to migrate" in out and started
