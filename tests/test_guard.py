@@ -3,6 +3,8 @@
 The test server listens on a Unix socket only; a small TCP relay in a thread
 gives it a 127.0.0.1 address too, so `localhost`, `LOCALHOST.`, port `0NNNN`,
 a trailing slash and a key=value DSN all reach the very same server.
+Long because every writing entry point is enumerated here, against one relay
+and one production fixture: split, each file would rebuild both.
 """
 
 from __future__ import annotations
