@@ -20,6 +20,8 @@ MAINTENANCE_DB = "postgres"
 PROTECTED = frozenset({"postgres", "template0", "template1", "rdsadmin"})
 READER_ROLE = "dashboard_reader"
 WRITER_ROLE = "dashboard_writer"
+METRICS_WRITER_ROLE = "dashboard_metrics_writer"  # the DynamoDB stream consumer: Lambda, `python -m metrics`
+MESSAGE_TABLES = "message_events, message_groups, message_counts"
 APP = "cruddur-dashboard:cli"
 
 
@@ -114,7 +116,10 @@ def terminate_others(t: DatabaseTarget) -> int:
 
 def ensure_roles(t: DatabaseTarget) -> list[str]:
     """Create dashboard_reader and dashboard_writer if missing and (re)grant their
-    privileges; idempotent. Returns what was done, one line each."""
+    privileges; where migration 0005's message tables exist, also let the reader
+    read them and create dashboard_metrics_writer, the stream consumer's role
+    (SELECT, INSERT, UPDATE on those three tables only). Idempotent. Returns what
+    was done, one line each."""
     _require_deliberate(t, "create roles")
     done = []
     with connect(t) as conn, conn.transaction():
@@ -122,7 +127,7 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
         def run(query: str, **identifiers: str) -> None:
             execute(conn, query, allow="admin", identifiers=identifiers)
 
-        for role in (READER_ROLE, WRITER_ROLE):
+        def ensure(role: str) -> None:
             if scalar(execute(conn, "roles.exists", name=role)):
                 done.append(f"role {role} exists")
             else:
@@ -130,10 +135,27 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
                 done.append(f"role {role} created")
             run("roles.grant_connect", database=t.dbname, role=role)
             run("roles.grant_schema_usage", role=role)
+
+        for role in (READER_ROLE, WRITER_ROLE):
+            ensure(role)
             # The writer reads too: its inserts look authors up by handle and skip existing users.
             run("roles.grant_select", role=role)
         run("roles.grant_membership", group="pg_monitor", role=READER_ROLE)
         run("roles.grant_insert", role=WRITER_ROLE)
+        messages = bool(scalar(execute(conn, "roles.message_tables_exist")))
+        if messages:
+            ensure(METRICS_WRITER_ROLE)
+            run("roles.grant_select_messages", role=READER_ROLE)
+            # Its one statement inserts events and upserts groups and counts (ON CONFLICT ... DO UPDATE, RETURNING).
+            run("roles.grant_record_messages", role=METRICS_WRITER_ROLE)
     done.append(f"{READER_ROLE}: CONNECT, SELECT on users and activities, member of pg_monitor")
     done.append(f"{WRITER_ROLE}: CONNECT, SELECT and INSERT on users and activities")
+    if messages:
+        done.append(f"{READER_ROLE}: SELECT on {MESSAGE_TABLES}")
+        done.append(f"{METRICS_WRITER_ROLE}: CONNECT, SELECT, INSERT and UPDATE on {MESSAGE_TABLES} only")
+    else:
+        done.append(
+            f"message tables absent: run migrations first (python -m db migrate), then roles again "
+            f"for {METRICS_WRITER_ROLE} and the reader's SELECT on them"
+        )
     return done

@@ -31,7 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         default="trim-horizon",
         help="where in the shards present at start to begin (default trim-horizon: the last 24 h, replays are no-ops)",
     )
-    sub.add_parser("backfill", help="scan the table and add every message not counted yet (idempotent)")
+    backfill = sub.add_parser("backfill", help="scan the table and add every message not counted yet (idempotent)")
+    for command in (follow, backfill):  # --table before or after the command, as people type it
+        command.add_argument("--table", default=argparse.SUPPRESS, help="same as the global --table")
     args = parser.parse_args(argv)
     try:
         if args.command == "follow":

@@ -22,7 +22,20 @@ from tests.conftest import ROOT
 
 RUNTIME, LOCAL, DEV = "requirements.txt", "requirements-local.txt", "requirements-dev.txt"
 LOCKS = {RUNTIME: "requirements.lock", LOCAL: "requirements-local.lock", DEV: "requirements-dev.lock"}
-APP = ["db", "queries", "actions", "exports", "seed", "ui", "web", "pages", "metrics", "serve.py", "app.py", "dashboard.py"]
+APP = [
+    "db",
+    "queries",
+    "actions",
+    "exports",
+    "seed",
+    "ui",
+    "web",
+    "pages",
+    "metrics",
+    "serve.py",
+    "app.py",
+    "dashboard.py",
+]
 LOCAL_ONLY = {"db/embedded.py"}  # the embedded server of make run and the tests; never in the image
 DEV_CODE = ["tests", "bench"]
 TOOLS = {"ruff", "mypy", "uv", "pytest"}  # run, not imported (pytest is imported too)

@@ -1,5 +1,8 @@
 """Server-level chores (db/server.py): least-privilege roles, targets, maintenance connections."""
 
+import uuid
+from datetime import datetime
+
 import psycopg
 import pytest
 
@@ -47,6 +50,85 @@ def test_roles_are_created_once_with_least_privilege(db_url, db):
             as_role(db, "dashboard_writer", forbidden)
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         as_role(db, "dashboard_reader", "DROP TABLE users")
+
+
+MESSAGE_TABLES = ("message_events", "message_groups", "message_counts")
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
+
+
+def privileges(db, role: str, table: str) -> set[str]:
+    """What `role` may do to `table`, by has_table_privilege (its own grants, its groups' and PUBLIC's)."""
+    return {
+        p for p in PRIVILEGES if db.execute("SELECT has_table_privilege(%s, %s, %s)", [role, table, p]).fetchone()[0]
+    }
+
+
+def test_message_tables_are_readable_by_the_reader_and_writable_only_by_the_metrics_writer(db_url, db):
+    t = server.target(get_settings())
+    first = server.ensure_roles(t)
+    again = server.ensure_roles(t)  # idempotent: a second run only re-grants
+    assert "role dashboard_metrics_writer created" in first or "role dashboard_metrics_writer exists" in first
+    assert "role dashboard_metrics_writer exists" in again
+    assert "dashboard_reader: SELECT on message_events, message_groups, message_counts" in again
+    assert "dashboard_metrics_writer: CONNECT, SELECT, INSERT and UPDATE on" in "\n".join(again)
+    assert not any("absent" in line for line in first + again)
+
+    expected = {
+        "dashboard_reader": dict.fromkeys(("users", "activities", *MESSAGE_TABLES), {"SELECT"}),
+        "dashboard_writer": {
+            "users": {"SELECT", "INSERT"},
+            "activities": {"SELECT", "INSERT"},
+            **dict.fromkeys(MESSAGE_TABLES, set()),
+        },
+        "dashboard_metrics_writer": {
+            "users": set(),
+            "activities": set(),
+            **dict.fromkeys(MESSAGE_TABLES, {"SELECT", "INSERT", "UPDATE"}),
+        },
+    }
+    for role, tables in expected.items():
+        for table, allowed in tables.items():
+            assert privileges(db, role, f"public.{table}") == allowed, (role, table)
+    member = "SELECT pg_has_role(%s, 'pg_monitor', 'member')"
+    assert db.execute(member, ["dashboard_metrics_writer"]).fetchone()[0] is False
+
+    # The consumer's own statement runs with exactly these privileges, and nothing more does.
+    from metrics import stream
+
+    lam = stream.handler()
+    message = lam.Message(
+        message_uuid=uuid.uuid4(),
+        message_group_uuid=uuid.uuid4(),
+        sender_uuid=uuid.uuid4(),
+        sent_at=datetime(2026, 3, 1, 9, 45),
+    )
+    with db.transaction(force_rollback=True):
+        db.execute("SET LOCAL ROLE dashboard_metrics_writer")
+        assert lam.save(db, [message]) == (1, 1)
+        assert lam.save(db, [message]) == (0, 0)  # a replay: counted once
+        assert as_role(db, "dashboard_reader", "SELECT count(*) FROM message_counts") == [(1,)]
+    for forbidden in (
+        "DELETE FROM message_events",
+        "TRUNCATE message_counts",
+        "DROP TABLE message_groups",
+        "SELECT count(*) FROM users",
+        "INSERT INTO activities (user_uuid, message) VALUES (gen_random_uuid(), 'x')",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            as_role(db, "dashboard_metrics_writer", forbidden)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        as_role(db, "dashboard_reader", "INSERT INTO message_counts VALUES (now(), 1)")
+
+
+def test_roles_without_the_message_tables_say_so_and_still_succeed(legacy_db_url):
+    t = server.target(get_settings())
+    for done in (server.ensure_roles(t), server.ensure_roles(t)):
+        assert any(line.startswith("message tables absent: run migrations first") for line in done), done
+        assert "dashboard_reader: CONNECT, SELECT on users and activities, member of pg_monitor" in done
+        assert not any(line.startswith("dashboard_metrics_writer:") for line in done)
+    with psycopg.connect(legacy_db_url, autocommit=True) as db:
+        assert privileges(db, "dashboard_reader", "public.users") == {"SELECT"}
+        assert privileges(db, "dashboard_writer", "public.activities") == {"SELECT", "INSERT"}
 
 
 def test_target_is_production_when_the_dev_url_is_production(db_url, monkeypatch):
