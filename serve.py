@@ -47,7 +47,7 @@ def prepare_embedded() -> str:
     os.environ["CONNECTION_URL"] = url
     from actions.writing import writing
     from queries.reads import fetch
-    from seed import DEMO, generate, load_sample
+    from seed import DEMO, DEMO_MESSAGES, generate, load_sample, messages
     from seed.progress import ProgressBar
 
     counts = fetch("admin.row_counts").iloc[0]
@@ -60,6 +60,15 @@ def prepare_embedded() -> str:
             load_sample(conn)
             result = generate(conn, progress=ProgressBar("[serve] demo data"), **DEMO)
         log(f"demo data loaded at {result.rows_per_second:,.0f} rows/s")
+        # Messaging metrics: synthetic stream records through the metrics Lambda's own handler.
+        with writing() as conn:
+            has_message_tables = messages.tables_exist(conn)
+        if has_message_tables:
+            loaded = messages.load(**DEMO_MESSAGES)
+            log(
+                f"demo messages loaded: {loaded.messages:,} messages in {loaded.conversations:,} conversations "
+                f"({loaded.records:,} stream records through the metrics handler in {loaded.seconds:.1f} s)"
+            )
     else:
         log(f"database has {counts['users']:,} users and {counts['activities']:,} posts; not seeding")
     from db import pool

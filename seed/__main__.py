@@ -1,5 +1,5 @@
 """python -m seed sample | generate [--users N --posts M --days D --seed S] | reset --yes
-| create-activity --handle H --message M --ttl 7-days"""
+| create-activity --handle H --message M --ttl 7-days | messages [--messages N --days D --seed S]"""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from db import cli
 from db.errors import safe_message
 from db.guard import WriteRefused
 from db.settings import ConfigError
-from seed import DEMO
+from seed import DEMO, DEMO_MESSAGES
 from seed.progress import ProgressBar
 
 
@@ -32,6 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--message", default="", help="1 to 280 characters")
     # Not `choices=`: a wrong TTL is reported together with the other problems, as on the page.
     create.add_argument("--ttl", default=None, help=f"one of {', '.join(TTLS)}")
+    msgs = sub.add_parser(
+        "messages",
+        help="synthetic DynamoDB stream records of conversations between existing users, "
+        "through the messages metrics Lambda's own handler",
+    )
+    msgs.add_argument("--messages", type=int, default=DEMO_MESSAGES["messages"])
+    msgs.add_argument("--days", type=int, default=DEMO_MESSAGES["days"])
+    msgs.add_argument("--seed", type=int, default=DEMO_MESSAGES["seed"])
     args = parser.parse_args(argv)
 
     from actions.activities import ActivityRejected, create_activity
@@ -60,6 +68,18 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "create-activity":
             created = create_activity(handle=args.handle, message=args.message, ttl=args.ttl)
             print(to_table(created), end="")
+        elif args.command == "messages":
+            from seed import messages
+
+            loaded = messages.load(
+                messages=args.messages, days=args.days, seed=args.seed, progress=ProgressBar("messages")
+            )
+            print(
+                f"{loaded.records:,} stream record(s) through the handler in {loaded.seconds:.2f} s "
+                f"({loaded.records_per_second:,.0f} records/s): {loaded.messages:,} message(s) in "
+                f"{loaded.conversations:,} conversation(s), {loaded.added:,} newly counted"
+                + (f"; {loaded.failed:,} record(s) failed (see the log)" if loaded.failed else "")
+            )
     except ActivityRejected as exc:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
