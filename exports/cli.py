@@ -28,7 +28,7 @@ from typing import Any, BinaryIO
 
 from exports import files, raw
 
-TABLES = ("new_users_per_day", "new_posts_per_day")
+TABLES = ("new_users_per_day", "new_posts_per_day", "new_messages_per_day")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -120,17 +120,24 @@ def _aggregate(args: argparse.Namespace, tz: str) -> tuple[Any, Any]:
     if args.what == "explore":
         from queries.explore import explore, resolve_range
 
-        rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
+        rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True, metric=args.metric)
         data = explore(
             args.metric, rng=rng, granularity=args.granularity, tz=tz, cumulative=args.cumulative, fresh=True
         )
         frame, provenance, stem = data.frame, files.explore_provenance(data), data.file_stem
         chart_of = lambda: charts.bucket_chart(frame, data.chart_title, args.granularity, cumulative=args.cumulative)
     else:
+        import psycopg
+
         from exports.formats import presentable
         from queries.reads import run as run_query
 
-        frame = run_query(args.table, fresh=True, tz=tz)
+        try:
+            frame = run_query(args.table, fresh=True, tz=tz)
+        except psycopg.errors.UndefinedTable as exc:  # new_messages_per_day before migration 0005
+            from queries.explore import NO_MESSAGES
+
+            raise ValueError(NO_MESSAGES) from exc
         provenance, stem = files.per_day_provenance(frame, dataset=args.table, tz=tz), args.table
         title = args.table.replace("_", " ").capitalize()  # the Growth page's subheader
         chart_of = lambda: charts.per_day_bars(presentable(frame), f"{title} ({tz})")

@@ -41,7 +41,7 @@ refresh = st.button("Refresh", icon=":material/refresh:", help="Ask the database
 
 with database_guard("the explore numbers"):
     try:
-        rng = resolve_range(preset, tz=tz, start=start, end=end, fresh=refresh)
+        rng = resolve_range(preset, tz=tz, start=start, end=end, fresh=refresh, metric=metric)
         data = explore(metric, rng=rng, granularity=granularity, tz=tz, cumulative=cumulative, fresh=refresh)
     except ExploreError as exc:
         st.warning(str(exc), icon=":material/tune:")

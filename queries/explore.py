@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
+import psycopg
 
 from db.settings import valid_timezone
 from queries.reads import run
@@ -26,9 +27,24 @@ PRESETS = {
     "custom": "Custom",
 }
 GRANULARITIES = {"day": "Day", "week": "Week (from Monday)", "month": "Month"}
-METRICS = {"new_users": "New users", "new_posts": "New posts", "active_authors": "Active authors"}
+METRICS = {
+    "new_users": "New users",
+    "new_posts": "New posts",
+    "active_authors": "Active authors",
+    "messages": "Messages",
+    "conversations_started": "Conversations started",
+}
 # The platform total a running total must end at, per metric.
-TOTALS = {"new_users": "total_users", "new_posts": "total_posts", "active_authors": "explore.total_authors"}
+TOTALS = {
+    "new_users": "total_users",
+    "new_posts": "total_posts",
+    "active_authors": "explore.total_authors",
+    "messages": "explore.total_messages",
+    "conversations_started": "explore.total_conversations",
+}
+# Metrics from the message tables (migration 0005), absent where it never ran.
+MESSAGE_METRICS = frozenset({"messages", "conversations_started"})
+NO_MESSAGES = "No messaging data connected: this database has no message tables."
 # Above this many buckets the chart is unreadable: ask for a coarser granularity.
 MAX_BUCKETS = 4000
 
@@ -64,8 +80,10 @@ def resolve_range(
     end: date | None = None,
     now: datetime | None = None,
     fresh: bool = False,
+    metric: str | None = None,
 ) -> DateRange:
-    """Turn a preset (or a custom start/end) into local dates, today included."""
+    """Turn a preset (or a custom start/end) into local dates, today included.
+    "All time" starts at the first user or post, or for a message metric at the first message."""
     if preset not in PRESETS:
         raise ExploreError(f"Unknown range {preset!r}; choose one of: {', '.join(PRESETS)}")
     today = today_in(tz, now)
@@ -75,7 +93,7 @@ def resolve_range(
     elif preset == "this_month":
         start, end = today.replace(day=1), today
     elif preset == "all_time":
-        first = run("explore.first_day", fresh=fresh, tz=tz)["first_day"].iloc[0]
+        first = _first_day(tz, fresh=fresh, messages=metric in MESSAGE_METRICS)
         start, end = (first if isinstance(first, date) and first <= today else today), today
     else:
         if start is None or end is None:
@@ -85,6 +103,15 @@ def resolve_range(
         if end > today:
             raise ExploreError(f"The end date {end} is in the future (today is {today} in {tz}).")
     return DateRange(preset=preset, start=start, end=end, today=today)
+
+
+def _first_day(tz: str, *, fresh: bool, messages: bool) -> object:
+    if not messages:
+        return run("explore.first_day", fresh=fresh, tz=tz)["first_day"].iloc[0]
+    try:
+        return run("explore.first_message_day", fresh=fresh, tz=tz)["first_day"].iloc[0]
+    except psycopg.errors.UndefinedTable as exc:
+        raise ExploreError(NO_MESSAGES) from exc
 
 
 def bucket_count(rng: DateRange, granularity: str) -> int:
@@ -137,23 +164,28 @@ def explore(
         raise ExploreError(
             f"That is {n:,} {granularity}s, more than {MAX_BUCKETS:,}: choose a coarser granularity or a shorter range."
         )
-    frame = run(
-        f"explore.{metric}",
-        fresh=fresh,
-        tz=tz,
-        start_day=rng.start,
-        end_day=rng.end,
-        today=rng.today,
-        unit=granularity,
-        cumulative=cumulative,
-    )
-    parts = [frame]
-    total = None
-    if cumulative:
-        totals = run(TOTALS[metric], fresh=fresh)
-        parts.append(totals)
-        total = int(totals["count"].iloc[0])
-    else:
+    try:
+        frame = run(
+            f"explore.{metric}",
+            fresh=fresh,
+            tz=tz,
+            start_day=rng.start,
+            end_day=rng.end,
+            today=rng.today,
+            unit=granularity,
+            cumulative=cumulative,
+        )
+        parts = [frame]
+        total = None
+        if cumulative:
+            totals = run(TOTALS[metric], fresh=fresh)
+            parts.append(totals)
+            total = int(totals["count"].iloc[0])
+    except psycopg.errors.UndefinedTable as exc:
+        if metric in MESSAGE_METRICS:
+            raise ExploreError(NO_MESSAGES) from exc
+        raise
+    if not cumulative:
         frame = frame.drop(columns=["cumulative"])
     frame["partial"] = frame["partial"].astype(bool)
     return Explored(

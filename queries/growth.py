@@ -119,3 +119,58 @@ def _live(*, tz: str | None, fresh: bool) -> Growth:
         stale=any(f.attrs.get("stale") for f in parts),
         db_ms=sum(f.attrs["db_ms"] for f in parts if not f.attrs["from_cache"]),
     )
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Messages per day in the report zone and the honest weekly delta (migration 0005).
+
+    connected is False where the message tables are absent (a database our
+    migrations never touched) or hold no rows at all: then per_day is None and
+    weekly is zero, and the page says so instead of showing zeros."""
+
+    connected: bool
+    per_day: pd.DataFrame | None
+    weekly: Delta
+    computed_at: datetime | None  # the oldest of the parts, UTC (None when not connected)
+    from_cache: bool
+    stale: bool = False
+
+
+_no_messages_until: dict[str, float] = {}  # databases without the message tables, by URL: when to look again
+
+
+def messages(*, tz: str | None = None, fresh: bool = False) -> Messages:
+    """The Growth page's messaging part, apart from growth() so neither can break the other."""
+    from db.settings import get_settings
+
+    url = get_settings().require_url()
+    absent = Messages(connected=False, per_day=None, weekly=Delta(0, 0), computed_at=None, from_cache=False)
+    if _no_messages_until.get(url, 0) >= time.monotonic() and not fresh:
+        return absent
+    try:
+        summary = run("messages_summary", fresh=fresh, tz=tz)
+    except psycopg.errors.UndefinedTable:
+        _no_messages_until[url] = time.monotonic() + LEGACY_RECHECK_S
+        return absent
+    _no_messages_until.pop(url, None)
+    row = summary.iloc[0]
+    if not bool(row["has_data"]):
+        return Messages(
+            connected=False,
+            per_day=None,
+            weekly=Delta(0, 0),
+            computed_at=summary.attrs["computed_at"],
+            from_cache=summary.attrs["from_cache"],
+        )
+    per_day = run("new_messages_per_day", fresh=fresh, tz=tz)
+    parts = (summary, per_day)
+    return Messages(
+        connected=True,
+        per_day=per_day,
+        # The card's number is the chart's sum, whatever moment each part was cached at.
+        weekly=Delta(int(per_day["count"].sum()), int(row["previous"])),
+        computed_at=min(f.attrs["computed_at"] for f in parts),
+        from_cache=all(f.attrs["from_cache"] for f in parts),
+        stale=any(f.attrs.get("stale") for f in parts),
+    )

@@ -1,5 +1,7 @@
 """Arrange rows in a test database (SQL here is test scaffolding, not app queries)."""
 
+import uuid
+
 
 def add_user(conn, handle: str, created_at=None, **extra):
     """Insert a user (created_at: naive UTC wall-clock, like production)."""
@@ -17,6 +19,29 @@ def add_post(conn, user_uuid, created_at=None, message="hello"):
         "VALUES (%(u)s, %(m)s, coalesce(%(c)s, current_timestamp)) RETURNING uuid",
         {"u": user_uuid, "m": message, "c": created_at},
     ).fetchone()[0]
+
+
+def add_message(conn, sent_at, group=None):
+    """One message, kept the way the writers keep the tables (metrics/, lambdas/):
+    message_groups.started_at = min(sent_at), message_counts = count per UTC quarter hour."""
+    group = group or uuid.uuid4()
+    conn.execute(
+        "INSERT INTO message_events (message_uuid, message_group_uuid, sender_uuid, sent_at) VALUES (%s, %s, %s, %s)",
+        (uuid.uuid4(), group, uuid.uuid4(), sent_at),
+    )
+    conn.execute(
+        "INSERT INTO message_groups (message_group_uuid, started_at) VALUES (%s, %s) "
+        "ON CONFLICT (message_group_uuid) DO UPDATE "
+        "SET started_at = least(message_groups.started_at, excluded.started_at)",
+        (group, sent_at),
+    )
+    conn.execute(
+        "INSERT INTO message_counts (bucket, messages) "
+        "VALUES (date_bin('15 minutes', %s::timestamp, timestamp '2000-01-01'), 1) "
+        "ON CONFLICT (bucket) DO UPDATE SET messages = message_counts.messages + 1",
+        (sent_at,),
+    )
+    return group
 
 
 class Downloads:

@@ -1,0 +1,35 @@
+-- Messages sent per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first.
+-- class: read
+-- reads: message_counts
+-- Buckets as in explore.new_users: local dates, never hours, so DST days stay one bucket.
+-- Summed from message_counts (messages per UTC quarter hour, migration 0005):
+-- every UTC offset in use is a multiple of 15 minutes, so no quarter hour
+-- straddles a local midnight and summing buckets by local date equals a count
+-- of message_events by local date, exactly. The range is given in UTC on
+-- bucket so the primary key index is used.
+WITH r AS (
+    SELECT %(start_day)s::date AS start_day, %(end_day)s::date AS end_day, %(today)s::date AS today,
+           (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS start_utc,
+           ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS end_utc
+), buckets AS (
+    SELECT b::date AS bucket, (b + ('1 ' || %(unit)s)::interval)::date - 1 AS natural_end
+    FROM r, generate_series(date_trunc(%(unit)s, r.start_day::timestamp), r.end_day::timestamp,
+                            ('1 ' || %(unit)s)::interval) AS b
+), counts AS (
+    SELECT date_trunc(%(unit)s, (m.bucket AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS bucket,
+           sum(m.messages) AS n
+    FROM public.message_counts m, r
+    WHERE m.bucket >= r.start_utc AND m.bucket < r.end_utc
+    GROUP BY 1
+), before AS (
+    SELECT coalesce(sum(m.messages), 0) AS n FROM public.message_counts m, r
+    WHERE %(cumulative)s AND m.bucket < r.start_utc
+)
+SELECT greatest(b.bucket, r.start_day) AS period_start,
+       least(b.natural_end, r.end_day) AS period_end,
+       coalesce(c.n, 0)::bigint AS count,
+       CASE WHEN %(cumulative)s
+            THEN (SELECT n FROM before) + sum(coalesce(c.n, 0)) OVER (ORDER BY b.bucket) END::bigint AS cumulative,
+       (b.bucket < r.start_day OR b.natural_end > r.end_day OR b.natural_end >= r.today) AS partial
+FROM buckets b CROSS JOIN r LEFT JOIN counts c ON c.bucket = b.bucket
+ORDER BY b.bucket
