@@ -44,7 +44,9 @@ if shown is not None and shown.computed_at is not None:
     from_cache, stale = from_cache and shown.from_cache, stale or shown.stale
 st.caption(as_of_line(computed_at, data.tz, from_cache, stale))
 
-kpis = st.container(horizontal=True)  # one block for the four (five with messages) cards
+# One row of four cards (one block, not columns); with messages, the totals on one row
+# and the three last-7-days cards on the next, rather than a fifth card wrapping alone.
+kpis = totals_row = st.container(horizontal=True)
 for kind, label in (("users", "Total users"), ("posts", "Total posts")):
     added = data.weekly[kind].current
     kpis.metric(
@@ -55,6 +57,7 @@ for kind, label in (("users", "Total users"), ("posts", "Total posts")):
         border=True,
         width="stretch",
     )
+kpis = totals_row if shown is None else st.container(horizontal=True)
 for kind, label in (("users", "New users, last 7 days"), ("posts", "New posts, last 7 days")):
     kpis.metric(
         label, f"{data.weekly[kind].current:,}", data.weekly[kind].text(), border=True, help=WEEK_HELP, width="stretch"
