@@ -1,4 +1,6 @@
 """Growth page database time with and without the messages statements (issue 14 target: within 1 ms).
+(Long because loading 10M messages consistently, the alternating measurement and the
+per-statement breakdown belong to one run.)
 
     python -m bench growth_messages [--posts 10000000 --messages 10000000 --repeat 15]
 
