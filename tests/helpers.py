@@ -81,3 +81,15 @@ def popovers(node, label: str) -> list:
             found.append(child)
         found += popovers(child, label)
     return found
+
+
+class BrokenCache:
+    """A cache backend that fails on every call: reads must fall back to the database."""
+
+    name = "broken"
+
+    def get(self, key, ttl):
+        raise ConnectionError("cache down")
+
+    def set(self, key, entry, ttl):
+        raise ConnectionError("cache down")

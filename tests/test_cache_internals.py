@@ -15,6 +15,7 @@ from momento.internal.services import Service
 from queries import catalog, reads
 from queries.cache import Backend, CacheKey, Entry, KeyLocks, MemoryBackend
 from queries.reads import run
+from tests.helpers import BrokenCache
 from tests.test_momento_cache import FakeMomentoCloud, replica
 from tests.test_queries import _age_cached_results
 
@@ -87,16 +88,7 @@ def test_concurrent_misses_share_one_lock_that_goes_away_afterwards(db, db_url):
 
 
 def test_a_broken_cache_is_counted_and_logged_with_its_traceback(db, monkeypatch, caplog):
-    class Broken:
-        name = "broken"
-
-        def get(self, key, ttl):
-            raise ConnectionError("cache down")
-
-        def set(self, key, entry, ttl):
-            raise ConnectionError("cache down")
-
-    monkeypatch.setattr(reads, "_backend", Broken())
+    monkeypatch.setattr(reads, "_backend", BrokenCache())
     with caplog.at_level(logging.WARNING, logger="cruddur"):
         run("total_users")
     assert reads.stats.errors["total_users"] == 2  # the get and the set

@@ -8,7 +8,7 @@ import pytest
 from actions.writing import writing
 from queries import reads
 from queries.reads import fetch, run
-from tests.helpers import add_user
+from tests.helpers import BrokenCache, add_user
 
 
 def test_second_read_comes_from_cache_without_a_database_round_trip(db):
@@ -65,16 +65,7 @@ def test_writes_invalidate_only_what_they_change(db):
 
 
 def test_a_broken_cache_falls_back_to_the_database(db, monkeypatch):
-    class Broken:
-        name = "broken"
-
-        def get(self, key, ttl):
-            raise ConnectionError("cache down")
-
-        def set(self, key, entry, ttl):
-            raise ConnectionError("cache down")
-
-    monkeypatch.setattr(reads, "_backend", Broken())
+    monkeypatch.setattr(reads, "_backend", BrokenCache())
     add_user(db, "a")
     assert int(run("total_users")["count"].iloc[0]) == 1
     assert reads.stats.errors["total_users"] >= 1
