@@ -1,8 +1,8 @@
-"""Keeping the hourly growth rollup (migration 0004) moving.
+"""Keeping the growth rollup (quarter hours and a running total, migration 0006) moving.
 
 Readers never depend on this for correctness of recent data: `growth_summary`
 counts live whatever the rollup does not cover, so advancing `through` only
-keeps the live part small. Closed hours stay exact because:
+keeps the live part small. Closed quarter hours stay exact because:
 
 - inserts by the app carry created_at = now (the start of their transaction),
   so they land after `through`; the refresh waits for every transaction that
@@ -11,9 +11,10 @@ keeps the live part small. Closed hours stay exact because:
   gives up for this round if one stays open longer than `wait_s`;
 - deletes, a changed created_at and truncates adjust the rollup by trigger,
   in their own transaction (inserts have no trigger: the app pays nothing);
-- every refresh recounts the RECHECK hours before the old mark as well, which
-  repairs a row committed late into a closed hour (a transaction that began
-  before the mark and wrote after the refresh) or backfilled into the last day;
+- every refresh recounts the RECHECK before the old mark as well, which
+  repairs a row committed late into a closed quarter hour (a transaction that
+  began before the mark and wrote after the refresh) or backfilled into the last
+  day; the running total moves by exactly what the recount changed;
 - loaders that write old rows recount what they load (`recount_loaded`, used by
   the seed generator).
 
@@ -43,22 +44,26 @@ if TYPE_CHECKING:
 log = logger("cruddur.rollup")
 
 TABLES = ("users", "activities")
-SETTLE = timedelta(minutes=10)  # the newest minutes stay live, so late commits rarely land in a closed hour
+# The newest minutes stay live. The refresh already waits for every writer older than
+# itself, so this only keeps a margin; it is small because the live tail is what a
+# read counts row by row (its cost grows with the posting rate).
+SETTLE = timedelta(minutes=2)
 RECHECK = timedelta(hours=24)  # recounted before the old mark on every refresh
-HOUR = timedelta(hours=1)
+BUCKET = timedelta(minutes=15)  # the rollup's grain: every UTC offset in use is a multiple of it
 RETRY_AFTER_S = 300.0  # after a failed refresh (e.g. a read-only role), try again this much later
 
 _local = threading.Lock()
 _next_try: dict[str, float] = {}
 
 
-def floor_hour(ts: datetime) -> datetime:
-    return ts.replace(minute=0, second=0, microsecond=0)
+def floor_bucket(ts: datetime) -> datetime:
+    """The start of the quarter hour holding `ts` (date_bin('15 minutes', ts, '2000-01-01') in SQL)."""
+    return ts.replace(minute=ts.minute - ts.minute % 15, second=0, microsecond=0)
 
 
 def target_for(utc_now: datetime) -> datetime:
-    """The last hour boundary the refresh may roll up to."""
-    return floor_hour(utc_now - SETTLE)
+    """The last quarter-hour boundary the refresh may roll up to."""
+    return floor_bucket(utc_now - SETTLE)
 
 
 def _run(conn: psycopg.Connection, name: str, table: str | None = None, **params: Any) -> psycopg.Cursor:
@@ -74,7 +79,7 @@ _FROM_MARK = object()
 
 def _recount(conn: psycopg.Connection, table: str, *, lo: Any, hi: datetime | None, advance: bool) -> datetime | None:
     """Inside the caller's transaction, under the exclusive rollup lock: count
-    created_at in [lo, hi) per hour into the rollup. lo=None: from the start of
+    created_at in [lo, hi) per quarter hour into the rollup (and its total). lo=None: from the start of
     time; lo=_FROM_MARK: from RECHECK before `through`. hi=None: up to `through`.
     With `advance`, `through` moves to hi. Returns the mark (None: nothing rolled up)."""
     if table not in TABLES:
@@ -97,18 +102,31 @@ def _recount(conn: psycopg.Connection, table: str, *, lo: Any, hi: datetime | No
 
 def recount_loaded(conn: psycopg.Connection, table: str, since: datetime) -> None:
     """For loaders that write rows with old created_at (the seed generator): recount
-    the rolled-up hours from `since` on, in the loader's transaction."""
-    _recount(conn, table, lo=floor_hour(since), hi=None, advance=False)
+    the rolled-up quarter hours from `since` on, in the loader's transaction."""
+    _recount(conn, table, lo=floor_bucket(since), hi=None, advance=False)
 
 
 def rebuild(conn: psycopg.Connection) -> None:
-    """Recount every rolled-up hour (repair; costs one pass over both tables)."""
+    """Recount every rolled-up quarter hour and the totals (repair; one pass over both tables).
+    The caller commits, then calls `settle()` so the first read after it is as cheap as any."""
     for table in TABLES:
         _recount(conn, table, lo=None, hi=None, advance=False)
 
 
+def settle() -> None:
+    """VACUUM the rollup on a writer connection of its own (VACUUM runs outside any
+    transaction): rewritten rows are not all-visible until then, and index-only sums
+    would visit the heap for each of them."""
+    with pool.connection(pool.WRITER) as conn:
+        conn.autocommit = True
+        try:
+            _run(conn, "rollup.vacuum")
+        finally:
+            conn.autocommit = False
+
+
 def refresh(*, wait_s: float = 5.0) -> dict[str, datetime | None] | None:
-    """Roll both tables up to the last closed hour. Returns the new marks, or None
+    """Roll both tables up to the last closed quarter hour. Returns the new marks, or None
     when another refresher is at work or a writer stayed open too long."""
     with pool.connection(pool.WRITER) as conn:
         conn.autocommit = True
@@ -127,6 +145,7 @@ def refresh(*, wait_s: float = 5.0) -> dict[str, datetime | None] | None:
                 for table in TABLES:
                     with conn.transaction():
                         marks[table] = _recount(conn, table, lo=_FROM_MARK, hi=target, advance=True)
+                _run(conn, "rollup.vacuum")
                 return marks
             finally:
                 _run(conn, "rollup.release_refresher")

@@ -6,7 +6,7 @@ original      the original project's way: one plain psycopg connection with the
               result wrapped in JSON by PostgreSQL as lib/db.py did
               (row_to_json / array_to_json(array_agg(...))), UTC days.
 st_connection Streamlit's idiomatic `st.connection("sql").query(sql, ttl=...)` over
-              SQLAlchemy and pandas, running our indexed live queries; measured
+              SQLAlchemy and pandas, running our indexed live queries (queries/sql/live); measured
               with its cache cleared (cold).
 Each loader returns (Growth, seconds spent in database calls).
 """
@@ -25,17 +25,18 @@ from bench import BENCH_SQL
 from queries import catalog
 from queries.growth import Delta, Growth
 
-_original: dict[str, psycopg.Connection] = {}
+_original: dict[tuple[str, bool], psycopg.Connection] = {}
 _lock = threading.Lock()
 
 
-def _original_conn(url: str) -> psycopg.Connection:
+def _original_conn(url: str, indexes: bool) -> psycopg.Connection:
     with _lock:
-        conn = _original.get(url)
+        conn = _original.get((url, indexes))
         if conn is None or conn.closed:
             conn = psycopg.connect(url, autocommit=True)
-            conn.execute(catalog.text("no_index_session", BENCH_SQL))
-            _original[url] = conn
+            if not indexes:
+                conn.execute(catalog.text("no_index_session", BENCH_SQL))
+            _original[(url, indexes)] = conn
         return conn
 
 
@@ -47,8 +48,9 @@ def _days(items: list[dict]) -> pd.DataFrame:
     return frame
 
 
-def original(url: str) -> tuple[Growth, float]:
-    conn = _original_conn(url)
+def original(url: str, *, indexes: bool = False) -> tuple[Growth, float]:
+    """indexes=True: the same SQL planned with our created_at indexes (bench growth_history)."""
+    conn = _original_conn(url, indexes)
     started = time.perf_counter()
     got = {}
     with _lock:
@@ -84,7 +86,7 @@ def st_connection(url: str, tz: str = "UTC") -> tuple[Growth, float]:
     frames = {}
     for name in ("total_users", "total_posts", "new_users_per_day", "new_posts_per_day", "weekly_new_counts"):
         params = {} if name.startswith("total") else {"tz": tz, "as_of": None}
-        frames[name] = conn.query(_sqlalchemy_text(name), params=params, ttl=60)
+        frames[name] = conn.query(_sqlalchemy_text(f"live.{name}"), params=params, ttl=60)
     db_s = time.perf_counter() - started
     weekly = {r.metric: Delta(int(r.current), int(r.previous)) for r in frames["weekly_new_counts"].itertuples()}
     per_day = {}

@@ -225,13 +225,14 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     if args.rebuild:
         with writing("users", "activities") as conn:
             rollup.rebuild(conn)
+        rollup.settle()
         print("rollup recounted")
     marks = rollup.refresh(wait_s=args.wait)
     if marks is None:
         print("rollup not advanced: another refresh is running or a writer stayed open; try again", file=sys.stderr)
         return 1
     for row in fetch("rollup.state").itertuples():
-        print(f"rollup     {row.tbl:11} rolled up before {row.through} (UTC)")
+        print(f"rollup     {row.tbl:11} rolled up before {row.through} (UTC): {row.total:,} rows")
     return 0
 
 
@@ -265,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("roles", help="create dashboard_reader / dashboard_writer and grant their privileges").set_defaults(
         func=cmd_roles
     )
-    roll = sub.add_parser("rollup", help="advance the hourly growth rollup to the last closed hour (cron-able)")
+    roll = sub.add_parser("rollup", help="advance the growth rollup to the last closed quarter hour (cron-able)")
     roll.add_argument("--rebuild", action="store_true", help="first recount every rolled-up hour (repair)")
     roll.add_argument("--wait", type=float, default=30.0, help="seconds to wait for open writers (default 30)")
     roll.set_defaults(func=cmd_rollup)

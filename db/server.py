@@ -142,6 +142,10 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
             run("roles.grant_select", role=role)
         run("roles.grant_membership", group="pg_monitor", role=READER_ROLE)
         run("roles.grant_insert", role=WRITER_ROLE)
+        rollup = bool(scalar(execute(conn, "roles.rollup_tables_exist")))
+        if rollup:
+            run("roles.grant_select_rollup", role=READER_ROLE)
+            run("roles.grant_maintain_rollup", role=WRITER_ROLE)
         messages = bool(scalar(execute(conn, "roles.message_tables_exist")))
         if messages:
             ensure(METRICS_WRITER_ROLE)
@@ -150,6 +154,9 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
             run("roles.grant_record_messages", role=METRICS_WRITER_ROLE)
     done.append(f"{READER_ROLE}: CONNECT, SELECT on users and activities, member of pg_monitor")
     done.append(f"{WRITER_ROLE}: CONNECT, SELECT and INSERT on users and activities")
+    if rollup:
+        done.append(f"{READER_ROLE}: SELECT on the growth rollup")
+        done.append(f"{WRITER_ROLE}: SELECT, INSERT, UPDATE and DELETE on the growth rollup (its refresh)")
     if messages:
         done.append(f"{READER_ROLE}: SELECT on {MESSAGE_TABLES}")
         done.append(f"{METRICS_WRITER_ROLE}: CONNECT, SELECT, INSERT and UPDATE on {MESSAGE_TABLES} only")

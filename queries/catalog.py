@@ -8,6 +8,8 @@ with comment lines: the first is its description, the others may be
     -- class: read                   read | write | admin (required): what running it may change
     -- reads: users, activities      tables whose writes invalidate cached results
     -- optional: as_of               parameters that are NULL when not given
+    -- fallback: live.total_posts    what answers instead where a table it reads is absent
+                                     (a database without the growth rollup)
 
 Only `read` statements run through the read paths (`queries.reads.run`, `fetch`,
 `python -m queries run`); `write` and `admin` statements run only on a
@@ -48,6 +50,7 @@ class Query:
     statement_class: str = "read"  # read | write | admin
     reads: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
+    fallback: str | None = None
     meta: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -98,6 +101,7 @@ def parse(path: Path, name: str) -> Query:
         statement_class=statement_class,
         reads=_set("reads"),
         optional=_set("optional"),
+        fallback=meta.get("fallback") or None,
         meta=meta,
     )
 

@@ -1,7 +1,7 @@
 """The four growth questions, shaped for the Growth page and its CLI twin.
 
-Where the hourly rollup exists (migration 0004) one statement answers all
-four (`growth_summary`); elsewhere - a database our migrations never touched -
+Where the growth rollup exists (migrations 0004, 0006) one statement answers
+all four (`growth_summary`); elsewhere - a database our migrations never touched -
 the live queries answer, exactly as well, only slower on big tables.
 """
 
@@ -16,8 +16,9 @@ import psycopg
 
 from queries.reads import run
 
-PER_DAY = {"users": "new_users_per_day", "posts": "new_posts_per_day"}
-TOTAL = {"users": "total_users", "posts": "total_posts"}
+# Where the rollup is absent (a database our migrations never touched): live counts.
+PER_DAY = {"users": "live.new_users_per_day", "posts": "live.new_posts_per_day"}
+TOTAL = {"users": "live.total_users", "posts": "live.total_posts"}
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ def _from_summary(summary: pd.DataFrame) -> Growth:
 def _live(*, tz: str | None, fresh: bool) -> Growth:
     frames = {name: run(name, fresh=fresh) for name in TOTAL.values()}
     per_day = {kind: run(name, fresh=fresh, tz=tz) for kind, name in PER_DAY.items()}
-    weekly = run("weekly_new_counts", fresh=fresh, tz=tz)
+    weekly = run("live.weekly_new_counts", fresh=fresh, tz=tz)
     parts = [*frames.values(), *per_day.values(), weekly]
     deltas = {row.metric: Delta(int(row.current), int(row.previous)) for row in weekly.itertuples()}
     return Growth(
@@ -154,8 +155,7 @@ def messages(*, tz: str | None = None, fresh: bool = False) -> Messages:
         _no_messages_until[url] = time.monotonic() + LEGACY_RECHECK_S
         return absent
     _no_messages_until.pop(url, None)
-    row = summary.iloc[0]
-    if not bool(row["has_data"]):
+    if summary.empty or not bool(summary["has_data"].iloc[0]):
         return Messages(
             connected=False,
             per_day=None,
@@ -163,14 +163,14 @@ def messages(*, tz: str | None = None, fresh: bool = False) -> Messages:
             computed_at=summary.attrs["computed_at"],
             from_cache=summary.attrs["from_cache"],
         )
-    per_day = run("new_messages_per_day", fresh=fresh, tz=tz)
-    parts = (summary, per_day)
+    per_day = summary[["day", "count", "partial"]].copy()
+    per_day.attrs = {**summary.attrs, "query": "messages_summary"}
     return Messages(
         connected=True,
         per_day=per_day,
-        # The card's number is the chart's sum, whatever moment each part was cached at.
-        weekly=Delta(int(per_day["count"].sum()), int(row["previous"])),
-        computed_at=min(f.attrs["computed_at"] for f in parts),
-        from_cache=all(f.attrs["from_cache"] for f in parts),
-        stale=any(f.attrs.get("stale") for f in parts),
+        # The card's number is the chart's sum: one statement answers both.
+        weekly=Delta(int(per_day["count"].sum()), int(summary["previous"].iloc[0])),
+        computed_at=summary.attrs["computed_at"],
+        from_cache=summary.attrs["from_cache"],
+        stale=bool(summary.attrs.get("stale")),
     )

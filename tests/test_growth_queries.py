@@ -100,7 +100,7 @@ def test_weekly_counts_match_the_buckets_and_compare_like_for_like(db):
         "2026-02-24 23:59:59",
     ]:  # before the previous window
         add_post(db, u, ts)
-    weekly = fetch("weekly_new_counts", tz="UTC", as_of=AS_OF).set_index("metric")
+    weekly = fetch("live.weekly_new_counts", tz="UTC", as_of=AS_OF).set_index("metric")
     buckets = sum(c for _, c, _ in per_day("new_posts_per_day"))
     assert int(weekly.loc["posts", "current"]) == buckets == 3
     assert int(weekly.loc["posts", "previous"]) == 2
@@ -108,7 +108,7 @@ def test_weekly_counts_match_the_buckets_and_compare_like_for_like(db):
 
 
 @pytest.mark.parametrize(
-    "name", ["new_users_per_day", "new_posts_per_day", "total_users", "total_posts", "weekly_new_counts"]
+    "name", ["new_users_per_day", "new_posts_per_day", "total_users", "total_posts", "live.weekly_new_counts"]
 )
 def test_answers_on_a_database_our_migrations_never_touched(legacy_db_url, name):
     import psycopg

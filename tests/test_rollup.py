@@ -1,9 +1,12 @@
-"""The hourly growth rollup (migration 0004, queries/rollup.py, queries/sql/growth_summary.sql).
+"""The growth rollup: quarter hours and a running total (migrations 0004, 0006,
+actions/rollup.py, queries/sql/growth_summary.sql and the rollup-backed totals and
+per-day statements).
 
-The rollup answer must equal the live answer (the plain created_at queries)
-and count(*) in every situation: after the generator, a single insert, a
-backfill, deletes, a changed created_at, a truncate, in zones whose midnight
-is not on a UTC hour, and across a refresh.
+The rollup answer must equal the live answer (the plain created_at queries in
+queries/sql/live) and count(*) in every situation: after the generator, a single
+insert, a backfill, deletes, a changed created_at, a truncate, in zones whose
+midnight is not on a UTC hour, and across a refresh; and the running total must
+equal the rolled-up buckets it stands for.
 """
 
 import threading
@@ -33,27 +36,35 @@ def assert_exact(db, zones=ZONES, as_ofs=(None,)):
     for tz in zones:
         for as_of in as_ofs:
             summary = fetch("growth_summary", tz=tz, as_of=as_of)
-            weekly = fetch("weekly_new_counts", tz=tz, as_of=as_of).set_index("metric")
-            for metric, live_name, total in (
+            weekly = fetch("live.weekly_new_counts", tz=tz, as_of=as_of).set_index("metric")
+            for metric, per_day, total in (
                 ("users", "new_users_per_day", users),
                 ("posts", "new_posts_per_day", posts),
             ):
                 rows = summary[summary["metric"] == metric]
                 days = rows[rows["kind"] == "day"]
-                live = fetch(live_name, tz=tz, as_of=as_of)
+                live = fetch(f"live.{per_day}", tz=tz, as_of=as_of)
+                from_rollup = fetch(per_day, tz=tz, as_of=as_of)  # what `python -m queries run` answers
                 where = f"{metric} in {tz} as of {as_of}"
-                assert list(days["day"]) == list(live["day"]), where
-                assert list(days["count"]) == list(live["count"]), where
-                assert list(days["partial"]) == list(live["partial"]), where
+                assert list(days["day"]) == list(live["day"]) == list(from_rollup["day"]), where
+                assert list(days["count"]) == list(live["count"]) == list(from_rollup["count"]), where
+                assert list(days["partial"]) == list(live["partial"]) == list(from_rollup["partial"]), where
+                assert int(fetch(f"total_{metric}")["count"].iloc[0]) == total, where
                 assert int(rows[rows["kind"] == "total"]["count"].iloc[0]) == total, where
                 assert int(rows[rows["kind"] == "previous"]["count"].iloc[0]) == int(weekly.loc[metric, "previous"]), (
                     where
                 )
                 assert int(days["count"].sum()) == int(weekly.loc[metric, "current"]), where
+    # The running total is exactly the rolled-up buckets it stands for.
+    for table, total, summed in db.execute(
+        "SELECT s.tbl, s.total, (SELECT coalesce(sum(q.n), 0) FROM dashboard_rollup_quarter q WHERE q.tbl = s.tbl)"
+        " FROM dashboard_rollup_state s"
+    ).fetchall():
+        assert total == summed, table
 
 
 def rolled(db, table="activities"):
-    return db.execute("SELECT coalesce(sum(n), 0) FROM dashboard_rollup_hourly WHERE tbl = %s", (table,)).fetchone()[0]
+    return db.execute("SELECT coalesce(sum(n), 0) FROM dashboard_rollup_quarter WHERE tbl = %s", (table,)).fetchone()[0]
 
 
 @pytest.fixture
@@ -199,7 +210,44 @@ def test_concurrent_deletes_during_refreshes_stay_exact(db, db_url):
 def test_cli_advances_and_rebuilds(generated, capsys):
     from db.__main__ import main
 
-    generated.execute("UPDATE dashboard_rollup_hourly SET n = n + 100")  # damage it
+    generated.execute("UPDATE dashboard_rollup_quarter SET n = n + 100")  # damage it
     assert main(["rollup", "--rebuild"]) == 0
     assert "rolled up before" in capsys.readouterr().out
     assert_exact(generated, zones=["UTC"])
+
+
+def test_after_a_rebuild_the_rollup_is_all_visible(generated):
+    """The first read after `python -m db rollup --rebuild` is index-only, like the hundredth."""
+    from db.__main__ import main
+
+    assert main(["rollup", "--rebuild"]) == 0
+    pages, visible = generated.execute(
+        "SELECT relpages, relallvisible FROM pg_class WHERE oid = 'dashboard_rollup_quarter'::regclass"
+    ).fetchone()
+    assert pages > 0 and visible == pages
+
+
+def test_deleting_a_row_not_yet_rolled_up_leaves_the_total_alone(generated):
+    """Only rolled-up rows touch the state row, so recent deletes never queue behind each other there."""
+    state = "SELECT xmin::text, total FROM dashboard_rollup_state WHERE tbl = 'activities'"
+    before = generated.execute(state).fetchone()
+    u = add_user(generated, "recent")
+    add_post(generated, u)
+    generated.execute("DELETE FROM activities WHERE user_uuid = %s", (u,))
+    assert generated.execute(state).fetchone() == before
+    generated.execute(
+        "DELETE FROM activities WHERE uuid = (SELECT uuid FROM activities WHERE created_at < now() - interval '2 days'"
+        " LIMIT 1)"
+    )
+    assert generated.execute(state).fetchone()[1] == before[1] - 1
+    assert_exact(generated, zones=["UTC"])
+
+
+def test_named_totals_and_per_day_answer_live_without_the_rollup(legacy_db_url):
+    """`python -m queries run total_posts` on a database our migrations never touched: same answer, counted live."""
+    with psycopg.connect(legacy_db_url, autocommit=True) as conn:
+        u = add_user(conn, "legacy", utc_now() - timedelta(hours=2))
+        add_post(conn, u, utc_now() - timedelta(hours=1))
+    assert int(fetch("total_posts")["count"].iloc[0]) == 1
+    assert int(fetch("total_users")["count"].iloc[0]) == 1
+    assert int(fetch("new_posts_per_day", tz="Asia/Kathmandu")["count"].sum()) == 1

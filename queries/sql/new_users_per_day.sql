@@ -2,19 +2,35 @@
 -- class: read
 -- reads: users
 -- optional: as_of
--- created_at holds UTC wall-clock time: it is converted to the report zone for
--- bucketing, and the range is given in UTC so the created_at index is used.
-WITH bounds AS (
+-- fallback: live.new_users_per_day
+-- From the growth rollup as growth_summary counts them: whole quarter hours
+-- before `through` summed from dashboard_rollup_quarter, the rest (the tail
+-- from `through` on, edges of a day not on a quarter hour) counted live.
+WITH b AS (
     SELECT (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s)::date AS today
-), days AS (
-    SELECT b.today - 6 + i AS day FROM bounds b, generate_series(0, 6) AS i
-), counts AS (
-    SELECT ((u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
-    FROM users u, bounds b
-    WHERE u.created_at >= ((b.today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
-      AND u.created_at < ((b.today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
-    GROUP BY 1
+), cut AS MATERIALIZED (
+    SELECT d.day, d.lo, d.hi,
+           CASE WHEN r.rlo < r.rhi THEN r.rlo ELSE d.hi END AS m1,
+           CASE WHEN r.rlo < r.rhi THEN r.rhi ELSE d.hi END AS m2
+    FROM public.dashboard_rollup_state s
+    CROSS JOIN LATERAL (
+        SELECT b.today - 6 + i AS day,
+               ((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS lo,
+               ((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS hi
+        FROM b, generate_series(0, 6) AS i
+    ) AS d
+    CROSS JOIN LATERAL (
+        SELECT date_bin('15 minutes', d.lo - interval '1 microsecond', timestamp '2000-01-01')
+                   + interval '15 minutes' AS rlo,
+               least(date_bin('15 minutes', d.hi, timestamp '2000-01-01'), s.through) AS rhi
+    ) AS r
+    WHERE s.tbl = 'users'
 )
-SELECT d.day, coalesce(c.n, 0)::bigint AS count, d.day = b.today AS partial
-FROM days d CROSS JOIN bounds b LEFT JOIN counts c ON c.day = d.day
-ORDER BY d.day
+SELECT c.day,
+       ((SELECT coalesce(sum(q.n), 0) FROM public.dashboard_rollup_quarter q
+         WHERE q.tbl = 'users' AND q.bucket >= c.m1 AND q.bucket < c.m2)
+        + (SELECT count(*) FROM public.users u WHERE u.created_at >= c.lo AND u.created_at < c.m1)
+        + (SELECT count(*) FROM public.users u WHERE u.created_at >= c.m2 AND u.created_at < c.hi))::bigint AS count,
+       c.day = b.today AS partial
+FROM cut c CROSS JOIN b
+ORDER BY c.day

@@ -1,4 +1,4 @@
--- New users and posts in the last 7 calendar days and in the same span one week earlier, for honest KPI deltas.
+-- New users and posts in the last 7 calendar days and in the same span one week earlier, for honest KPI deltas. Counted live: the answer where the growth rollup is absent.
 -- class: read
 -- reads: users, activities
 -- optional: as_of
