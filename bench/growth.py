@@ -1,6 +1,7 @@
 """Growth page at scale: the original way vs st.connection vs ours (cold and warm), side by side.
 
     python -m bench growth --rows 1000000 --rows 10000000
+    python -m bench growth --history 90d --history 2y --history 10y [--posts N --repeat R]   (bench growth_history)
 
 For each size: a fresh database on a dedicated embedded server, filled by the
 seed generator (posts = rows, users = rows / 10, over 90 days; load rate
@@ -238,7 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--loads", type=int, default=30, help="page loads per way (default 30)")
     parser.add_argument("--slow-loads", type=int, default=10, help="page loads for the original way (default 10)")
     parser.add_argument("--keep", action="store_true", help="leave the embedded server running")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--history", action="append", help="the history-length axis instead (90d, 2y, 10y): bench growth_history"
+    )
+    args, rest = parser.parse_known_args(argv)
+    if args.history:
+        from bench import growth_history
+
+        return growth_history.main([*(f"--history={h}" for h in args.history), *rest])
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     os.environ.setdefault("BENCH", "1")
     server_url = harness.start_server(log=log)
     try:
