@@ -5,39 +5,42 @@
 -- One row per day, oldest first; `current` (the 7 days' sum), `previous` and
 -- `has_data` repeat on every row.
 -- Days: message_counts (messages per UTC quarter hour, migration 0005) summed
--- by local date, exactly as new_messages_per_day (every UTC offset in use is a
--- multiple of 15 minutes, so no quarter hour straddles a local midnight).
+-- over each local day's UTC range, equal to new_messages_per_day (every UTC
+-- offset in use is a multiple of 15 minutes, so a local day is whole buckets).
 -- previous: same rule as the posts' delta, to the microsecond: it starts 7 days
 -- before the first day and stops at the same local time a week ago (prev_end);
--- whole quarter hours before prev_end come from message_counts (the same one
--- index range scan as the days: 14 days of buckets), the partial quarter hour
--- holding prev_end from message_events through the sent_at index.
+-- whole quarter hours before prev_end come from message_counts, the partial
+-- quarter hour holding prev_end from message_events through the sent_at index.
 -- has_data: message_counts holds any row at all (false: nothing connected yet).
 WITH b AS (
     SELECT local_now, local_now::date AS today
     FROM (SELECT coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s AS local_now) AS x
-), w AS (
-    SELECT b.today,
-           ((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_start,
-           ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_end,
-           ((b.today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS cur_end
-    FROM b
-), buckets AS MATERIALIZED (
-    SELECT ((m.bucket AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day, m.bucket, m.messages
-    FROM public.message_counts m, w
-    WHERE m.bucket >= w.prev_start AND m.bucket < w.cur_end
-), per_day AS (
-    SELECT day, sum(messages) AS n FROM buckets GROUP BY day
-), previous AS (
-    SELECT (SELECT coalesce(sum(k.messages), 0) FROM buckets k
-            WHERE k.bucket < date_bin('15 minutes', w.prev_end, timestamp '2000-01-01'))
-         + (SELECT count(*) FROM public.message_events e
-            WHERE e.sent_at >= date_bin('15 minutes', w.prev_end, timestamp '2000-01-01') AND e.sent_at < w.prev_end)
+), w AS MATERIALIZED (
+    SELECT b.today, x.prev_end, date_bin('15 minutes', x.prev_end, timestamp '2000-01-01') AS prev_cut,
+           ((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_start
+    FROM b CROSS JOIN LATERAL (
+        SELECT ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_end
+    ) AS x
+), per_day AS MATERIALIZED (
+    -- Each local day is a UTC range of whole quarter hours: one index range sum per day.
+    SELECT d.day,
+           (SELECT coalesce(sum(m.messages), 0) FROM public.message_counts m
+            WHERE m.bucket >= d.lo AND m.bucket < d.hi) AS n
+    FROM (
+        SELECT b.today - 6 + i AS day,
+               ((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS lo,
+               ((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS hi
+        FROM b, generate_series(0, 6) AS i
+    ) AS d
+), previous AS MATERIALIZED (
+    SELECT (SELECT coalesce(sum(m.messages), 0) FROM public.message_counts m
+            WHERE m.bucket >= w.prev_start AND m.bucket < w.prev_cut)
+         + (SELECT count(*) FROM public.message_events e WHERE e.sent_at >= w.prev_cut AND e.sent_at < w.prev_end)
            AS n
     FROM w
 )
-SELECT w.today - 6 + i AS day, coalesce(p.n, 0)::bigint AS count, i = 6 AS partial,
-       (sum(coalesce(p.n, 0)) OVER ())::bigint AS current, prev.n::bigint AS previous, EXISTS (SELECT 1 FROM public.message_counts) AS has_data
-FROM w CROSS JOIN previous prev CROSS JOIN generate_series(0, 6) AS i
-LEFT JOIN per_day p ON p.day = w.today - 6 + i
-ORDER BY 1
+SELECT p.day, p.n::bigint AS count, p.day = w.today AS partial,
+       (sum(p.n) OVER ())::bigint AS current, prev.n::bigint AS previous,
+       EXISTS (SELECT 1 FROM public.message_counts) AS has_data
+FROM per_day p CROSS JOIN previous prev CROSS JOIN w
+ORDER BY p.day
