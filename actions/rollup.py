@@ -50,6 +50,9 @@ TABLES = ("users", "activities")
 SETTLE = timedelta(minutes=2)
 RECHECK = timedelta(hours=24)  # recounted before the old mark on every refresh
 BUCKET = timedelta(minutes=15)  # the rollup's grain: every UTC offset in use is a multiple of it
+# Counting, once the locks are held, may take as long as a pass over the tables: a rebuild
+# or a first build at ten million rows takes tens of seconds, more than the pool's timeout.
+RECOUNT_TIMEOUT_MS = 3_600_000
 RETRY_AFTER_S = 300.0  # after a failed refresh (e.g. a read-only role), try again this much later
 
 _local = threading.Lock()
@@ -87,6 +90,7 @@ def _recount(conn: psycopg.Connection, table: str, *, lo: Any, hi: datetime | No
     _run(conn, "rollup.lock_table", table)
     _run(conn, "rollup.lock", tbl=table)
     through = statements.scalar(_run(conn, "rollup.through", tbl=table))
+    _run(conn, "rollup.set_timeout", timeout_ms=RECOUNT_TIMEOUT_MS)
     if lo is _FROM_MARK:
         lo = None if through is None else through - RECHECK
     top = hi if advance and (through is None or hi > through) else through

@@ -251,3 +251,18 @@ def test_named_totals_and_per_day_answer_live_without_the_rollup(legacy_db_url):
     assert int(fetch("total_posts")["count"].iloc[0]) == 1
     assert int(fetch("total_users")["count"].iloc[0]) == 1
     assert int(fetch("new_posts_per_day", tz="Asia/Kathmandu")["count"].sum()) == 1
+
+
+def test_a_rebuild_is_not_cut_short_by_the_page_statement_timeout(generated, monkeypatch):
+    """A rebuild counts whole tables: at ten million rows that is longer than the pool's 5 s for pages."""
+    from db import pool
+
+    monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "300")
+    pool.close_all()
+    with writing("users", "activities") as conn:
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "300ms"
+        rollup.rebuild(conn)
+        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1h"
+    pool.close_all()
+    monkeypatch.delenv("STATEMENT_TIMEOUT_MS")
+    assert_exact(generated, zones=["UTC"])
