@@ -251,6 +251,17 @@ def test_named_totals_and_per_day_answer_live_without_the_rollup(legacy_db_url):
     assert int(fetch("total_posts")["count"].iloc[0]) == 1
     assert int(fetch("total_users")["count"].iloc[0]) == 1
     assert int(fetch("new_posts_per_day", tz="Asia/Kathmandu")["count"].sum()) == 1
+    today = utc_now().date()
+    explored = fetch(
+        "explore.new_posts",
+        start_day=today - timedelta(days=3),
+        end_day=today,
+        today=today,
+        tz="UTC",
+        unit="day",
+        cumulative=True,
+    )
+    assert int(explored["count"].sum()) == 1 and int(explored["cumulative"].iloc[-1]) == 1
 
 
 def test_a_rebuild_is_not_cut_short_by_the_page_statement_timeout(generated, monkeypatch):
@@ -266,3 +277,19 @@ def test_a_rebuild_is_not_cut_short_by_the_page_statement_timeout(generated, mon
     pool.close_all()
     monkeypatch.delenv("STATEMENT_TIMEOUT_MS")
     assert_exact(generated, zones=["UTC"])
+
+
+@pytest.mark.parametrize("unit", ["day", "week", "month"])
+def test_explore_counts_from_the_rollup_equal_the_live_counts(generated, unit):
+    """Explore's new users and posts per local day/week/month, cumulative too, before and after a mark."""
+    u = add_user(generated, "now")  # something in the live tail as well
+    add_post(generated, u)
+    today = utc_now().date()
+    for tz in ZONES:
+        for start in (today - timedelta(days=40), today - timedelta(days=9), today - timedelta(days=1)):
+            for cumulative in (False, True):
+                params = dict(start_day=start, end_day=today, today=today, tz=tz, unit=unit, cumulative=cumulative)
+                for metric in ("new_users", "new_posts"):
+                    got = fetch(f"explore.{metric}", **params)
+                    want = fetch(f"live.explore.{metric}", **params)
+                    assert got.equals(want), (metric, tz, start, cumulative)

@@ -1,22 +1,46 @@
 -- New posts per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first.
 -- class: read
 -- reads: activities
--- Buckets as in explore.new_users: local dates, never hours, so DST days stay one bucket.
+-- fallback: live.explore.new_posts
+-- Buckets are built on local dates, never on hours, so a 23- or 25-hour DST day
+-- is still one day. A bucket is partial when the range cuts it or it has not
+-- ended yet. Counts come from the growth rollup (migration 0006): UTC quarter
+-- hours before its mark, each inside one local day (every UTC offset in use is a
+-- multiple of 15 minutes), plus the rows after the mark counted live; so a
+-- two-year range reads 70,000 index entries instead of every row. The running
+-- total starts from the rows before the range (asked only when cumulative): the
+-- rollup's total less the quarter hours from the range start to its mark.
 WITH r AS (
     SELECT %(start_day)s::date AS start_day, %(end_day)s::date AS end_day, %(today)s::date AS today,
            (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS start_utc,
            ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS end_utc
+), s AS (
+    SELECT through, total FROM public.dashboard_rollup_state WHERE tbl = 'activities'
 ), buckets AS (
     SELECT b::date AS bucket, (b + ('1 ' || %(unit)s)::interval)::date - 1 AS natural_end
     FROM r, generate_series(date_trunc(%(unit)s, r.start_day::timestamp), r.end_day::timestamp,
                             ('1 ' || %(unit)s)::interval) AS b
 ), counts AS (
-    SELECT date_trunc(%(unit)s, (a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS bucket, count(*) AS n
-    FROM activities a, r
-    WHERE a.created_at >= r.start_utc AND a.created_at < r.end_utc
+    SELECT x.bucket, sum(x.n) AS n
+    FROM (
+        SELECT date_trunc(%(unit)s, (q.bucket AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS bucket, q.n
+        FROM public.dashboard_rollup_quarter q, r, s
+        WHERE q.tbl = 'activities' AND q.bucket >= r.start_utc AND q.bucket < least(r.end_utc, s.through)
+        UNION ALL
+        SELECT date_trunc(%(unit)s, (a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date, 1
+        FROM public.activities a, r, s
+        WHERE a.created_at >= greatest(r.start_utc, s.through) AND a.created_at < r.end_utc
+    ) AS x
     GROUP BY 1
 ), before AS (
-    SELECT count(*) AS n FROM activities a, r WHERE %(cumulative)s AND a.created_at < r.start_utc
+    SELECT CASE WHEN r.start_utc <= s.through
+                THEN s.total - (SELECT coalesce(sum(q.n), 0) FROM public.dashboard_rollup_quarter q
+                                WHERE q.tbl = 'activities' AND q.bucket >= r.start_utc AND q.bucket < s.through)
+                ELSE s.total + (SELECT count(*) FROM public.activities a
+                                WHERE a.created_at >= s.through AND a.created_at < r.start_utc)
+           END AS n
+    FROM r, s
+    WHERE %(cumulative)s
 )
 SELECT greatest(b.bucket, r.start_day) AS period_start,
        least(b.natural_end, r.end_day) AS period_end,

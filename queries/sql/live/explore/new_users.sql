@@ -1,0 +1,32 @@
+-- New users per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first. Counted live: the answer where the growth rollup is absent.
+-- class: read
+-- reads: users
+-- Buckets are built on local dates, never on hours, so a 23- or 25-hour DST day
+-- is still one day and every row lands in exactly one bucket. created_at holds
+-- UTC wall-clock time; the range is given in UTC so the created_at index is used.
+-- A bucket is partial when the range cuts it or it has not ended yet. The
+-- running total starts from the rows before the range (counted only when asked).
+WITH r AS (
+    SELECT %(start_day)s::date AS start_day, %(end_day)s::date AS end_day, %(today)s::date AS today,
+           (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS start_utc,
+           ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS end_utc
+), buckets AS (
+    SELECT b::date AS bucket, (b + ('1 ' || %(unit)s)::interval)::date - 1 AS natural_end
+    FROM r, generate_series(date_trunc(%(unit)s, r.start_day::timestamp), r.end_day::timestamp,
+                            ('1 ' || %(unit)s)::interval) AS b
+), counts AS (
+    SELECT date_trunc(%(unit)s, (u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS bucket, count(*) AS n
+    FROM users u, r
+    WHERE u.created_at >= r.start_utc AND u.created_at < r.end_utc
+    GROUP BY 1
+), before AS (
+    SELECT count(*) AS n FROM users u, r WHERE %(cumulative)s AND u.created_at < r.start_utc
+)
+SELECT greatest(b.bucket, r.start_day) AS period_start,
+       least(b.natural_end, r.end_day) AS period_end,
+       coalesce(c.n, 0)::bigint AS count,
+       CASE WHEN %(cumulative)s
+            THEN (SELECT n FROM before) + sum(coalesce(c.n, 0)) OVER (ORDER BY b.bucket) END::bigint AS cumulative,
+       (b.bucket < r.start_day OR b.natural_end > r.end_day OR b.natural_end >= r.today) AS partial
+FROM buckets b CROSS JOIN r LEFT JOIN counts c ON c.bucket = b.bucket
+ORDER BY b.bucket
