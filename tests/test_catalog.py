@@ -12,7 +12,7 @@ KNOWN_TABLES = ("users", "activities", "message_events", "message_groups", "mess
 
 
 def test_growth_questions_exist():
-    for name in ["total_users", "total_posts", "new_users_per_day", "new_posts_per_day", "weekly_new_counts"]:
+    for name in ["total_users", "total_posts", "new_users_per_day", "new_posts_per_day", "live.weekly_new_counts"]:
         assert catalog.get(name).doc
 
 
