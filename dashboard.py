@@ -11,7 +11,12 @@ pages = {
         st.Page("pages/growth.py", title="Growth", icon=":material/trending_up:", default=True),
         st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
     ],
-    "Database": [st.Page("pages/sessions.py", title="Sessions", icon=":material/lan:")],
+    "Database": [
+        st.Page("pages/sessions.py", title="Sessions", icon=":material/lan:"),
+        st.Page("pages/database_connections.py", title="Connections", icon=":material/cable:"),
+        st.Page("pages/database_statements.py", title="Top statements", icon=":material/speed:"),
+        st.Page("pages/database_health.py", title="Health", icon=":material/health_and_safety:"),
+    ],
     "Admin": [st.Page("pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")],
 }
 page = st.navigation(pages)

@@ -1,4 +1,5 @@
-"""Ending a session safely: cancel or terminate one confirmed session, and the audit log.
+"""Ending a session safely: cancel or terminate one confirmed session, reset pg_stat_statements,
+and the audit log.
 
 Cancel and terminate go through the writer pool, are refused for the
 dashboard's own sessions (by pid, here and again in the SQL), are refused
@@ -124,6 +125,39 @@ def terminate(target: SessionChoice, *, actor: str, wait_ms: int = TERMINATE_WAI
     return signal_session("terminate", target, actor=actor, wait_ms=wait_ms)
 
 
+def reset_statements(*, actor: str, schema: str | None) -> Outcome:
+    """pg_stat_statements_reset(): every statement's counters start from zero. A signed-in admin's
+    confirmed action, refused on production unless ALLOW_PROD_WRITES=1, always audited."""
+    action = "reset pg_stat_statements"
+    if not actor:
+        raise PermissionError("resetting statement statistics needs a signed-in admin")
+    entry: dict[str, Any] = {"pid": None, "target_user": None, "target_application": None, "query": None}
+    if not schema:
+        outcome = Outcome(action, 0, False, "refused", "pg_stat_statements is not installed in this database.")
+        return _audited_entry(outcome, entry, actor)
+    try:
+        require_writable("reset pg_stat_statements")
+    except WriteRefused as exc:
+        return _audited_entry(Outcome(action, 0, False, "refused", str(exc)), entry, actor)
+    db_user = None
+    try:
+        with writing() as conn:
+            db_user = conn.info.user
+            execute(conn, "database.do_reset_statements", allow="admin", identifiers={"schema": schema})
+    except psycopg.errors.InsufficientPrivilege as exc:
+        message = (
+            f"PostgreSQL refused the reset: {safe_message(exc)} By default only superusers may reset; a superuser "
+            f"(on RDS, the master user) can allow it with `GRANT EXECUTE ON FUNCTION {schema}.pg_stat_statements_reset "
+            f'TO "{db_user or "dashboard_user"}";`.'
+        )
+        outcome = Outcome(action, 0, False, "failed", message)
+    except (psycopg.Error, DatabaseUnavailable, ConfigError) as exc:
+        outcome = Outcome(action, 0, False, "failed", f"Could not reset pg_stat_statements: {safe_message(exc)}")
+    else:
+        outcome = Outcome(action, 0, True, "done", "pg_stat_statements reset: counting starts again from now.")
+    return _audited_entry(outcome, entry, actor)
+
+
 # ---------------------------------------------------------------- audit log
 
 _file_lock = threading.Lock()
@@ -135,13 +169,21 @@ def audit_file() -> Path:
 
 def _audited(outcome: Outcome, target: SessionChoice, actor: str) -> Outcome:
     entry = {
-        "actor": actor,
-        "action": outcome.action,
         "pid": target.pid,
         "target_user": target.user,
         "target_application": target.application,
         "target_database": target.database,
         "query": target.query,
+    }
+    return _audited_entry(outcome, entry, actor)
+
+
+def _audited_entry(outcome: Outcome, target: dict[str, Any], actor: str) -> Outcome:
+    entry = {
+        "actor": actor,
+        "action": outcome.action,
+        "target_database": None,
+        **target,
         "outcome": outcome.outcome,
         "detail": outcome.message,
     }

@@ -6,6 +6,9 @@ Every command names its target: CONNECTION_URL, or PROD_CONNECTION_URL with
 spelling of its URL. Against production: drop and kill-all need --prod and the
 database name typed back (or --yes-i-mean-prod); create, migrate, roles and
 rollup need --prod; setup and seed refuse it outright.
+
+Long because it is every database chore's command line, the Database pages' twins
+(sessions, connections, statements, health) included; each command is a short function.
 """
 
 from __future__ import annotations
@@ -115,9 +118,9 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    """Every session in scope, idle ones included, as a text table."""
+    """Every session in scope, idle ones included, as a text table; then each lock wait."""
     from exports.formats import to_table
-    from queries import sessions
+    from queries import blocking, sessions
 
     snap = sessions.snapshot(all_databases=args.all)
     rows = sessions.table(snap.sessions, short_query=True)
@@ -132,7 +135,98 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     hint = snap.grant_hint()
     if hint:
         print("note: " + hint.replace("`", ""))
-    print(to_table(rows) if len(rows) else "(no sessions)\n", end="")
+    shown = rows[["pid", "user", "application", "state", "duration", "duration_seconds", "wait", "query"]]
+    print(to_table(shown) if len(rows) else "(no sessions)\n", end="")
+    waiting = snap.sessions[snap.sessions["lock_mode"].notna()] if "lock_mode" in snap.sessions else rows.iloc[0:0]
+    if len(waiting):
+        print(f"\nlock waits ({len(waiting)}):")
+        for row in waiting.to_dict("records"):
+            print(
+                f"  {row['pid']} wants {row['lock_mode']} [{row['lock_type']}] on {row['lock_on']}; "
+                f"held by: {row['lock_holders'] or 'unknown'}"
+            )
+        tree = blocking.blocking_tree(snap.sessions)
+        print("blocking tree:")
+        for node in tree.to_dict("records"):
+            holds = f", session above holds {node['parent_holds']}" if node["parent_holds"] else ""
+            wants = f" wants {node['wants']}{holds}" if node["wants"] else " (holds the lock)"
+            print(f"  {'  ' * node['level']}{node['pid']} {node['application'] or ''}{wants}")
+    return 0
+
+
+def cmd_connections(args: argparse.Namespace) -> int:
+    """Connection slots used against max_connections less the reserved ones, and who uses them."""
+    from exports.formats import to_table
+    from queries import database
+
+    c = database.connections()
+    print(
+        f"connections {c.used} of {c.usable} usable ({c.percent:.0f}%): max_connections {c.max_connections} "
+        f"- superuser_reserved_connections {c.superuser_reserved} - reserved_connections {c.reserved}"
+    )
+    if c.warning:
+        print("WARNING: " + c.warning)
+    if c.note:
+        print("note: " + c.note.replace("`", ""))
+    for column in ("state", "user", "application", "client", "database"):
+        print(f"\nby {column}:")
+        print(to_table(c.by(column)), end="")
+    print("\nidle in transaction, by how long:")
+    print(to_table(c.idle_in_transaction_ages()), end="")
+    return 0
+
+
+def cmd_statements(args: argparse.Namespace) -> int:
+    """This database's top statements from pg_stat_statements."""
+    from exports.formats import to_table
+    from queries import database, sessions
+
+    top = database.top_statements(args.by, args.limit)
+    if not top.ok:
+        print(top.message, file=sys.stderr)
+        print(database.ENABLE_HELP.replace("**", "").replace("`", ""), file=sys.stderr)
+        return 1
+    if top.note:
+        print("note: " + top.note.replace("`", ""))
+    frame = top.frame[["calls", "total_ms", "mean_ms", "rows", "user", "query"]].copy()
+    frame["total_ms"] = frame["total_ms"].round(1)
+    frame["mean_ms"] = frame["mean_ms"].round(2)
+    frame["query"] = frame["query"].map(lambda q: sessions.shorten(q, 100))
+    print(f"top {len(frame)} statement(s) of this database by {args.by}:")
+    print(to_table(frame) if len(frame) else "(none yet)\n", end="")
+    return 0
+
+
+def cmd_health(args: argparse.Namespace) -> int:
+    """Table and index health, wraparound, cache hits and replication, with pghero's thresholds."""
+    from exports.formats import to_table
+    from queries import database
+
+    h = database.health()
+    d = h.database
+    left, before_freeze, warn = h.wraparound()
+    p = database.PGHERO
+    for label, key in (("tables", "table_hit_pct"), ("indexes", "index_hit_pct")):
+        value = d[key]
+        shown = "no reads yet" if value is None else f"{value:.2f}%"
+        print(f"cache hits, {label:8} {shown} (pghero: >= {p['cache_hit_rate_threshold']}%)")
+    print(
+        f"wraparound     {left:,} transactions left, {before_freeze:,} before a forced freeze"
+        + (" WARNING" if warn else "")
+    )
+    if d["is_replica"]:
+        print(f"replica lag    {d['replica_lag_seconds'] or 0:.1f} s (pghero: < {p['replication_lag_seconds']} s)")
+    else:
+        print(f"replicas       {len(h.replicas)} streaming")
+    for note in h.notes:
+        print("note: " + note.replace("`", ""))
+    tables = h.tables[["schema", "table", "total_bytes", "live_rows", "dead_rows", "bloat_bytes", "vacuum_due"]]
+    tables = tables.assign(bloat_bytes=tables["bloat_bytes"].fillna(0).astype("int64"))  # no rows: nothing dead
+    print("\ntables:")
+    print(to_table(tables) if len(tables) else "(none)\n", end="")
+    indexes = h.indexes[["schema", "table", "index", "size_bytes", "scans", "unused", "covered_by"]]
+    print("\nindexes (unused: no scan since the statistics reset, not unique; covered_by: a duplicate):")
+    print(to_table(indexes) if len(indexes) else "(none)\n", end="")
     return 0
 
 
@@ -253,6 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--all", action="store_true", help="every database on the server, not just this one")
     sessions.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
     sessions.set_defaults(func=cmd_sessions)
+    sub.add_parser("connections", help="connection slots used against max_connections, by state/user/app").set_defaults(
+        func=cmd_connections
+    )
+    statements = sub.add_parser("statements", help="top statements from pg_stat_statements")
+    statements.add_argument("--by", choices=["total", "mean", "calls", "rows"], default="total")
+    statements.add_argument("--limit", type=int, default=20)
+    statements.set_defaults(func=cmd_statements)
+    sub.add_parser("health", help="sizes, unused/duplicate indexes, dead rows, wraparound, cache hits").set_defaults(
+        func=cmd_health
+    )
     seed = sub.add_parser("seed", help="load the original sample rows (never into production)")
     seed.add_argument("--demo", action="store_true", help="also generate the demo growth data")
     seed.set_defaults(func=cmd_seed)

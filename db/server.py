@@ -140,7 +140,10 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
             ensure(role)
             # The writer reads too: its inserts look authors up by handle and skip existing users.
             run("roles.grant_select", role=role)
-        run("roles.grant_membership", group="pg_monitor", role=READER_ROLE)
+        # pg_read_all_stats is what the Database pages read (every session, statement, replica): pg_monitor
+        # would add pg_read_all_settings and pg_stat_scan_tables, which they do not need.
+        run("roles.grant_membership", group="pg_read_all_stats", role=READER_ROLE)
+        run("roles.revoke_membership", group="pg_monitor", role=READER_ROLE)
         run("roles.grant_insert", role=WRITER_ROLE)
         rollup = bool(scalar(execute(conn, "roles.rollup_tables_exist")))
         if rollup:
@@ -152,7 +155,7 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
             run("roles.grant_select_messages", role=READER_ROLE)
             # Its one statement inserts events and upserts groups and counts (ON CONFLICT ... DO UPDATE, RETURNING).
             run("roles.grant_record_messages", role=METRICS_WRITER_ROLE)
-    done.append(f"{READER_ROLE}: CONNECT, SELECT on users and activities, member of pg_monitor")
+    done.append(f"{READER_ROLE}: CONNECT, SELECT on users and activities, member of pg_read_all_stats")
     done.append(f"{WRITER_ROLE}: CONNECT, SELECT and INSERT on users and activities")
     if rollup:
         done.append(f"{READER_ROLE}: SELECT on the growth rollup")

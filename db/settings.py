@@ -217,6 +217,7 @@ class Settings:
     sessions_timeout_ms: float = _spec(2000.0, float, minimum=0)
     sessions_refresh_seconds: float = _spec(10.0, float, minimum=0)
     audit_log_file: Path = _spec(DEFAULT_DATA_DIR / "audit.jsonl", Path)  # unset: under DASHBOARD_DATA_DIR
+    connections_warn_percent: float = _spec(80.0, float, minimum=0, maximum=100)  # Database > Connections
     # raw extracts
     raw_export_max_rows: int = _spec(0, int, minimum=0)
     raw_export_timeout_ms: int = _spec(600_000, int, minimum=0)

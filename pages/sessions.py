@@ -5,7 +5,17 @@ import streamlit as st
 from queries import blocking, sessions
 from ui.auth import is_admin
 from ui.common import csv_download, database_guard
-from ui.sessions import PENDING, flag_rows, metrics_row, session_panel, session_table_config, tree_table_config
+from ui.sessions import (
+    PENDING,
+    TREE_ORDER,
+    flag_rows,
+    metrics_row,
+    picked_pid,
+    session_column_order,
+    session_panel,
+    session_table_config,
+    tree_table_config,
+)
 from web.routing import ensure_routed
 
 ensure_routed()
@@ -58,9 +68,8 @@ def live() -> None:
     hint = snap.grant_hint()
     if hint:
         st.info(hint, icon=":material/visibility_off:")
-    metrics_row(snap)
 
-    shown = sessions.visible(
+    shown, hidden = sessions.filtered(
         snap.sessions,
         hide_idle=hide_idle,
         include_own=include_own,
@@ -68,10 +77,28 @@ def live() -> None:
         search=search,
         search_in=sessions.SEARCHED if admin else ("application",),
     )
+    metrics_row(sessions.counts(shown), lim)
+    scope = "this database" if this_db else "all databases"
+    note = sessions.hidden_note(hidden)
+    st.caption(
+        f"{len(shown)} of {len(snap.sessions)} sessions of {scope} shown"
+        + (f"; {note}." if note else ".")
+        + " Pick a row to read its whole query and act on it."
+    )
     display = sessions.table(shown, short_query=True)
     if not admin:
         display = display.drop(columns=["user", "database", "client"])
-    st.dataframe(flag_rows(display, shown), hide_index=True, width="stretch", column_config=session_table_config())
+    event = st.dataframe(
+        flag_rows(display, shown),
+        hide_index=True,
+        width="stretch",
+        column_config=session_table_config(),
+        column_order=session_column_order(display),
+        on_select="rerun",
+        selection_mode="single-row",
+        key="sessions-table",
+    )
+    picked = picked_pid(event, display)
     if admin:
         csv_download(sessions.table(shown), "sessions.csv", key="csv-sessions", label="Download CSV (whole queries)")
 
@@ -80,15 +107,23 @@ def live() -> None:
     if tree.empty:
         st.caption("No session is waiting on a lock held by another session.")
     else:
-        st.dataframe(
-            tree.drop(columns=["level", "pid"] + ([] if admin else ["user"])),
+        tree_event = st.dataframe(
+            tree.drop(columns=["level"] + ([] if admin else ["user"])),
             hide_index=True,
             width="stretch",
             column_config=tree_table_config(),
+            column_order=[c for c in TREE_ORDER if admin or c != "user"],
+            on_select="rerun",
+            selection_mode="single-row",
+            key="sessions-tree",
         )
-        st.caption("Root blockers first; a session waiting on several sessions appears under each of them.")
+        picked = picked_pid(tree_event, tree) or picked
+        st.caption(
+            "Root blockers first; a session waiting on several sessions appears under each of them. "
+            "Pick a row to act on that session."
+        )
 
-    session_panel(shown)
+    session_panel(shown if picked is None or picked in set(shown["pid"]) else snap.sessions, picked)
 
 
 live()

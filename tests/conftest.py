@@ -61,11 +61,27 @@ def pg_server() -> str:
 
     base = server_dir("test")
     url = embedded.start(base / "data", log=lambda m: None)
+    preload_pg_stat_statements(base / "data", url)
     try:
         yield url
     finally:
         embedded.destroy(base / "data")
         shutil.rmtree(base, ignore_errors=True)
+
+
+def preload_pg_stat_statements(pgdata: Path, url: str) -> None:
+    """The Database pages' top statements need pg_stat_statements in shared_preload_libraries:
+    set it and restart (0.25–0.6 s, median 0.36 s over 3 runs here; pg_ctl restart keeps the start options)."""
+    from db import embedded
+
+    with _admin(url) as conn:
+        conn.execute("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'")
+    embedded._pkg().pg_ctl(
+        ["-w", "-m", "fast", "restart"],
+        pgdata=pgdata,
+        timeout=30,
+        user=embedded.SYSTEM_USER if os.geteuid() == 0 else None,
+    )
 
 
 def create_database(server: str, name: str, template: str | None = None) -> str:

@@ -28,7 +28,8 @@ def test_roles_are_created_once_with_least_privilege(db_url, db):
 
     assert as_role(db, "dashboard_reader", "SELECT count(*) FROM users")[0][0] == 1
     assert as_role(db, "dashboard_reader", "SELECT count(*) FROM activities")[0][0] == 0
-    assert as_role(db, "dashboard_reader", "SELECT pg_has_role('pg_monitor', 'member')")[0][0] is True
+    assert as_role(db, "dashboard_reader", "SELECT pg_has_role('pg_read_all_stats', 'member')")[0][0] is True
+    assert as_role(db, "dashboard_reader", "SELECT pg_has_role('pg_monitor', 'member')")[0][0] is False
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         as_role(db, "dashboard_reader", "INSERT INTO activities (user_uuid, message) VALUES (gen_random_uuid(), 'x')")
 
@@ -124,7 +125,7 @@ def test_roles_without_the_message_tables_say_so_and_still_succeed(legacy_db_url
     t = server.target(get_settings())
     for done in (server.ensure_roles(t), server.ensure_roles(t)):
         assert any(line.startswith("message tables absent: run migrations first") for line in done), done
-        assert "dashboard_reader: CONNECT, SELECT on users and activities, member of pg_monitor" in done
+        assert "dashboard_reader: CONNECT, SELECT on users and activities, member of pg_read_all_stats" in done
         assert not any(line.startswith("dashboard_metrics_writer:") for line in done)
     with psycopg.connect(legacy_db_url, autocommit=True) as db:
         assert privileges(db, "dashboard_reader", "public.users") == {"SELECT"}

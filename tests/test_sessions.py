@@ -325,7 +325,7 @@ def test_without_pg_monitor_rows_are_hidden_and_ending_them_is_explained(started
     assert row["hidden"] and row["query"] == "<insufficient privilege>" and pd.isna(row["state"])
     snap = sessions.snapshot()
     assert snap.viewer["user"] == role and not snap.viewer["sees_all"]
-    assert f'GRANT pg_monitor TO "{role}"' in snap.grant_hint()
+    assert f'GRANT pg_read_all_stats TO "{role}"' in snap.grant_hint()
     assert sleeper.pid in set(sessions.visible(snap.sessions)["pid"])  # shown as such, not dropped
     outcome = session_actions.cancel(sessions.SessionChoice.from_row(row), actor="admin")
     assert outcome.outcome == "failed" and "pg_signal_backend" in outcome.message and "rds_superuser" in outcome.message

@@ -166,7 +166,7 @@ def test_a_user_without_pg_monitor_sees_the_note_and_no_exception(sleeper, unpri
     monkeypatch.setenv("CONNECTION_URL", url)
     at = until_listed(page(admin=True).run(), sleeper.pid)
     assert not at.exception and not at.error
-    assert f'GRANT pg_monitor TO "{role}"' in at.info[0].value
+    assert f'GRANT pg_read_all_stats TO "{role}"' in at.info[0].value
     row = at.dataframe[0].value.set_index("pid").loc[sleeper.pid]
     assert row["query"] == "<insufficient privilege>"
 

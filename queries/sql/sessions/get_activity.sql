@@ -22,6 +22,8 @@ SELECT
     a.query,
     a.query = '<insufficient privilege>' AS hidden,
     a.backend_start,
+    a.xact_start,
+    -- Only an active session's query is running; for the others it is the last one, finished.
     a.query_start
 FROM pg_stat_activity AS a
 WHERE a.pid <> pg_backend_pid()
