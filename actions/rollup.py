@@ -129,9 +129,10 @@ def settle() -> None:
             conn.autocommit = False
 
 
-def refresh(*, wait_s: float = 5.0) -> dict[str, datetime | None] | None:
-    """Roll both tables up to the last closed quarter hour. Returns the new marks, or None
-    when another refresher is at work or a writer stayed open too long."""
+def refresh(*, wait_s: float = 5.0, only_if_behind: bool = False) -> dict[str, datetime | None] | None:
+    """Roll both tables up to the last closed quarter hour (recounting the RECHECK before
+    the old mark). Returns the new marks, or None when another refresher is at work or a
+    writer stayed open too long. only_if_behind: do nothing when both marks are current."""
     with pool.connection(pool.WRITER) as conn:
         conn.autocommit = True
         try:
@@ -144,8 +145,10 @@ def refresh(*, wait_s: float = 5.0) -> dict[str, datetime | None] | None:
                     if time.monotonic() > deadline:
                         return None
                     time.sleep(0.05)
-                marks = {}
                 target = target_for(utc_now)
+                marks = {table: statements.scalar(_run(conn, "rollup.through", tbl=table)) for table in TABLES}
+                if only_if_behind and all(mark is not None and mark >= target for mark in marks.values()):
+                    return marks
                 for table in TABLES:
                     with conn.transaction():
                         marks[table] = _recount(conn, table, lo=_FROM_MARK, hi=target, advance=True)
@@ -163,19 +166,22 @@ def needs_refresh(through: datetime | None, utc_now: datetime) -> bool:
 
 
 def keep_up(answer: Growth) -> bool:
-    """After a fresh Growth answer from the rollup (queries.growth), start one
-    background refresh if its mark is behind. Pages call this: a read never
-    starts a write on its own."""
-    if answer.from_cache or not answer.rolled_up:
+    """After a Growth answer from the rollup (queries.growth), start one background
+    refresh if its mark is behind. Cached answers count too: with the cache refreshed
+    in the background, most views are served from it, and a mark left behind makes
+    the live tail, and every read, longer. A cached mark may be older than the real
+    one; refresh() then finds nothing to do. Pages call this: a read never starts a
+    write on its own."""
+    if not answer.rolled_up:
         return False
     if not needs_refresh(answer.rollup_through, datetime.now(UTC).replace(tzinfo=None)):
         return False
     from db.settings import get_settings
 
-    return refresh_in_background(get_settings().require_url())
+    return refresh_in_background(get_settings().require_url(), only_if_behind=answer.from_cache)
 
 
-def refresh_in_background(url_key: str) -> bool:
+def refresh_in_background(url_key: str, *, only_if_behind: bool = False) -> bool:
     """Start one background refresh for this database unless one runs or one failed recently."""
     now = time.monotonic()
     if _next_try.get(url_key, 0) > now or not _local.acquire(blocking=False):
@@ -189,7 +195,7 @@ def refresh_in_background(url_key: str) -> bool:
                 # `python -m db --prod rollup` (README); ask again after a while.
                 _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
                 return
-            refresh()
+            refresh(only_if_behind=only_if_behind)
             stats.count("refreshes", "rollup")
         except Exception as exc:  # e.g. a read-only role: readers stay exact, only slower
             stats.count("errors", "rollup")

@@ -48,8 +48,8 @@ class Growth:
     tz: str
     stale: bool = False  # some part expired and is being refreshed
     db_ms: float = 0.0  # time spent in the database for this answer (0 when all came from the cache)
-    # The oldest rollup mark behind a fresh answer (None: nothing rolled up, or no rollup
-    # here, or from the cache): lets the write side (actions.rollup.keep_up) move it on.
+    # The oldest rollup mark behind the answer, as of when it was computed (None: nothing
+    # rolled up, or no rollup here): lets the write side (actions.rollup.keep_up) move it on.
     rollup_through: datetime | None = None
     rolled_up: bool = False  # the answer came from the rollup statement
 

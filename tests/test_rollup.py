@@ -293,3 +293,19 @@ def test_explore_counts_from_the_rollup_equal_the_live_counts(generated, unit):
                     got = fetch(f"explore.{metric}", **params)
                     want = fetch(f"live.explore.{metric}", **params)
                     assert got.equals(want), (metric, tz, start, cumulative)
+
+
+def test_a_cached_answer_keeps_the_rollup_moving_and_a_current_mark_recounts_nothing(db):
+    """Most views are served from the cache: they must move the mark on too; a refresh
+    asked by an old cached mark finds the rollup current and recounts nothing."""
+    u = add_user(db, "a", utc_now() - timedelta(days=2))
+    add_post(db, u, utc_now() - timedelta(days=1))
+    growth(tz="UTC")  # fills the cache: nothing rolled up yet
+    cached = growth(tz="UTC")
+    assert cached.from_cache and cached.rollup_through is None
+    assert rollup.keep_up(cached) and rollup.wait_idle(30)
+    assert fetch("rollup.state")["through"].notna().all()
+    before = db.execute("SELECT xmin::text FROM dashboard_rollup_state ORDER BY tbl").fetchall()
+    rollup._next_try.clear()
+    assert rollup.keep_up(cached) and rollup.wait_idle(30)  # the cached mark is still the old one
+    assert db.execute("SELECT xmin::text FROM dashboard_rollup_state ORDER BY tbl").fetchall() == before
