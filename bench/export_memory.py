@@ -85,11 +85,11 @@ def child(mode: str, out: str) -> int:
     started = time.perf_counter()
     if mode == "stream":
         with open(out, "wb") as fh:
-            result = raw.stream_raw("activities", fh, tz="UTC", start_day=rng.start, end_day=rng.end)
+            result = raw.stream_raw("activities", fh, tz="UTC", start_day=rng.start, end_day=rng.end, style="header")
         size = result.bytes
     else:  # what the page did before web/export_route: spool COPY to a file, hand Streamlit the bytes
         with tempfile.TemporaryFile() as spool:
-            result = raw.stream_raw("activities", spool, tz="UTC", start_day=rng.start, end_day=rng.end)
+            result = raw.stream_raw("activities", spool, tz="UTC", start_day=rng.start, end_day=rng.end, style="header")
             spool.seek(0)
             data = spool.read()
         size = len(data)

@@ -1,11 +1,15 @@
 """`python -m queries export ...`: the page's downloads as files, for cron jobs and notebooks.
+Long because it is one command line for every kind of export and the atomic
+replacement of a file and its sidecar; split, each part would repeat the options.
 
     export explore --metric new_posts --granularity week --range last_30_days [--cumulative]
     export growth --table new_users_per_day
     export raw activities --range custom --start 2026-03-01 --end 2026-03-31
 
 Same columns, same bytes (apart from the generated-at time) and same provenance
-as the page; --format csv|parquet|png|svg, --provenance header|sidecar.
+as the page; --format csv|xlsx|parquet|png|svg, --provenance sidecar|header
+(sidecar by default: the CSV opens as it is in a spreadsheet; to stdout, `-o -`,
+the provenance goes to stderr as one JSON line).
 
 A file (and its sidecar) is replaced only by a complete, checked export: each is
 written beside its target as `.<name>.<random>.part` and renamed onto it at the
@@ -16,6 +20,7 @@ and says so in one line on stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -27,6 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from exports import files, raw
+from exports.pseudonyms import pseudonyms_for
 
 TABLES = ("new_users_per_day", "new_posts_per_day", "new_messages_per_day")
 
@@ -34,7 +40,7 @@ TABLES = ("new_users_per_day", "new_posts_per_day", "new_messages_per_day")
 def add_parser(sub: argparse._SubParsersAction) -> None:
     from queries.explore import GRANULARITIES, METRICS, PRESETS
 
-    export = sub.add_parser("export", help="write the files the pages download (CSV, Parquet, PNG, SVG, raw CSV)")
+    export = sub.add_parser("export", help="write the files the pages download (CSV, XLSX, Parquet, PNG, SVG, raw CSV)")
     kinds = export.add_subparsers(dest="what", required=True)
 
     def common(p, formats):
@@ -43,8 +49,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         p.add_argument(
             "--provenance",
             choices=list(files.STYLES),
-            default="header",
-            help="a first '# ...' line (Parquet: file metadata) or a .provenance.json sidecar",
+            default=files.DEFAULT_STYLE,
+            help="a .provenance.json sidecar (default; to stderr with -o -) or a first '# ...' line of a CSV "
+            "(XLSX: its second sheet and Parquet: its metadata, either way)",
         )
         if formats:
             p.add_argument("--format", "-f", choices=formats, default="csv")
@@ -67,6 +74,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("raw", help="raw rows in a range, streamed from PostgreSQL (COPY)")
     p.add_argument("kind", choices=raw.RAW_KINDS)
     p.add_argument("--max-rows", type=int, help="keep only the oldest N rows (the file says so); default: every row")
+    p.add_argument(
+        "--pseudonymise",
+        metavar="KEY",
+        help="hash e-mail and Cognito ids with export key KEY (stable for one key; needs EXPORT_SIGNING_KEY) "
+        "and mask e-mail-like text, as the page does for analysts who are not admins",
+    )
     ranged(p)
     common(p, None)
 
@@ -150,8 +163,14 @@ def _raw(args: argparse.Namespace, tz: str) -> int:
     from queries.explore import resolve_range
 
     rng = resolve_range(args.range, tz=tz, start=args.start, end=args.end, fresh=True)
-    if args.out == "-" and args.provenance == "sidecar":
-        raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
+    pseudonyms = None
+    if args.pseudonymise is not None:
+        from db.settings import get_settings
+
+        secret = get_settings().export_signing_key
+        if not secret:
+            raise ValueError("--pseudonymise needs EXPORT_SIGNING_KEY: the export key is derived from it")
+        pseudonyms = pseudonyms_for(secret, args.pseudonymise)
 
     def stream(out: BinaryIO) -> raw.RawResult:
         return raw.stream_raw(
@@ -163,6 +182,7 @@ def _raw(args: argparse.Namespace, tz: str) -> int:
             style=args.provenance,
             max_rows=args.max_rows,
             cap_source="--max-rows",
+            pseudonyms=pseudonyms,
         )
 
     path = None if args.out == "-" else Path(args.out or raw.raw_file_name(args.kind, rng.start, rng.end))
@@ -171,6 +191,8 @@ def _raw(args: argparse.Namespace, tz: str) -> int:
             result = stream(sys.stdout.buffer)
         finally:
             sys.stdout.buffer.flush()
+        if args.provenance == "sidecar":
+            _provenance_to_stderr(result.provenance)
     else:
         sidecar = [Path(files.sidecar_name(str(path)))] if args.provenance == "sidecar" else []
         with _replacing(path, *sidecar) as (out, *sidecar_out):
@@ -186,10 +208,10 @@ def _emit(made: list[files.ExportFile], out: str | None) -> None:
     """The data file to --out (or its own name), a sidecar next to it."""
     data_file, *sidecars = made
     if out == "-":
-        if sidecars:
-            raise ValueError("--provenance sidecar needs --out FILE (the sidecar is written next to it)")
         sys.stdout.buffer.write(data_file.data)
         sys.stdout.buffer.flush()
+        for sidecar in sidecars:
+            _provenance_to_stderr(json.loads(sidecar.data))
         return
     path = Path(out or data_file.name)
     with _replacing(path, *(Path(files.sidecar_name(str(path))) for _ in sidecars)) as outs:
@@ -199,6 +221,12 @@ def _emit(made: list[files.ExportFile], out: str | None) -> None:
         f"{path}: {len(data_file.data):,} bytes" + (f" + {files.sidecar_name(str(path))}" if sidecars else ""),
         file=sys.stderr,
     )
+
+
+def _provenance_to_stderr(provenance: files.Provenance | dict) -> None:
+    """A sidecar that has no file to sit beside (-o -): one JSON line on stderr."""
+    about = provenance.as_dict() if isinstance(provenance, files.Provenance) else provenance
+    print("provenance: " + json.dumps(about, ensure_ascii=False), file=sys.stderr)
 
 
 class _Unchanged(Exception):

@@ -1,12 +1,18 @@
 """Files an analyst can audit, made one way for the pages and the CLI.
 
-Aggregates (a table as shown) become CSV or Parquet (raw extracts stream from
-PostgreSQL with COPY: exports.raw); charts become PNG or SVG. Every data file carries its
-provenance, in the analyst's choice of style:
+Aggregates (a table as shown) become CSV, XLSX or Parquet (raw extracts stream
+from PostgreSQL with COPY: exports.raw); charts become PNG or SVG. CSV and XLSX
+headers are the screen's labels, Parquet columns the script names
+(exports.columns). Every data file carries its provenance, in the analyst's
+choice of style:
 
-    header    CSV: a first line `# key=value,...`; Parquet: the same JSON in the
-              file's key-value metadata (Parquet has no header line)
-    sidecar   the data file as is, plus `<file>.provenance.json`
+    sidecar   (default) the data file as is, plus `<file>.provenance.json`: a CSV
+              opens directly in Excel, LibreOffice or Google Sheets
+    header    CSV: a first line `# key=value,...` (for scripts); Parquet and XLSX
+              carry it inside whatever the style
+
+XLSX always holds it on a second sheet, "Provenance"; Parquet in its key-value
+metadata. Every CSV starts with a UTF-8 byte-order mark.
 
 In every CSV a text cell that a spreadsheet would run as a formula starts with
 `'` (exports.formats.neutralise; the raw COPY SQL does the same), and its
@@ -25,13 +31,19 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from exports.formats import CSV_FORMULAS_KEY, CSV_FORMULAS_VALUE, to_csv
+from exports.columns import label
+from exports.formats import BOM, CSV_FORMULAS_KEY, CSV_FORMULAS_VALUE, csv_file, text_of
 
 if TYPE_CHECKING:
     from queries.explore import Explored
 
-STYLES = {"header": "Header line in the file", "sidecar": "Sidecar JSON file"}
-FILE_FORMATS = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+STYLES = {"sidecar": "Separate JSON file (CSV opens as is)", "header": "First line of the CSV (for scripts)"}
+DEFAULT_STYLE = "sidecar"
+FILE_FORMATS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "parquet": "application/vnd.apache.parquet",
+}
 IMAGE_FORMATS = {"png": "image/png", "svg": "image/svg+xml"}
 PARQUET_KEY = b"cruddur.provenance"
 PRODUCER = "cruddur-dashboard"
@@ -49,6 +61,7 @@ class Provenance:
     computed_at: datetime  # when the numbers were read from the database
     generated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     extra: dict = field(default_factory=dict)  # e.g. cumulative, truncated, total_rows
+    columns: tuple[str, ...] = ()  # the file's column names, in order (their labels are the headers)
 
     def as_dict(self) -> dict:
         return {
@@ -62,12 +75,14 @@ class Provenance:
             "from_cache": self.from_cache,
             **self.extra,
             "producer": PRODUCER,
+            **({"columns": {name: label(name) for name in self.columns}} if self.columns else {}),
         }
 
     def header_line(self) -> str:
         """`# dataset=...,generated_at=...,tz=...` on one line; values are
-        percent-encoded where they could break the line or the key=value split."""
-        pairs = ",".join(f"{k}={quote(_text(v), safe=':/._+-')}" for k, v in self.as_dict().items())
+        percent-encoded where they could break the line or the key=value split.
+        The column list is left out: the next line holds the headers."""
+        pairs = ",".join(f"{k}={quote(text_of(v), safe=':/._+-')}" for k, v in self.as_dict().items() if k != "columns")
         return f"# {pairs}\n"
 
     def to_json(self) -> str:
@@ -82,17 +97,11 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
 def parse_header_line(line: str) -> dict[str, str]:
     """The inverse of Provenance.header_line (values as text)."""
     from urllib.parse import unquote
 
-    body = line.removeprefix("#").strip()
+    body = line.removeprefix(BOM).removeprefix("#").strip()
     return {k: unquote(v) for k, v in (pair.split("=", 1) for pair in body.split(","))}
 
 
@@ -123,24 +132,31 @@ def aggregate_files(
     very text the page table and `python -m queries run` show (formula-like text
     neutralised, as its provenance says)."""
     (name, mime), *sidecar = aggregate_names(fmt=fmt, style=style, stem=stem)
+    provenance = replace(provenance, columns=tuple(str(c) for c in frame.columns))
     if fmt == "csv":
         provenance = provenance.for_csv()
-        body = to_csv(frame).encode()
-        if style == "header":
-            body = provenance.header_line().encode() + body
+        body = BOM.encode() + (provenance.header_line().encode() if style == "header" else b"") + csv_file(frame)
+    elif fmt == "xlsx":
+        from exports.xlsx import to_xlsx
+
+        body = to_xlsx(frame, provenance)
     else:
         body = to_parquet(frame, provenance)
     return [ExportFile(name, body, mime)] + [ExportFile(n, provenance.to_json().encode(), m) for n, m in sidecar]
 
 
 def to_parquet(frame: pd.DataFrame, provenance: Provenance) -> bytes:
-    """Typed columns (dates as date32, counts as int64), provenance in the footer."""
+    """Typed columns (dates as date32, counts as int64) under their script names,
+    each field's label in its metadata (`label`), provenance in the footer."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     data = frame.copy()
     data.attrs = {}
     table = pa.Table.from_pandas(data, preserve_index=False)
+    table = table.cast(
+        pa.schema([f.with_metadata({b"label": label(f.name).encode()}) for f in table.schema], table.schema.metadata)
+    )
     meta = dict(table.schema.metadata or {})
     meta[PARQUET_KEY] = json.dumps(provenance.as_dict()).encode()
     buffer = io.BytesIO()

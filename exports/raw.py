@@ -1,6 +1,14 @@
 """Raw extracts: the rows of `users` or `activities` created in a range, streamed
 from PostgreSQL's COPY in one snapshot, with their provenance known before the
-first byte (the page's signed link, web/export_route.py, and the CLI)."""
+first byte (the page's signed link, web/export_route.py, and the CLI).
+
+The CSV opens as it is in a spreadsheet: a UTF-8 byte-order mark, the labels of
+exports.columns as headers (COPY's own header row is checked against the names
+and replaced), times ISO 8601 with their UTC offset. With `pseudonyms` (what a
+non-admin gets) e-mail and Cognito ids are keyed hashes (HMAC-SHA256, stable for
+one key, so extracts made with the same key join) and e-mail-like text in names
+and messages is masked; the provenance says which columns changed.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +20,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from db import statements
 from db.settings import get_settings, valid_timezone
-from exports.files import STYLES, Provenance, _check, sidecar_name
+from exports.columns import RAW_COLUMNS, labels
+from exports.files import DEFAULT_STYLE, STYLES, Provenance, _check, sidecar_name
+from exports.formats import BOM
+from exports.pseudonyms import MASK, MASKED, PSEUDONYM_HEX, PSEUDONYMISED, Pseudonyms
+from queries import catalog
 from queries.explore import RAW_KINDS
 
 if TYPE_CHECKING:
@@ -63,15 +75,17 @@ class RawExtract:
     def truncated(self) -> bool:
         return self.rows < self.total_rows
 
-    def csv(self, *, header_line: bool = True) -> Generator[Piece, None, None]:
-        """The CSV as COPY sends it, piece by piece (about a row each), after the
-        provenance line when asked. Raises at the end if COPY sent a different
-        number of rows than the snapshot counted."""
+    def csv(self, *, header_line: bool = False) -> Generator[Piece, None, None]:
+        """The CSV as COPY sends it, piece by piece (about a row each), after a
+        UTF-8 byte-order mark, the provenance line when asked, and the headers.
+        Raises at the end if COPY sent a different number of rows than the
+        snapshot counted."""
+        yield BOM.encode()
         if header_line:
             yield self.provenance.header_line().encode()
         with self._conn.cursor() as cur:
             with statements.copy(cur, f"explore.copy_raw_{self.kind}", **self._params) as copy:
-                yield from copy
+                yield from _labelled(iter(copy), RAW_COLUMNS[self.kind])
             copied = cur.rowcount
         if copied != self.rows:
             raise RuntimeError(f"raw export wrote {copied:,} rows but the snapshot holds {self.rows:,}")
@@ -100,7 +114,22 @@ class RawExtract:
         """What a page download holds in `style`: the CSV after its provenance
         line, or (sidecar) a ZIP of the CSV and its JSON. See raw_download_name."""
         _check(style, STYLES, "provenance style")
-        return self.csv() if style == "header" else self.zip()
+        return self.csv(header_line=True) if style == "header" else self.zip()
+
+
+def _labelled(pieces: Iterator[Piece], names: tuple[str, ...]) -> Iterator[Piece]:
+    """COPY's pieces with its header row (the SQL's column names) checked against
+    `names` and replaced by their labels."""
+    head = bytearray()
+    for piece in pieces:
+        head += piece
+        if b"\n" in head:
+            break
+    first, _, rest = bytes(head).partition(b"\n")
+    if first.decode().split(",") != list(names):
+        raise RuntimeError(f"the extract's columns {first.decode()!r} are not {','.join(names)!r}")
+    yield (",".join(labels(names)) + "\n").encode() + rest
+    yield from pieces
 
 
 class _Spool:
@@ -138,13 +167,15 @@ def open_raw(
     end_day: date,
     max_rows: int | None = None,
     cap_source: str = "RAW_EXPORT_MAX_ROWS",
+    pseudonyms: Pseudonyms | None = None,
 ) -> Iterator[RawExtract]:
     """Open a raw extract of the `kind` rows created in [start_day, end_day]
     (local dates in `tz`): on a connection of its own (an extract may stream for
     minutes; the pools serve the pages), in one REPEATABLE READ READ ONLY
     transaction with RAW_EXPORT_TIMEOUT_MS, so the count and the COPY see the
     same rows. With `max_rows`, the oldest rows are kept and the provenance says
-    truncated. The connection closes when the block ends."""
+    truncated. With `pseudonyms`, personal data is hashed or masked (see the
+    module docstring). The connection closes when the block ends."""
     from psycopg import IsolationLevel
 
     from db import pool
@@ -168,6 +199,7 @@ def open_raw(
                 "total_rows": total,
                 "truncated": rows < total,
                 "max_rows": f"{max_rows} ({cap_source})" if max_rows else "none",
+                **_pseudonym_provenance(kind, pseudonyms),
             }
             provenance = Provenance(
                 dataset=f"raw.{kind}",
@@ -179,9 +211,28 @@ def open_raw(
                 from_cache=False,
                 computed_at=datetime.now(UTC),
                 extra=extra,
+                columns=RAW_COLUMNS[kind],
             ).for_csv()
             params = {"tz": tz, "start_day": start_day, "end_day": end_day, "max_rows": max_rows}
+            if pseudonyms is not None:
+                inner, outer = pseudonyms.pads()
+                wanted = catalog.get(f"explore.copy_raw_{kind}").params
+                params |= {k: v for k, v in (("inner_key", inner), ("outer_key", outer)) if k in wanted}
             yield RawExtract(conn, kind, params, provenance)
+
+
+def _pseudonym_provenance(kind: str, pseudonyms: Pseudonyms | None) -> dict[str, str]:
+    """What the provenance says of personal data: which columns were changed, and how."""
+    if pseudonyms is None:
+        return {"personal_data": "full"}
+    return {
+        "personal_data": "pseudonymised",
+        "pseudonymised": ";".join(PSEUDONYMISED[kind]) or "none",
+        "pseudonymised_as": f"HMAC-SHA256 under export key {pseudonyms.name!r}, first {PSEUDONYM_HEX} hex digits",
+        "masked": ";".join(MASKED[kind]),
+        "masked_as": f"e-mail-like text replaced by {MASK}",
+        "pseudonym_key": pseudonyms.name,
+    }
 
 
 def stream_raw(
@@ -191,9 +242,10 @@ def stream_raw(
     tz: str,
     start_day: date,
     end_day: date,
-    style: str = "header",
+    style: str = DEFAULT_STYLE,
     max_rows: int | None = None,
     cap_source: str = "RAW_EXPORT_MAX_ROWS",
+    pseudonyms: Pseudonyms | None = None,
 ) -> RawResult:
     """Write a raw extract to `out` as CSV straight from COPY (memory stays flat
     whatever the size): after its provenance line, or bare for `style` sidecar
@@ -201,7 +253,13 @@ def stream_raw(
     _check(style, STYLES, "provenance style")
     written = 0
     with open_raw(
-        kind, tz=tz, start_day=start_day, end_day=end_day, max_rows=max_rows, cap_source=cap_source
+        kind,
+        tz=tz,
+        start_day=start_day,
+        end_day=end_day,
+        max_rows=max_rows,
+        cap_source=cap_source,
+        pseudonyms=pseudonyms,
     ) as extract:
         for piece in extract.csv(header_line=style == "header"):
             out.write(piece)

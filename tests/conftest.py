@@ -181,9 +181,15 @@ def pytest_report_header(config):
     from tests.browser import chromium_path
 
     path = chromium_path()
+    office = shutil.which("soffice")
+    calc = (
+        f"spreadsheet round trips: LibreOffice at {office}"
+        if office
+        else "spreadsheet round trips: SKIPPED, soffice not found (apt-get install libreoffice-calc; .ci/run does)"
+    )
     if path:
-        return f"browser tests: headless Chromium at {path}"
-    return "browser tests: SKIPPED, Chromium not found (apt-get install chromium; .ci/run installs it)"
+        return [f"browser tests: headless Chromium at {path}", calc]
+    return ["browser tests: SKIPPED, Chromium not found (apt-get install chromium; .ci/run installs it)", calc]
 
 
 @pytest.fixture

@@ -1,8 +1,12 @@
-"""The Explore page (pages/explore.py) through Streamlit's AppTest, on a real database."""
+"""The Explore page (pages/explore.py) through Streamlit's AppTest, on a real database.
+
+Long because the page's every part is here on one set of fixtures: the table and
+its files, raw extracts (full and pseudonymised), and the view in its URL.
+"""
 
 import asyncio
-import csv
 import io
+import json
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -14,8 +18,11 @@ from starlette.applications import Starlette
 from streamlit.testing.v1 import AppTest
 
 from exports import files
+from exports.columns import COLUMNS
+from exports.formats import BOM
 from tests.conftest import ROOT
 from tests.helpers import Downloads, add_post, add_user
+from tests.spreadsheets import csv_headers, csv_rows, split_csv
 
 PAGE = str(ROOT / "pages" / "explore.py")
 NY = "America/New_York"
@@ -38,14 +45,21 @@ def downloads(monkeypatch):
     return Downloads(monkeypatch)
 
 
-def page(tz="UTC", admin=True, **choices):
+def page(tz="UTC", admin=True, url=None, **choices):
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["report_tz"] = tz
-    if admin:  # raw extracts hold personal data: signed-in admins only
+    if admin:  # full raw extracts hold personal data: signed-in admins only
         at.session_state["admin_user"] = "admin"
     for key, value in choices.items():
         at.session_state[f"explore_{key}"] = value
+    at.query_params.update(url or {})
     return at.run()
+
+
+def screen_labels(at, i=0) -> list[str]:
+    """The headers the table on screen shows: its column config's labels."""
+    config = json.loads(at.dataframe[i].proto.columns)
+    return [config[name]["label"] for name in at.dataframe[i].value.columns]
 
 
 def button(at, key_end):
@@ -57,13 +71,14 @@ def button(at, key_end):
 def test_csv_download_is_the_table_shown_byte_for_byte(some_rows, downloads):
     at = page(NY, metric="new_posts", range="last_90_days", unit="week", cumulative=True)
     assert not at.exception and not at.error
+    at.radio(key="provenance_style").set_value("header").run()
     shown = at.dataframe[0].value
     assert list(shown.columns) == ["period_start", "period_end", "count", "cumulative", "partial"]
+    labels = screen_labels(at)
+    assert labels == ["Period start", "Period end", "Count", "Running total", "Partial"]
     stem = f"new_posts_by_week_{shown['period_start'].iloc[0]}_{shown['period_end'].iloc[-1]}_cumulative"
-    data = downloads.bytes_of(button(at, f"{stem}.csv")).decode()
-    first, rest = data.split("\n", 1)
-    assert rest == shown.to_csv(index=False, lineterminator="\n")
-    meta = files.parse_header_line(first)
+    meta, rest = split_csv(downloads.bytes_of(button(at, f"{stem}.csv")))
+    assert rest == shown.set_axis(labels, axis=1).to_csv(index=False, lineterminator="\n")
     assert (meta["tz"], meta["granularity"], meta["rows"]) == (NY, "week", str(len(shown)))
     assert meta["range"] == f"{shown['period_start'].iloc[0]}..{shown['period_end'].iloc[-1]}"
     assert meta["csv_formulas"] == "neutralised"
@@ -76,15 +91,40 @@ def test_csv_download_is_the_table_shown_byte_for_byte(some_rows, downloads):
     assert parquet["count"].tolist() == shown["count"].tolist()
 
 
-def test_sidecar_choice_gives_a_plain_csv_and_a_json(some_rows, downloads):
+def test_by_default_the_csv_opens_as_it_is_and_its_provenance_is_a_json(some_rows, downloads):
     at = page(metric="new_users", range="all_time", unit="month")
-    at.radio(key="provenance_style").set_value("sidecar").run()
+    assert at.radio(key="provenance_style").value == "sidecar"
     shown = at.dataframe[0].value
     [csv_name] = [b.key.removeprefix("explore-table-") for b in at.download_button if b.key.endswith(".csv")]
-    assert downloads.bytes_of(button(at, csv_name)).decode() == shown.to_csv(index=False, lineterminator="\n")
+    data = downloads.bytes_of(button(at, csv_name))
+    assert data.startswith(BOM.encode() + b"Period start,Period end,Count,Partial\n")
+    assert data.decode() == BOM + shown.set_axis(screen_labels(at), axis=1).to_csv(index=False, lineterminator="\n")
     sidecar = downloads.bytes_of(button(at, files.sidecar_name(csv_name)))
     assert b'"rows": %d' % len(shown) in sidecar and b'"granularity": "month"' in sidecar
     assert b'"csv_formulas": "neutralised"' in sidecar
+    assert json.loads(sidecar)["columns"] == {name: COLUMNS[name] for name in shown.columns}
+
+
+def test_headers_of_every_file_equal_the_screens_labels(some_rows, downloads):
+    import openpyxl
+
+    at = page(NY, metric="new_posts", range="last_30_days", unit="week", cumulative=True)
+    labels = screen_labels(at)
+    shown = at.dataframe[0].value
+    [stem] = [
+        b.key.removeprefix("explore-table-").removesuffix(".csv") for b in at.download_button if b.key.endswith(".csv")
+    ]
+    assert csv_headers(downloads.bytes_of(button(at, f"{stem}.csv"))) == labels
+    book = openpyxl.load_workbook(io.BytesIO(downloads.bytes_of(button(at, f"{stem}.xlsx"))))
+    sheet = book["Data"]
+    assert [c.value for c in sheet[1]] == labels
+    assert [type(c.value).__name__ for c in sheet[2]] == ["datetime", "datetime", "int", "int", "bool"]
+    assert [r[2] for r in sheet.iter_rows(min_row=2, values_only=True)] == shown["count"].tolist()
+    provenance = dict(book["Provenance"].iter_rows(max_col=2, values_only=True))
+    assert provenance["tz"] == NY and provenance["rows"] == len(shown) and provenance["dataset"] == "explore.new_posts"
+    table = pq.read_table(io.BytesIO(downloads.bytes_of(button(at, f"{stem}.parquet"))))
+    assert table.column_names == list(shown.columns)  # scripts keep the names; each field carries its label
+    assert [table.schema.field(n).metadata[b"label"].decode() for n in table.column_names] == labels
 
 
 def test_chart_png_button_gives_a_real_image(some_rows, downloads):
@@ -117,26 +157,39 @@ def follow(link) -> bytes:
 
 def test_raw_extract_shows_its_count_and_links_to_every_row(some_rows):
     at = page(range="all_time")
+    at.radio(key="provenance_style").set_value("header").run()
     counts = {m.label: m.value for m in at.metric}
     total = some_rows.execute("SELECT count(*) FROM activities").fetchone()[0]
     assert counts["Raw activities in the range"] == f"{total:,}"
     link = raw_link(at, "raw-activities-header")
     assert link.proto.label == "Download raw activities (CSV)" and link.proto.url.startswith("/export/raw?")
     assert not [b for b in at.download_button if "raw-" in b.key]  # nothing served from memory
-    first, rest = follow(link).decode().split("\n", 1)
-    assert len(list(csv.DictReader(io.StringIO(rest)))) == total == int(files.parse_header_line(first)["rows"])
+    meta, rows = csv_rows(follow(link))
+    assert len(rows) == total == int(meta["rows"]) and meta["personal_data"] == "full"
+    assert all(r["email"].endswith("@test.com") for r in csv_rows(follow(raw_link(at, "raw-users-header")))[1])
 
 
-def test_raw_extracts_are_for_admins_only(some_rows):
+def test_analysts_who_are_not_admins_get_pseudonymised_extracts(some_rows):
     at = page(range="all_time", admin=False)
-    assert not [b for b in at.link_button if "raw-" in (b.key or "")]
-    assert "sign in on the Admin page" in at.info[0].value
+    assert "replaced by pseudonyms" in " ".join(i.value for i in at.info)
     assert at.metric  # the counts stay visible
+    link = raw_link(at, "raw-users-sidecar-pseudonymised")
+    assert link.proto.label == "Download raw users (ZIP: CSV + JSON, pseudonymised)"
+    with zipfile.ZipFile(io.BytesIO(follow(link))) as zf:
+        csv_name, json_name = zf.namelist()
+        data, meta = zf.read(csv_name), json.loads(zf.read(json_name))
+    assert b"@" not in data and meta["personal_data"] == "pseudonymised" and meta["pseudonym_key"] == "analysis"
+    assert meta["pseudonymised"] == "email;cognito_user_id"
+    assert len(csv_rows(data)[1]) == 8
+    # Another export key: other pseudonyms for the same people.
+    at.text_input(key="explore_export_key").set_value("another study").run()
+    with zipfile.ZipFile(io.BytesIO(follow(raw_link(at, "raw-users-sidecar-pseudonymised")))) as zf:
+        other = csv_rows(zf.read(csv_name))[1]
+    assert {r["email"] for r in other}.isdisjoint({r["email"] for r in csv_rows(data)[1]})
 
 
 def test_raw_extract_in_sidecar_style_is_a_zip(some_rows):
     at = page(range="all_time")
-    at.radio(key="provenance_style").set_value("sidecar").run()
     link = raw_link(at, "raw-users-sidecar")
     assert "ZIP" in link.proto.label
     with zipfile.ZipFile(io.BytesIO(follow(link))) as zf:
@@ -148,13 +201,14 @@ def test_raw_extract_in_sidecar_style_is_a_zip(some_rows):
 def test_a_configured_cap_is_announced_and_the_file_says_so(some_rows, monkeypatch):
     monkeypatch.setenv("RAW_EXPORT_MAX_ROWS", "10")
     at = page(range="all_time")
+    at.radio(key="provenance_style").set_value("header").run()
     warning = " ".join(w.value for w in at.warning)
     assert "stop at 10 rows (RAW_EXPORT_MAX_ROWS)" in warning and "python -m queries export raw activities" in warning
     link = raw_link(at, "raw-activities-header")
-    meta = files.parse_header_line(follow(link).decode().split("\n", 1)[0])
+    meta, _ = split_csv(follow(link))
     assert meta["truncated"] == "true" and meta["rows"] == "10" and meta["total_rows"] == "60"
     monkeypatch.setenv("RAW_EXPORT_MAX_ROWS", "3")  # lowered since: the server's cap wins
-    assert files.parse_header_line(follow(link).decode().split("\n", 1)[0])["rows"] == "3"
+    assert split_csv(follow(link))[0]["rows"] == "3"
 
 
 def test_custom_range_and_granularity_controls(some_rows):
@@ -185,3 +239,89 @@ def test_a_weak_signing_key_is_shown_instead_of_a_link(some_rows, monkeypatch):
     at = page(range="all_time")
     assert not at.exception and not [b for b in at.link_button if "raw-" in (b.key or "")]
     assert "EXPORT_SIGNING_KEY must be at least 32 characters" in at.error[0].value
+
+
+# --- the view in the URL -------------------------------------------------------------
+
+
+def test_the_view_is_written_into_the_url(some_rows):
+    at = page(NY, metric="active_authors", range="last_90_days", unit="month", cumulative=True)
+    assert dict(at.query_params) == {
+        "metric": "active_authors",
+        "range": "last_90_days",
+        "granularity": "month",
+        "cumulative": "true",
+        "tz": NY,
+    }
+    at.selectbox(key="explore_range").set_value("custom").run()
+    assert at.query_params["dates"] == f"{datetime.now(UTC).date() - timedelta(days=29)}..{datetime.now(UTC).date()}"
+    at.selectbox(key="explore_range").set_value("last_7_days").run()
+    assert "dates" not in at.query_params
+
+
+def test_a_link_opens_the_view_it_names(some_rows):
+    start, end = datetime.now(UTC).date() - timedelta(days=40), datetime.now(UTC).date() - timedelta(days=3)
+    url = {
+        "metric": "new_posts",
+        "range": "custom",
+        "granularity": "week",
+        "cumulative": "true",
+        "dates": f"{start}..{end}",
+    }
+    at = page(url=url)
+    assert not at.exception and not at.info[:-1]  # only the raw rows' note: no link note
+    assert (at.selectbox(key="explore_metric").value, at.selectbox(key="explore_range").value) == (
+        "new_posts",
+        "custom",
+    )
+    assert at.segmented_control(key="explore_unit").value == "week" and at.toggle(key="explore_cumulative").value
+    shown = at.dataframe[0].value
+    assert shown["period_start"].iloc[0] == start.isoformat() and shown["period_end"].iloc[-1] == end.isoformat()
+    assert "Running total" in screen_labels(at)
+    assert {k: at.query_params[k] for k in url} == url
+    # A choice made afterwards wins over the link, which follows it.
+    at.selectbox(key="explore_metric").set_value("new_users").run()
+    assert at.selectbox(key="explore_metric").value == "new_users" and at.query_params["metric"] == "new_users"
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("metric", "drop table users"),
+        ("range", "last_9999_days"),
+        ("granularity", "fortnight"),
+        ("cumulative", "maybe"),
+        ("dates", "2026-13-01..2026-13-40"),
+        ("dates", "2026-03-10..2026-03-01"),
+        ("dates", "1999-01-01..2099-01-01"),
+        ("metric", "<script>alert(1)</script>" * 20),
+        ("metric", "`[click here](http://evil.test)` ![x](http://evil.test/x.png)\n# big"),
+    ],
+)
+def test_an_unusable_link_value_falls_back_with_a_note(some_rows, name, value):
+    url = {"range": "custom", name: value} if name == "dates" else {name: value}
+    at = page(url=url)
+    assert not at.exception and not at.error
+    [note] = [i.value for i in at.info if "The link's" in i.value]
+    assert f"`{name}=" in note and "cannot be used" in note and "instead" in note
+    assert note.count("`") == 4 and "\n" not in note  # the link's text stays inside its code span
+    assert at.dataframe[0].value is not None  # the page goes on with the default
+    assert at.query_params[name] != value  # the URL now names the view shown
+
+
+@pytest.mark.parametrize("zone", ["Australia/Lord_Howe", "Asia/Kathmandu"])
+def test_a_links_time_zone_becomes_the_report_zone_even_off_the_sidebars_list(some_rows, zone):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params["tz"] = zone
+    at.run()
+    assert not at.exception and at.sidebar.selectbox(key="report_tz").value == zone
+    assert not at.sidebar.warning
+
+
+def test_an_unknown_time_zone_in_a_link_is_named_in_the_sidebar(some_rows):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params["tz"] = "Mars/Olympus`](http://evil.test)"
+    at.run()
+    assert not at.exception and at.sidebar.selectbox(key="report_tz").value == "UTC"
+    [note] = [w.value for w in at.sidebar.warning]
+    assert "is not known; showing UTC" in note and note.count("`") == 2

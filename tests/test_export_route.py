@@ -1,7 +1,6 @@
 """GET /export/raw (web/export_route.py) over HTTP, against the real app
 (`streamlit run app.py`, as `make run` serves it) and a real database."""
 
-import csv
 import io
 import json
 import time
@@ -16,7 +15,9 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
 from exports import files, raw
+from exports.formats import BOM
 from tests.browser import app_on_a_week_of_rows
+from tests.spreadsheets import csv_rows
 from web import export_route, signing
 
 KEY = "route-test-signing-key-" + "x" * 24
@@ -84,8 +85,8 @@ def count(app, table, since: date | None = None):
 
 
 def parse(body: bytes):
-    first, rest = body.decode().split("\n", 1)
-    return files.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
+    """(provenance, rows by column name) of a `header` style download."""
+    return csv_rows(body)
 
 
 def test_a_signed_link_streams_every_row_of_the_range_as_csv(app):
@@ -118,7 +119,7 @@ def test_sidecar_style_streams_a_zip_of_the_csv_and_its_json(app):
     assert response.headers["content-disposition"] == f'attachment; filename="{name.removesuffix(".csv")}.zip"'
     with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
         assert zf.namelist() == [name, files.sidecar_name(name)]
-        rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
+        _, rows = csv_rows(zf.read(name))
         provenance = json.loads(zf.read(files.sidecar_name(name)))
     assert len(rows) == provenance["rows"] == count(app, "users", start) == 10
     assert rows[0]["email"].endswith("@test.com")
@@ -154,6 +155,7 @@ def test_signed_values_that_are_not_an_extract_are_bad_requests(app):
         "end": "2026-03-31",
         "style": "header",
         "cap": 0,
+        "key": "",
     }
     for change in (
         {"kind": "passwords"},
@@ -162,6 +164,8 @@ def test_signed_values_that_are_not_an_extract_are_bad_requests(app):
         {"end": "yesterday"},
         {"cap": -1},
         {"style": "xml"},
+        {"key": "k" * 101},
+        {"key": "   "},
     ):
         query = httpx.QueryParams(signing.sign(export_route.PURPOSE, {**fields, **change}))
         response = get(app, f"{export_route.PATH}?{query}")
@@ -205,7 +209,8 @@ def test_two_extracts_at_once_a_third_waits_and_abandoned_ones_release_their_con
         for client in clients:  # two downloads that start and then stall: nobody reads on
             response = streams.enter_context(client.stream("GET", link(start=date(2000, 1, 1))))
             readers.append(response.iter_bytes())
-            assert response.status_code == 200 and next(readers[-1]).startswith(b"# dataset=raw.activities")
+            assert response.status_code == 200
+            assert next(readers[-1]).startswith(BOM.encode() + b"# dataset=raw.activities")
         assert wait_for_export_sessions(app, 2) == 2
         busy = get(app, link("users"))
         assert busy.status_code == 503 and "already streaming" in busy.text and busy.headers["retry-after"]
@@ -238,10 +243,24 @@ def test_formula_text_arrives_neutralised_and_the_file_says_so(app):
             response = get(app, link("activities", start=day, end=day, style="sidecar"))
             name = raw.raw_file_name("activities", day, day)
             with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
-                rows = list(csv.DictReader(io.StringIO(zf.read(name).decode())))
+                _, rows = csv_rows(zf.read(name))
                 provenance = json.loads(zf.read(files.sidecar_name(name)))
         finally:
             conn.execute("DELETE FROM activities WHERE user_uuid = %s", (user,))
             conn.execute("DELETE FROM users WHERE uuid = %s", (user,))
     assert sorted(r["message"] for r in rows) == ["'\tstarts with a tab", "'-2+3"]
     assert {r["author_handle"] for r in rows} == {"'+cmd"} and provenance["csv_formulas"] == "neutralised"
+
+
+def test_a_pseudonymised_link_streams_no_personal_data_and_says_which_columns_changed(app):
+    start = date(2000, 1, 1)
+    with psycopg.connect(app["db"]) as conn:
+        emails = {r[0] for r in conn.execute("SELECT email FROM users")}
+    meta, rows = parse(get(app, link("users", start=start, pseudonym_key="study 1")).content)
+    assert len(rows) == count(app, "users") and meta["personal_data"] == "pseudonymised"
+    assert meta["pseudonymised"] == "email;cognito_user_id" and meta["pseudonym_key"] == "study 1"
+    assert not {r["email"] for r in rows} & emails and all(len(r["email"]) == 32 for r in rows)
+    again = parse(get(app, link("users", start=start, pseudonym_key="study 1")).content)[1]
+    assert [r["email"] for r in again] == [r["email"] for r in rows]  # stable within the key
+    full = parse(get(app, link("users", start=start)).content)
+    assert full[0]["personal_data"] == "full" and {r["email"] for r in full[1]} == emails

@@ -4,7 +4,6 @@ Long because it holds every file format, both provenance styles and the atomic-w
 failure cases of one CLI; split by format it would repeat its fixtures.
 """
 
-import csv
 import errno
 import io
 import json
@@ -17,10 +16,12 @@ import pytest
 from PIL import Image
 
 from exports import charts, files, raw
-from exports.formats import FORMULA_STARTS, neutralise, to_csv
+from exports.columns import label
+from exports.formats import BOM, FORMULA_STARTS, neutralise, to_csv
 from queries.__main__ import main
 from queries.explore import explore, resolve_range
 from tests.helpers import add_post, add_user
+from tests.spreadsheets import csv_rows, split_csv
 
 NY = "America/New_York"
 
@@ -41,14 +42,19 @@ def last_30(tz="UTC", cumulative=False, metric="new_posts", unit="week"):
     return explore(metric, rng=resolve_range("last_30_days", tz=tz), granularity=unit, tz=tz, cumulative=cumulative)
 
 
+def labelled_csv(frame) -> str:
+    """What a CSV file holds after its byte-order mark (and provenance line): the labels as headers."""
+    return to_csv(frame.rename(columns=label))
+
+
 def test_csv_is_the_table_under_one_provenance_line(posts):
     data = last_30(NY, cumulative=True)
     [file] = files.aggregate_files(
         data.frame, files.explore_provenance(data), fmt="csv", style="header", stem=data.file_stem
     )
-    first, rest = file.data.decode().split("\n", 1)
-    assert rest == to_csv(data.frame)
-    meta = files.parse_header_line(first)
+    meta, rest = split_csv(file.data)
+    assert rest == labelled_csv(data.frame)
+    assert rest.startswith("Period start,Period end,Count,Running total,Partial\n")
     assert meta["tz"] == NY and meta["granularity"] == "week" and meta["rows"] == str(len(data.frame))
     assert meta["range"] == f"{data.range.start}..{data.range.end}" and meta["cumulative"] == "true"
     assert (
@@ -63,7 +69,7 @@ def test_sidecar_style_leaves_the_csv_untouched(posts):
     csv_file, sidecar = files.aggregate_files(
         data.frame, files.explore_provenance(data), fmt="csv", style="sidecar", stem="x"
     )
-    assert csv_file.data.decode() == to_csv(data.frame)
+    assert csv_file.data.decode() == BOM + labelled_csv(data.frame)
     assert sidecar.name == "x.csv.provenance.json"
     meta = json.loads(sidecar.data)
     assert meta["rows"] == len(data.frame) and meta["tz"] == "UTC" and meta["from_cache"] is False
@@ -74,7 +80,8 @@ def test_parquet_has_the_same_rows_typed_and_its_provenance(posts):
     data = last_30(NY)
     [file] = files.aggregate_files(data.frame, files.explore_provenance(data), fmt="parquet", style="header", stem="x")
     table = pq.read_table(io.BytesIO(file.data))
-    assert table.column_names == list(data.frame.columns)
+    assert table.column_names == list(data.frame.columns)  # names for scripts, labels in field metadata
+    assert table.schema.field("period_start").metadata == {b"label": b"Period start"}
     assert str(table.schema.field("period_start").type) == "date32[day]"
     assert table.to_pandas()["count"].tolist() == data.frame["count"].tolist()
     assert table.to_pandas()["period_start"].tolist() == data.frame["period_start"].tolist()
@@ -127,8 +134,10 @@ def test_svg_is_the_chart(posts):
 
 
 def raw_rows(data: bytes):
-    first, rest = data.decode().split("\n", 1)
-    return files.parse_header_line(first), list(csv.DictReader(io.StringIO(rest)))
+    """(provenance of the first line, rows by column name) of a CSV in `header` style."""
+    meta, rows = csv_rows(data)
+    assert meta is not None, "expected a provenance first line"
+    return meta, rows
 
 
 def test_raw_activities_stream_every_row_with_the_author_handle(db):
@@ -142,7 +151,7 @@ def test_raw_activities_stream_every_row_with_the_author_handle(db):
     add_post(db, orphan, now_utc() - timedelta(minutes=1))
     rng = resolve_range("last_7_days", tz="UTC")
     out = io.BytesIO()
-    result = raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
+    result = raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end, style="header")
     expected = db.execute("SELECT count(*) FROM activities WHERE created_at >= %s", (rng.start,)).fetchone()[0]
     meta, rows = raw_rows(out.getvalue())
     assert result.rows == len(rows) == expected == 42 and meta["rows"] == "42" and meta["truncated"] == "false"
@@ -151,6 +160,10 @@ def test_raw_activities_stream_every_row_with_the_author_handle(db):
     assert {r["author_handle"] for r in rows} == {"andrewbrown", ""}
     assert [r["user_uuid"] for r in rows if not r["author_handle"]] == [orphan]
     assert list(rows[0])[-2:] == ["created_at_utc", "created_at_local"]
+    assert split_csv(out.getvalue())[1].startswith(
+        "UUID,User UUID,Author handle,Message,Replies,Reposts,Likes,Reply to (UUID),Expires at (UTC),"
+        "Created at (UTC),Created at (local)\n"
+    )
     assert [r["created_at_utc"] for r in rows] == sorted(r["created_at_utc"] for r in rows)
 
 
@@ -158,9 +171,9 @@ def test_raw_local_times_follow_the_report_zone(db):
     add_user(db, "tokyo", "2026-03-09 15:00:00")  # 00:00 on the 10th in Tokyo
     out = io.BytesIO()
     raw.stream_raw("users", out, tz="Asia/Tokyo", start_day=date(2026, 3, 10), end_day=date(2026, 3, 10))
-    _, rows = raw_rows(out.getvalue())
+    _, rows = csv_rows(out.getvalue())
     assert [(r["handle"], r["created_at_utc"], r["created_at_local"]) for r in rows] == [
-        ("tokyo", "2026-03-09 15:00:00", "2026-03-10 00:00:00")
+        ("tokyo", "2026-03-09T15:00:00.000000Z", "2026-03-10T00:00:00.000000+09:00")
     ]
 
 
@@ -170,7 +183,9 @@ def test_a_cap_truncates_loudly_never_silently(db):
         add_post(db, u, now_utc() - timedelta(minutes=i))
     rng = resolve_range("last_7_days", tz="UTC")
     out = io.BytesIO()
-    result = raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end, max_rows=4)
+    result = raw.stream_raw(
+        "activities", out, tz="UTC", start_day=rng.start, end_day=rng.end, max_rows=4, style="header"
+    )
     meta, rows = raw_rows(out.getvalue())
     assert result.truncated and len(rows) == 4 == result.rows and result.total_rows == 10
     assert meta["truncated"] == "true" and meta["total_rows"] == "10" and meta["rows"] == "4"
@@ -189,7 +204,8 @@ def test_sidecar_zip_streams_the_csv_and_its_provenance(db):
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         csv_name = raw.raw_file_name("users", rng.start, rng.end)
         assert zf.namelist() == [csv_name, files.sidecar_name(csv_name)]
-        assert zf.read(csv_name).startswith(b"uuid,") and len(zf.read(csv_name).splitlines()) == 2
+        assert zf.read(csv_name).startswith(BOM.encode() + b"UUID,Display name,Handle,E-mail,")
+        assert len(zf.read(csv_name).splitlines()) == 2
         assert json.loads(zf.read(files.sidecar_name(csv_name)))["rows"] == 1
 
 
@@ -203,7 +219,7 @@ def test_an_extract_streams_the_snapshot_it_counted_on_a_connection_of_its_own(d
         assert extract.rows == 5 and db.execute(sessions).fetchone()[0] == 1
         for i in range(3):  # committed after the count, before the COPY
             add_post(db, u, now_utc() - timedelta(seconds=i))
-        meta, rows = raw_rows(b"".join(extract.csv()))
+        meta, rows = raw_rows(b"".join(extract.csv(header_line=True)))
     assert len(rows) == int(meta["rows"]) == 5
     deadline = time.monotonic() + 5  # the server ends a closed connection's backend a moment later
     while db.execute(sessions).fetchone()[0] and time.monotonic() < deadline:
@@ -236,9 +252,30 @@ def test_cli_writes_the_pages_csv_with_provenance(posts, tmp_path, capsys):
         == 0
     )
     data = last_30(NY)
-    first, rest = out.read_text().split("\n", 1)
-    assert rest == to_csv(data.frame)
-    assert files.parse_header_line(first)["tz"] == NY
+    assert out.read_text(encoding="utf-8") == BOM + labelled_csv(data.frame)  # opens as it is in a spreadsheet
+    sidecar = json.loads(out.with_name("weekly.csv.provenance.json").read_text())
+    assert sidecar["tz"] == NY and sidecar["csv_formulas"] == "neutralised"
+    capsys.readouterr()
+    assert main(["export", "explore", "--range", "last_30_days", "--tz", NY, "-o", "-"]) == 0
+    written = capsys.readouterr()
+    assert written.out.startswith(BOM + "Period start,")
+    [line] = [x for x in written.err.splitlines() if x.startswith("provenance: ")]
+    assert json.loads(line.removeprefix("provenance: "))["tz"] == NY
+    assert main(["export", "explore", "--range", "last_30_days", "-o", "-", "--provenance", "header"]) == 0
+    assert split_csv(capsys.readouterr().out.encode())[0]["dataset"] == "explore.new_posts"
+
+
+def test_cli_writes_xlsx(posts, tmp_path):
+    import openpyxl
+
+    out = tmp_path / "weekly.xlsx"
+    assert (
+        main(["export", "explore", "--granularity", "week", "--range", "last_30_days", "-f", "xlsx", "-o", str(out)])
+        == 0
+    )
+    book = openpyxl.load_workbook(out)
+    assert [c.value for c in book["Data"][1]] == ["Period start", "Period end", "Count", "Partial"]
+    assert dict(book["Provenance"].iter_rows(max_col=2, values_only=True))["dataset"] == "explore.new_posts"
 
 
 def test_cli_sidecar_parquet_and_png(posts, tmp_path):
@@ -268,7 +305,9 @@ def test_cli_sidecar_parquet_and_png(posts, tmp_path):
 
 def test_cli_raw_export_counts_every_row(posts, tmp_path, capsys):
     out = tmp_path / "acts.csv"
-    assert main(["export", "raw", "activities", "--range", "all_time", "--out", str(out)]) == 0
+    assert (
+        main(["export", "raw", "activities", "--range", "all_time", "--out", str(out), "--provenance", "header"]) == 0
+    )
     meta, rows = raw_rows(out.read_bytes())
     assert len(rows) == int(meta["rows"]) == posts.execute("SELECT count(*) FROM activities").fetchone()[0]
     assert "25 activities rows" in capsys.readouterr().err
@@ -279,8 +318,8 @@ def test_cli_refuses_bad_input_plainly(db, capsys):
     assert "after the end date" in capsys.readouterr().err
     assert main(["export", "explore", "--tz", "Mars/Olympus"]) == 2
     assert "Unknown time zone" in capsys.readouterr().err
-    assert main(["export", "explore", "--out", "-", "--provenance", "sidecar"]) == 2
-    assert "needs --out FILE" in capsys.readouterr().err
+    assert main(["export", "raw", "users", "--pseudonymise", "study"]) == 2
+    assert "--pseudonymise needs EXPORT_SIGNING_KEY" in capsys.readouterr().err
 
 
 # --- spreadsheet-safe CSV (OWASP CSV injection) ------------------------------------
@@ -307,7 +346,7 @@ def evil(db):
 
 def test_cli_raw_exports_neutralise_formula_text_and_say_so(evil, tmp_path):
     users = tmp_path / "users.csv"
-    assert main(["export", "raw", "users", "--range", "all_time", "-o", str(users)]) == 0
+    assert main(["export", "raw", "users", "--range", "all_time", "-o", str(users), "--provenance", "header"]) == 0
     meta, [row] = raw_rows(users.read_bytes())
     assert (row["display_name"], row["handle"], row["email"], row["cognito_user_id"]) == (
         "'" + EVIL,
@@ -320,8 +359,7 @@ def test_cli_raw_exports_neutralise_formula_text_and_say_so(evil, tmp_path):
     assert (
         main(["export", "raw", "activities", "--range", "all_time", "-o", str(posts), "--provenance", "sidecar"]) == 0
     )
-    with posts.open(newline="") as f:
-        rows = list(csv.DictReader(f))
+    _, rows = csv_rows(posts.read_bytes())
     assert sorted(r["message"] for r in rows) == ["'\tstarts with a tab", "'-2+3"]
     assert {r["author_handle"] for r in rows} == {"'+cmd"}
     assert [r["likes_count"] for r in rows] == ["0", "0"]  # numbers as they are
@@ -336,7 +374,7 @@ def test_the_copy_sql_neutralises_exactly_as_python_does(db):
     rng = resolve_range("last_7_days", tz="UTC")
     out = io.BytesIO()
     raw.stream_raw("activities", out, tz="UTC", start_day=rng.start, end_day=rng.end)
-    _, rows = raw_rows(out.getvalue())
+    _, rows = csv_rows(out.getvalue())
     assert sorted(r["message"] for r in rows) == sorted(neutralise(t) for t in samples)
 
 
@@ -461,7 +499,7 @@ def test_a_complete_export_replaces_the_old_files(posts, tmp_path, capsys):
     old_files(out, sidecar)
     out.chmod(0o640)
     assert main(["export", "raw", "activities", "--range", "all_time", "-o", str(out), "--provenance", "sidecar"]) == 0
-    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    _, rows = csv_rows(out.read_bytes())
     assert len(rows) == json.loads(sidecar.read_text())["rows"] == 25
     assert out.stat().st_mode & 0o777 == 0o640  # the file keeps its permissions
     weekly = tmp_path / "weekly.csv"
@@ -483,7 +521,7 @@ def test_a_complete_export_replaces_the_old_files(posts, tmp_path, capsys):
         )
         == 0
     )
-    assert weekly.read_text() == to_csv(last_30().frame)
+    assert weekly.read_text(encoding="utf-8") == BOM + labelled_csv(last_30().frame)
     assert json.loads((tmp_path / "weekly.csv.provenance.json").read_text())["dataset"] == "explore.new_posts"
     assert parts_left(tmp_path) == []
 
@@ -548,3 +586,33 @@ def test_sigterm_mid_export_leaves_the_old_file_and_no_part(db, db_url, tmp_path
     assert proc.returncode == 130 and "a.csv was not changed" in err and "Traceback" not in err, err
     assert target.read_text() == "GOOD OLD FILE\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith((".part", ".old"))]
+
+
+def test_scripts_read_both_styles_with_pandas_and_map_labels_back_to_names(posts):
+    from exports.columns import names_of
+
+    data = last_30(NY, cumulative=True)
+    provenance = files.explore_provenance(data)
+    [plain, _] = files.aggregate_files(data.frame, provenance, fmt="csv", style="sidecar", stem="x")
+    [headed] = files.aggregate_files(data.frame, provenance, fmt="csv", style="header", stem="x")
+    for frame in (pd.read_csv(io.BytesIO(plain.data)), pd.read_csv(io.BytesIO(headed.data), skiprows=1)):
+        assert list(frame.columns) == ["Period start", "Period end", "Count", "Running total", "Partial"]
+        frame.columns = names_of(frame.columns)
+        assert frame["count"].tolist() == data.frame["count"].tolist()
+        assert frame["period_start"].tolist() == [d.isoformat() for d in data.frame["period_start"]]
+
+
+def test_cli_pseudonymises_with_the_servers_key(posts, tmp_path, monkeypatch):
+    from exports.pseudonyms import pseudonyms_for
+
+    secret = "cli-test-signing-key-" + "y" * 24
+    monkeypatch.setenv("EXPORT_SIGNING_KEY", secret)
+    out = tmp_path / "users.csv"
+    assert main(["export", "raw", "users", "--range", "all_time", "--pseudonymise", "study", "-o", str(out)]) == 0
+    _, rows = csv_rows(out.read_bytes())
+    emails = [r[0] for r in posts.execute("SELECT email FROM users ORDER BY created_at, uuid")]
+    assert b"@" not in out.read_bytes() and [r["email"] for r in rows] == [
+        pseudonyms_for(secret, "study").of(e) for e in emails
+    ]
+    about = json.loads((tmp_path / "users.csv.provenance.json").read_text())
+    assert about["personal_data"] == "pseudonymised" and about["pseudonym_key"] == "study"

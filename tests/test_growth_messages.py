@@ -175,13 +175,19 @@ def test_cli_export_equals_the_page_download(live, monkeypatch, capsys):
     from tests.helpers import Downloads
 
     downloads = Downloads(monkeypatch)
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    from exports.columns import label
+    from exports.formats import BOM
+
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state["provenance_style"] = "header"  # provenance as a first line, as the CLI's below
+    at.run()
     [button] = [b for b in at.download_button if b.key == "table-messages-new_messages_per_day.csv"]
-    page_first, page_rest = downloads.bytes_of(button).decode().split("\n", 1)
-    assert page_rest == at.dataframe[2].value.to_csv(index=False, lineterminator="\n")
+    page_first, page_rest = downloads.bytes_of(button).decode().removeprefix(BOM).split("\n", 1)
+    assert page_rest == at.dataframe[2].value.rename(columns=label).to_csv(index=False, lineterminator="\n")
     capsys.readouterr()
-    assert main(["export", "growth", "--table", "new_messages_per_day", "-f", "csv", "-o", "-"]) == 0
-    cli_first, cli_rest = capsys.readouterr().out.split("\n", 1)
+    argv = ["export", "growth", "--table", "new_messages_per_day", "-f", "csv", "-o", "-", "--provenance", "header"]
+    assert main(argv) == 0
+    cli_first, cli_rest = capsys.readouterr().out.removeprefix(BOM).split("\n", 1)
     assert cli_rest == page_rest
     page_meta, cli_meta = files.parse_header_line(page_first), files.parse_header_line(cli_first)
     assert page_meta["dataset"] == cli_meta["dataset"] == "new_messages_per_day"

@@ -1,12 +1,16 @@
 """GET /export/raw: a raw extract streamed from PostgreSQL's COPY to the browser.
 
-The Explore page gives a signed-in admin a link to one extract (raw_link, signed
-for signing.TTL_S). This route checks the link, opens the extract (a connection
-of its own, one REPEATABLE READ READ ONLY snapshot, the rows counted) before
-answering, so a refused link, a bad parameter or a database that is down still
-gets its own status and a plain message. Then it streams the file in blocks of
-about CHUNK_BYTES as COPY sends them: the process holds one block at a time,
-however many rows there are. Whatever ends the response (the last byte, an error,
+The Explore page gives every visitor a link to one extract (raw_link, signed
+for signing.TTL_S): a signed-in admin's holds every column; anyone else's names
+an export key, and the extract's e-mail and Cognito ids are hashed under it
+(exports.pseudonyms). The page decides, and the signature keeps it so.
+
+This route checks the link, opens the extract (a connection of its own, one
+REPEATABLE READ READ ONLY snapshot, the rows counted) before answering, so a
+refused link, a bad parameter or a database that is down still gets its own
+status and a plain message. Then it streams the file in blocks of about
+CHUNK_BYTES as COPY sends them: the process holds one block at a time, however
+many rows there are. Whatever ends the response (the last byte, an error,
 the browser going away) closes the COPY and the connection. At most
 RAW_EXPORT_CONCURRENCY extracts stream at once per process.
 """
@@ -29,12 +33,13 @@ from db.errors import DatabaseUnavailable, safe_message
 from db.logs import logger
 from db.settings import ConfigError, get_settings, valid_timezone
 from exports import files, raw
+from exports.pseudonyms import pseudonyms_for
 from web import signing
 from web.signing import LinkRefused
 
 PATH = "/export/raw"
 PURPOSE = "raw-export"
-FIELDS = ("kind", "tz", "start", "end", "style", "cap")
+FIELDS = ("kind", "tz", "start", "end", "style", "cap", "key")
 CHUNK_BYTES = 256 * 1024
 _NO_STORE = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
@@ -60,9 +65,18 @@ def route() -> Route:
 
 
 def raw_link(
-    kind: str, *, tz: str, start_day: date, end_day: date, style: str, max_rows: int | None, ttl_s: int = signing.TTL_S
+    kind: str,
+    *,
+    tz: str,
+    start_day: date,
+    end_day: date,
+    style: str,
+    max_rows: int | None,
+    pseudonym_key: str | None = None,
+    ttl_s: int = signing.TTL_S,
 ) -> str:
-    """A link to one extract, for a page to give to an admin only."""
+    """A link to one extract: with `pseudonym_key` (an export key's name) personal
+    data is hashed or masked; without it (admins only) the extract is full."""
     fields = {
         "kind": kind,
         "tz": tz,
@@ -70,6 +84,7 @@ def raw_link(
         "end": end_day.isoformat(),
         "style": style,
         "cap": max_rows or 0,
+        "key": pseudonym_key or "",
     }
     return f"{url_path()}?{urlencode(signing.sign(PURPOSE, fields, ttl_s=ttl_s))}"
 
@@ -77,13 +92,18 @@ def raw_link(
 async def raw_export(request: Request) -> Response:
     global _running
     try:
-        kind, tz, start, end, style, cap = _parse(signing.verify(PURPOSE, request.query_params.multi_items(), FIELDS))
+        kind, tz, start, end, style, cap, key = _parse(
+            signing.verify(PURPOSE, request.query_params.multi_items(), FIELDS)
+        )
         limit = concurrency_setting()
         cap = min((c for c in (cap, raw.max_rows_setting()) if c), default=None)
+        pseudonyms = pseudonyms_for(signing.server_secret(), key) if key else None
     except LinkRefused as exc:
         return _plain(exc.status, str(exc))
     except ConfigError as exc:
         return _plain(500, f"The dashboard is not configured: {exc}")
+    except ValueError as exc:  # an export key pseudonyms_for refuses
+        return _plain(400, f"Bad download link: {exc}")
     name, mime = raw.raw_download_name(kind, start, end, style)
     headers = {**_NO_STORE, "Content-Disposition": f'attachment; filename="{name}"'}
     if request.method == "HEAD":
@@ -99,7 +119,8 @@ async def raw_export(request: Request) -> Response:
     stack = ExitStack()
     try:
         extract = await anyio.to_thread.run_sync(
-            stack.enter_context, raw.open_raw(kind, tz=tz, start_day=start, end_day=end, max_rows=cap)
+            stack.enter_context,
+            raw.open_raw(kind, tz=tz, start_day=start, end_day=end, max_rows=cap, pseudonyms=pseudonyms),
         )
     except Exception as exc:
         _running -= 1
@@ -110,18 +131,19 @@ async def raw_export(request: Request) -> Response:
             await anyio.to_thread.run_sync(stack.close)
         raise
     log.info(
-        "raw extract %s %s..%s (%s): %s rows of %s, streaming",
+        "raw extract %s %s..%s (%s, %s): %s rows of %s, streaming",
         kind,
         start,
         end,
         style,
+        "pseudonymised" if pseudonyms else "full",
         f"{extract.rows:,}",
         f"{extract.total_rows:,}",
     )
     return _Download(extract, stack, style, headers=headers, media_type=mime)
 
 
-def _parse(fields: dict[str, str]) -> tuple[str, str, date, date, str, int]:
+def _parse(fields: dict[str, str]) -> tuple[str, str, date, date, str, int, str]:
     """A signed link's values; 400 for values that are not an extract."""
     try:
         if fields["kind"] not in raw.RAW_KINDS:
@@ -134,7 +156,9 @@ def _parse(fields: dict[str, str]) -> tuple[str, str, date, date, str, int]:
         cap = int(fields["cap"])
         if cap < 0:
             raise ValueError("the row cap is negative")
-        return fields["kind"], valid_timezone(fields["tz"]), start, end, fields["style"], cap
+        if len(fields["key"]) > 100:
+            raise ValueError("the export key is longer than 100 characters")
+        return fields["kind"], valid_timezone(fields["tz"]), start, end, fields["style"], cap, fields["key"]
     except ValueError as exc:  # ConfigError (time zone) included
         raise LinkRefused(400, f"Bad download link: {exc}.") from None
 

@@ -38,7 +38,9 @@ class LinkRefused(Exception):
         self.status = status
 
 
-def signing_key() -> bytes:
+def server_secret() -> str:
+    """EXPORT_SIGNING_KEY, else Streamlit's cookie secret: the root of the link
+    signing key and of the pseudonym keys (exports.raw.pseudonyms_for)."""
     secret = get_settings().export_signing_key
     if secret:
         if len(secret) < MIN_KEY_LENGTH:
@@ -46,12 +48,15 @@ def signing_key() -> bytes:
                 f"EXPORT_SIGNING_KEY must be at least {MIN_KEY_LENGTH} characters "
                 "(for example the output of `openssl rand -hex 32`)."
             )
-    else:
-        from streamlit import config
+        return secret
+    from streamlit import config
 
-        secret = config.get_option("server.cookieSecret")
+    return config.get_option("server.cookieSecret")
+
+
+def signing_key() -> bytes:
     # A key of its own, so that a link signature never doubles as a cookie signature.
-    return hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
+    return hmac.new(server_secret().encode(), _KEY_LABEL, hashlib.sha256).digest()
 
 
 def sign(purpose: str, fields: Mapping[str, object], *, ttl_s: int = TTL_S, now: float | None = None) -> dict[str, str]:

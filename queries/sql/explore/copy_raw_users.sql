@@ -1,24 +1,48 @@
--- Raw users created in the range (local dates in the report time zone) as CSV with a header row, oldest first, streamed by COPY.
+-- Raw users created in the range (local dates in the report time zone) as CSV with a header row, oldest first, streamed by COPY; e-mail and Cognito ids pseudonymised when keys are given.
 -- class: read
 -- reads: users
--- optional: max_rows
+-- optional: max_rows, inner_key, outer_key
 -- COPY cannot take server-side parameters: the caller binds them client-side
 -- (psycopg's cursor.copy(query, params) quotes them as literals).
+-- Times are ISO 8601 with their UTC offset (2026-11-01T01:30:00.000000-04:00), so
+-- the two 01:30s of a DST fall-back differ. With inner_key/outer_key (the HMAC key
+-- XORed with ipad/opad, exports.raw.hmac_pads) e-mail and cognito_user_id become the
+-- first 32 hex digits of HMAC-SHA256(key, value), built from the built-in sha256()
+-- (no pgcrypto needed), and e-mail-like text in names is masked.
 COPY (
     -- Text a spreadsheet would run as a formula (starting with = + - @, tab or CR)
     -- gets a leading quote, as exports.formats.neutralise does for other CSVs.
     SELECT u.uuid,
-           CASE WHEN left(u.display_name, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
-                THEN '''' || u.display_name ELSE u.display_name END AS display_name,
-           CASE WHEN left(u.handle, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
-                THEN '''' || u.handle ELSE u.handle END AS handle,
-           CASE WHEN left(u.email, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
-                THEN '''' || u.email ELSE u.email END AS email,
-           CASE WHEN left(u.cognito_user_id, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
-                THEN '''' || u.cognito_user_id ELSE u.cognito_user_id END AS cognito_user_id,
-           u.created_at AS created_at_utc,
-           (u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s AS created_at_local
+           CASE WHEN left(p.display_name, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
+                THEN '''' || p.display_name ELSE p.display_name END AS display_name,
+           CASE WHEN left(p.handle, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
+                THEN '''' || p.handle ELSE p.handle END AS handle,
+           CASE WHEN left(p.email, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
+                THEN '''' || p.email ELSE p.email END AS email,
+           CASE WHEN left(p.cognito_user_id, 1) IN ('=', '+', '-', '@', E'\t', E'\r')
+                THEN '''' || p.cognito_user_id ELSE p.cognito_user_id END AS cognito_user_id,
+           to_char(u.created_at, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at_utc,
+           to_char(t.local, 'YYYY-MM-DD"T"HH24:MI:SS.US')
+             || CASE WHEN t.local < u.created_at THEN '-' ELSE '+' END
+             || to_char(greatest(t.local - u.created_at, u.created_at - t.local), 'HH24:MI') AS created_at_local
     FROM users u
+    CROSS JOIN LATERAL (SELECT (u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s AS local) t
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN %(outer_key)s::bytea IS NULL THEN u.display_name
+                    ELSE regexp_replace(u.display_name, '[^\s@]+@[^\s@]+\.[^\s@]+', '[e-mail removed]', 'g')
+               END AS display_name,
+               CASE WHEN %(outer_key)s::bytea IS NULL THEN u.handle
+                    ELSE regexp_replace(u.handle, '[^\s@]+@[^\s@]+\.[^\s@]+', '[e-mail removed]', 'g')
+               END AS handle,
+               CASE WHEN %(outer_key)s::bytea IS NULL THEN u.email
+                    ELSE left(encode(sha256(%(outer_key)s::bytea
+                           || sha256(%(inner_key)s::bytea || convert_to(u.email, 'UTF8'))), 'hex'), 32)
+               END AS email,
+               CASE WHEN %(outer_key)s::bytea IS NULL THEN u.cognito_user_id
+                    ELSE left(encode(sha256(%(outer_key)s::bytea
+                           || sha256(%(inner_key)s::bytea || convert_to(u.cognito_user_id, 'UTF8'))), 'hex'), 32)
+               END AS cognito_user_id
+    ) p
     WHERE u.created_at >= (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
       AND u.created_at < ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
     ORDER BY u.created_at, u.uuid
