@@ -2,9 +2,11 @@
 
 import streamlit as st
 
+from ui import brand
 from ui.common import sidebar
 
-st.set_page_config(page_title="Cruddur dashboard", page_icon=":material/monitoring:", layout="wide")
+st.set_page_config(page_title="Cruddur dashboard", page_icon=str(brand.FAVICON), layout="wide")
+brand.logo()
 
 pages = {
     "Growth": [

@@ -7,6 +7,8 @@ written; text PostgreSQL cannot store is refused before it reaches the database.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,6 +19,7 @@ from actions.writing import writing
 from db.guard import require_writable
 from db.logs import logger
 from db.statements import execute
+from queries.cache import KeyLocks
 from queries.reads import fetch, run
 
 log = logger("cruddur.admin")
@@ -116,16 +119,53 @@ def _existing_handle(handle: str | None) -> str | None:
     return None
 
 
-def handles(limit: int = HANDLE_CHOICES_LIMIT) -> list[str]:
-    """Existing handles for the author picker (cached; a new user shows up after the next write)."""
-    return run("activities.handles", limit=limit)["handle"].tolist()
+def handles(limit: int = HANDLE_CHOICES_LIMIT, *, fresh: bool = False) -> list[str]:
+    """Existing handles for the author picker (cached unless `fresh`)."""
+    return run("activities.handles", fresh=fresh, limit=limit)["handle"].tolist()
 
 
-def create_activity(*, handle: str | None, message: str | None, ttl: str | None, by: str = "cli") -> pd.DataFrame:
+IDEMPOTENCY_KEPT = 4096  # keys remembered; a form is submitted again within seconds, not after thousands of posts
+_posted: OrderedDict[str, object] = OrderedDict()  # idempotency key -> uuid of the activity it created
+_posted_lock = threading.Lock()
+_submitting = KeyLocks()  # one submission per key at a time
+
+
+def _already_posted(key: str) -> object | None:
+    with _posted_lock:
+        return _posted.get(key)
+
+
+def _remember_posted(key: str, uuid: object) -> None:
+    with _posted_lock:
+        _posted[key] = uuid
+        while len(_posted) > IDEMPOTENCY_KEPT:
+            _posted.popitem(last=False)
+
+
+def create_activity(
+    *, handle: str | None, message: str | None, ttl: str | None, by: str = "cli", idempotency_key: str | None = None
+) -> pd.DataFrame:
     """Validate, insert through the writer pool, and return the row read back from the
     database (uuid, author, message, created_at, expires_at). Raises db.guard.WriteRefused
     (production without ALLOW_PROD_WRITES) or ActivityRejected listing every problem,
-    an unknown handle included; either way nothing is written."""
+    an unknown handle included; either way nothing is written.
+
+    `idempotency_key` (the Admin page makes one per rendering of its form): a second
+    call with the same key - a double click, a resubmitted form - writes nothing and
+    returns the row the first call created."""
+    if idempotency_key is None:
+        return _create(handle=handle, message=message, ttl=ttl, by=by)
+    with _submitting(idempotency_key):
+        earlier = _already_posted(idempotency_key)
+        if earlier is not None:
+            log.info("%s submitted the same form again (key %s): nothing written", by, idempotency_key)
+            return fetch("activities.get", uuid=earlier)
+        created = _create(handle=handle, message=message, ttl=ttl, by=by)
+        _remember_posted(idempotency_key, created["uuid"].iloc[0])
+        return created
+
+
+def _create(*, handle: str | None, message: str | None, ttl: str | None, by: str) -> pd.DataFrame:
     require_writable("create an activity")  # first: no point checking input that cannot be written
     problems = validate(handle, message, ttl)
     typed, handle = handle, normalize_handle(handle)

@@ -188,6 +188,7 @@ class Settings:
     # signing in
     admin_password: str | None = _spec(None, secret=True)
     admin_emails: str | None = _spec(None)
+    admin_session_hours: float = _spec(8.0, float, minimum=0)  # 0: a sign-in lasts as long as the browser tab
     # reports and the query cache
     report_tz: str = _spec("UTC", check=valid_timezone)
     cache_ttl: int = _spec(60, int, minimum=0)

@@ -38,11 +38,39 @@ def _memoised_spec(builder):
 
 BAR = "#5B4FE9"
 PARTIAL = "#B9B3F5"
+INK = "#1F2233"
+MUTED = "#5E6278"
+FONT = "sans-serif"
+MAX_X_LABELS = 12  # more labels than this on one axis crowd each other: every k-th is shown
+
+
+def count_axis(values: pd.Series, **extra: Any) -> alt.Axis:
+    """The one y axis of counts: whole numbers only, with thousands separators up
+    to 99,999 and SI suffixes above (12k, 1.5M), never '0k' or '0.5'."""
+    top = int(values.max()) if len(values) else 0
+    if top < 100_000:
+        return alt.Axis(tickMinStep=1, format=",d", labelColor=MUTED, **extra)
+    # Vega picks one SI prefix for every tick, which prints zero as "0k": zero is written out.
+    return alt.Axis(
+        tickMinStep=1, labelExpr="datum.value == 0 ? '0' : format(datum.value, '~s')", labelColor=MUTED, **extra
+    )
+
+
+def labelled(labels: list[str], most: int = MAX_X_LABELS) -> list[str]:
+    """The x labels to print: all when few, else every k-th counted back from the
+    last, so the latest bucket is always labelled."""
+    step = max(1, -(-len(labels) // most))
+    return labels[::-1][::step][::-1]
+
+
+def short_date(d: date) -> str:
+    """'7 Sep' (no zero padding: readable at a glance)."""
+    return f"{d.day} {d:%b}"
 
 
 def day_label(day: date | str, partial: bool) -> str:
     d = date.fromisoformat(day) if isinstance(day, str) else day
-    return f"{d:%a}|{d:%d %b}" + ("|(partial)" if partial else "")
+    return f"{d:%a}|{short_date(d)}" + ("|(partial)" if partial else "")
 
 
 @_memoised_spec
@@ -66,7 +94,7 @@ def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
     base = alt.Chart(data, title=title)
     bars = base.mark_bar(cornerRadiusTopLeft=3, cornerRadiusTopRight=3).encode(
         x=x,
-        y=alt.Y("count:Q", title=None, axis=alt.Axis(tickMinStep=1, format=",d")),
+        y=alt.Y("count:Q", title=None, axis=count_axis(data["count"])),
         color=alt.condition("datum.partial", alt.value(PARTIAL), alt.value(BAR)),
         tooltip=[
             alt.Tooltip("day:N", title="Day"),
@@ -78,10 +106,15 @@ def per_day_bars(frame: pd.DataFrame, title: str) -> alt.Chart:
     return (bars + labels).properties(height=280)
 
 
-def period_label(start: date | str, granularity: str, partial: bool) -> str:
-    """'Mon 02 Mar' (day), 'wk 02 Mar' (week), 'Mar 2026' (month); '|partial' adds a second line."""
+def period_label(start: date | str, granularity: str, partial: bool, *, years: bool = False) -> str:
+    """'Mon 2 Mar' (day), '2 Mar' (the week from that Monday), 'Mar 2026' (month); with
+    `years` (a range over more than one year) days and weeks add '26; '|partial' adds a
+    second line."""
     d = date.fromisoformat(start) if isinstance(start, str) else start
-    text = {"day": f"{d:%a %d %b}", "week": f"wk {d:%d %b %y}", "month": f"{d:%b %Y}"}[granularity]
+    year = f" '{d:%y}" if years else ""
+    text = {"day": f"{d:%a} {short_date(d)}{year}", "week": f"{short_date(d)}{year}", "month": f"{d:%b %Y}"}[
+        granularity
+    ]
     return text + ("|partial" if partial else "")
 
 
@@ -90,27 +123,34 @@ def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulativ
     """Counts per bucket as bars (partial buckets lighter), or the running total as a
     line with the same marks; x follows the table's order."""
     value = "cumulative" if cumulative else "count"
+    starts = [date.fromisoformat(str(d)) for d in frame["period_start"]]
+    years = len({d.year for d in starts}) > 1
     data = pd.DataFrame(
         {
             "start": [str(d) for d in frame["period_start"]],
             "end": [str(d) for d in frame["period_end"]],
             "label": [
-                period_label(d, granularity, p) for d, p in zip(frame["period_start"], frame["partial"], strict=True)
+                period_label(d, granularity, p, years=years) for d, p in zip(starts, frame["partial"], strict=True)
             ],
             "value": frame[value].astype(int),
             "partial": frame["partial"].astype(bool),
         }
     )
     many = len(data) > 40
+    order = list(data["label"])
     x = alt.X(
         "label:N",
-        sort=list(data["label"]),
+        sort=order,
         title=None,
         axis=alt.Axis(
-            labelAngle=-45 if many else 0, labelLimit=160, labelOverlap=True, labelExpr="split(datum.label, '|')"
+            values=labelled(order),
+            labelAngle=0,
+            labelLimit=160,
+            labelOverlap=False,
+            labelExpr="split(datum.label, '|')",
         ),
     )
-    y = alt.Y("value:Q", title="running total" if cumulative else None, axis=alt.Axis(tickMinStep=1, format="~s"))
+    y = alt.Y("value:Q", title="running total" if cumulative else None, axis=count_axis(data["value"]))
     tooltip = [
         alt.Tooltip("start:N", title="From"),
         alt.Tooltip("end:N", title="To"),

@@ -1,5 +1,7 @@
 """Admin: post an activity live, load demo data. Signed-in admins only."""
 
+import uuid
+
 import streamlit as st
 
 from actions.activities import MAX_CHARS, TTLS, ActivityRejected, char_count, create_activity, handles
@@ -24,27 +26,36 @@ if refused:
 create_tab, seed_tab = st.tabs(["Create activity", "Seed data"])
 
 with create_tab:
+    # Each rendering of the form has its own widgets and idempotency key: after a post
+    # the next one starts empty, and a second click on the old form's button (or a
+    # resubmission) finds no widget to trigger and a key already used.
+    form = st.session_state.setdefault("activity_form", {"token": uuid.uuid4().hex, "round": 0})
+    key = f"{form['token']}:{form['round']}"
+    posted = st.session_state.pop("activity_posted", None)
+    if posted is not None:
+        st.success(posted["text"], icon=":material/check_circle:")
+        st.dataframe(posted["row"], hide_index=True, width="stretch")
     with database_guard("the list of handles"):
-        known = handles()
+        known = handles(fresh=True)  # the picker offers only people who exist, newcomers included
     handle = st.selectbox(
         "Author handle",
         known,
         index=None,
-        accept_new_options=True,
-        key="handle",
-        placeholder="Search existing handles or type one",
+        key=f"handle-{key}",
+        placeholder="Search existing handles",
+        help="Only people who exist can post; type to search.",
     )
     handle_slot = st.empty()
-    message = st.text_area("Message", key="message", placeholder="What's happening?")
+    message = st.text_area("Message", key=f"message-{key}", placeholder="What's happening?")
     count = char_count(message)
     st.caption(f":{'red' if count > MAX_CHARS else 'gray'}[{count} / {MAX_CHARS} characters]")
     message_slot = st.empty()
-    ttl = st.selectbox("TTL", list(TTLS), index=None, key="ttl", placeholder="How long the post lives")
+    ttl = st.selectbox("TTL", list(TTLS), index=None, key=f"ttl-{key}", placeholder="How long the post lives")
     ttl_slot = st.empty()
-    if st.button("Create activity", type="primary", icon=":material/send:"):
+    if st.button("Create activity", type="primary", icon=":material/send:", key=f"create-{key}"):
         try:
             created = attempt(
-                lambda: create_activity(handle=handle, message=message, ttl=ttl, by=admin),
+                lambda: create_activity(handle=handle, message=message, ttl=ttl, by=admin, idempotency_key=key),
                 "create the activity",
                 reraise=(ActivityRejected,),
             )
@@ -57,8 +68,14 @@ with create_tab:
             st.error(f"Nothing was written: {len(exc.problems)} problem(s) above.")
         else:
             if created is not None:
-                st.success("Posted. Read back from the database (times in UTC):", icon=":material/check_circle:")
-                st.dataframe(presentable(created), hide_index=True, width="stretch")
+                # What was stored goes in the table only: text in a message box would be Markdown.
+                st.session_state["activity_posted"] = {
+                    "text": f"Posted. The form is empty again; this is the post ({ttl}) as read back from "
+                    "the database (times in UTC):",
+                    "row": presentable(created),
+                }
+                form["round"] += 1  # a new, empty form with a new key
+                st.rerun()
 
 with seed_tab:
     counts_slot = st.empty()  # filled last, so it shows the counts after any action below

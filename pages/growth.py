@@ -1,4 +1,9 @@
-"""Growth at a glance: totals, the last 7 days, honest deltas."""
+"""Growth at a glance: totals, the last 7 days, honest deltas.
+
+What a CEO shows: title, KPI cards with small trends, the charts and one
+freshness line. Analyst tools (provenance choice, cache, connection) are for
+signed-in users; `?present=1` hides everything but the page for a projector.
+"""
 
 import pandas as pd
 import streamlit as st
@@ -8,9 +13,16 @@ from db.logs import logger
 from exports import charts
 from exports.files import per_day_provenance
 from exports.formats import presentable
+from exports.slides import Caption, Kpi
+from queries import reads
 from queries.growth import Messages, growth, messages
-from ui.common import as_of_line, database_guard, report_tz
-from ui.exports import chart_downloads, provenance_style, table_downloads
+from ui import brand, growth_cards
+from ui.auth import is_admin
+from ui.common import database_guard, report_tz
+from ui.exports import provenance_style, table_downloads
+from ui.freshness import freshness, freshness_text
+from ui.slides import chart_slide_downloads, range_text, snapshot_downloads
+from ui.tables import show_table
 from web.routing import ensure_routed
 
 ensure_routed()
@@ -20,90 +32,108 @@ WEEK_HELP = (
     "The 7 calendar days ending today (today so far), compared with the same span one week "
     "earlier, up to the same time of day."
 )
+TITLE = "Cruddur growth"
 
-st.title("Cruddur growth")
+present = brand.presenting()
+if present:
+    brand.hide_chrome()
+brand.title(TITLE)
 tz = report_tz()
-refresh = st.button("Refresh", icon=":material/refresh:", help="Ask the database now instead of the cache")
+tools = st.container(horizontal=True, vertical_alignment="center")  # Refresh now, the snapshot once drawn
+refresh = False
+if not present:
+    refresh = tools.button("Refresh", icon=":material/refresh:", help="Ask the database now instead of the cache")
+freshness_slot = st.container()
 
-with database_guard("the growth numbers"):
-    data = growth(tz=tz, fresh=refresh)
-rollup.keep_up(data)  # move the hourly rollup on in the background when it fell behind
+with reads.recording() as seen:
+    with database_guard("the growth numbers"):
+        data = growth(tz=tz, fresh=refresh)
+    rollup.keep_up(data)  # move the growth rollup on in the background when it fell behind
 
-# Messaging (DynamoDB, migration 0005) has its own guard: a failure there shows a
-# small warning and never stops the page before the user and post numbers.
-msgs: Messages | None = None
-try:
-    msgs = messages(tz=tz, fresh=refresh)
-except Exception:
-    log.warning("the messaging numbers failed; the page goes on without them", exc_info=True)
-shown = msgs if msgs is not None and msgs.connected else None
+    # Messaging (DynamoDB, migration 0005) has its own guard: a failure there shows a
+    # small warning and never stops the page before the user and post numbers.
+    msgs: Messages | None = None
+    try:
+        msgs = messages(tz=tz, fresh=refresh)
+    except Exception:
+        log.warning("the messaging numbers failed; the page goes on without them", exc_info=True)
+    shown = msgs if msgs is not None and msgs.connected else None
+    kinds = ["users", "posts"] + (["messages"] if shown is not None else [])
+    trends = growth_cards.trends(kinds, tz, fresh=refresh)
+outage_at_render = reads.outage_since()
 
-computed_at, from_cache, stale = data.computed_at, data.from_cache, data.stale
+computed_at = data.computed_at
 if shown is not None and shown.computed_at is not None:
     computed_at = min(computed_at, shown.computed_at)
-    from_cache, stale = from_cache and shown.from_cache, stale or shown.stale
-st.caption(as_of_line(computed_at, data.tz, from_cache, stale))
+with freshness_slot:
+    freshness(seen, computed_at, data.tz, outage_at_render)
 
-# One row of four cards (one block, not columns); with messages, the totals on one row
-# and the three last-7-days cards on the next, rather than a fifth card wrapping alone.
-kpis = totals_row = st.container(horizontal=True)
-for kind, label in (("users", "Total users"), ("posts", "Total posts")):
-    added = data.weekly[kind].current
-    kpis.metric(
+# One row of four cards; with messages, the totals on one row and the three
+# last-7-days cards on the next, rather than a fifth card wrapping alone.
+totals = [
+    growth_cards.Card(
         label,
         f"{data.totals[kind]:,}",
-        f"{added:+,}" if added else None,
+        f"{data.weekly[kind].current:+,}" if data.weekly[kind].current else None,
+        kind,
+        total=True,
         delta_description="in the last 7 days",
-        border=True,
-        width="stretch",
     )
-kpis = totals_row if shown is None else st.container(horizontal=True)
-for kind, label in (("users", "New users, last 7 days"), ("posts", "New posts, last 7 days")):
-    kpis.metric(
-        label, f"{data.weekly[kind].current:,}", data.weekly[kind].text(), border=True, help=WEEK_HELP, width="stretch"
+    for kind, label in (("users", "Total users"), ("posts", "Total posts"))
+]
+weeks = [
+    growth_cards.Card(
+        label, f"{data.weekly[kind].current:,}", data.weekly[kind].text(), kind, total=False, help=WEEK_HELP
     )
+    for kind, label in (("users", "New users, last 7 days"), ("posts", "New posts, last 7 days"))
+]
 if shown is not None:
-    kpis.metric(
-        "Messages, last 7 days",
-        f"{shown.weekly.current:,}",
-        shown.weekly.text(),
-        border=True,
-        help=WEEK_HELP,
-        width="stretch",
+    weeks.append(
+        growth_cards.Card(
+            "Messages, last 7 days", f"{shown.weekly.current:,}", shown.weekly.text(), "messages", False, WEEK_HELP
+        )
     )
+rows = [totals + weeks] if shown is None else [totals, weeks]
+for cards in rows:
+    row = st.container(horizontal=True)
+    for card in cards:
+        total = data.totals.get(card.kind) if card.total else None
+        points = growth_cards.trend_points(card, trends.get(card.kind), total)
+        growth_cards.draw(row, card, points, data.tz, link=not present)
 
 counted = "New users, posts and messages" if shown is not None else "New users and posts"
-st.caption(f"{counted}: the 7 calendar days ending today, compared with the same span one week earlier.")
+if not present:
+    st.caption(f"{counted}: the 7 calendar days ending today, compared with the same span one week earlier.")
 if msgs is None:
     st.warning("The messaging numbers could not be loaded right now.", icon=":material/warning:")
-elif shown is None:
+elif shown is None and not present:
     st.caption("No messaging data connected.")
 
 TITLES = {"users": "New users per day", "posts": "New posts per day", "messages": "New messages per day"}
+specs: dict[str, dict] = {}
+
+
+def caption_of(kind: str, per_day: pd.DataFrame) -> Caption:
+    at = per_day.attrs.get("computed_at") or computed_at
+    return Caption(TITLES[kind], range_text(per_day["day"].min(), per_day["day"].max()), data.tz, at)
 
 
 def per_day_chart(kind: str, per_day: pd.DataFrame) -> None:
     """One per-day chart with its table, downloads and provenance one click away."""
     frame = presentable(per_day)
-    chart = charts.per_day_bars(frame, f"{TITLES[kind]} ({data.tz})")
+    chart = specs[kind] = charts.per_day_bars(frame, f"{TITLES[kind]} ({data.tz})")
     st.vega_lite_chart(chart, width="stretch")
+    if present:
+        return
     # The bars carry their numbers; the table and the files sit one click away,
     # so the first paint is the KPIs and the charts (a popover's contents are
     # built in the browser only when it opens).
     with st.popover("Table and downloads", icon=":material/table_view:"):
-        st.dataframe(
-            frame,
-            hide_index=True,
-            width="stretch",
-            column_config={
-                "day": "Day",
-                "count": st.column_config.NumberColumn("Count", format="%d"),
-                "partial": st.column_config.CheckboxColumn("Partial (today)"),
-            },
-        )
+        # The labels of exports.columns, the same headers the CSV and XLSX carry.
+        show_table(per_day, frame, partial="Today so far: the day is not over yet.")
         provenance = per_day_provenance(per_day, dataset=f"new_{kind}_per_day", tz=data.tz)
         table_downloads(per_day, provenance, f"new_{kind}_per_day", key=f"table-{kind}")
-        chart_downloads(chart, f"new_{kind}_per_day", key=f"chart-{kind}")
+        chart_slide_downloads(chart, caption_of(kind, per_day), f"new_{kind}_per_day", key=f"chart-{kind}")
 
 
 for column, kind in zip(st.columns(2), ("users", "posts"), strict=True):
@@ -116,5 +146,24 @@ if shown is not None and shown.per_day is not None:
     except Exception:
         log.warning("the messages chart failed; the page goes on without it", exc_info=True)
         st.warning("The messages chart could not be drawn right now.", icon=":material/warning:")
-st.caption("Days are calendar days in the report time zone. The lighter bar is today so far.")
-provenance_style()
+if not present:
+    st.caption("Days are calendar days in the report time zone. The lighter bar is today so far.")
+    week = data.per_day["users"]["day"]
+    kpis = [Kpi(c.label, c.value, c.delta, c.delta_description) for c in totals + weeks]
+    snapshot_downloads(
+        tools,
+        TITLE,
+        freshness_text(computed_at, data.tz, refreshing=False),
+        kpis,
+        [specs["users"], specs["posts"]],
+        Caption(
+            TITLE,
+            range_text(data.per_day["users"]["day"].min(), data.per_day["users"]["day"].max()),
+            data.tz,
+            computed_at,
+        ),
+    )
+    if is_admin():
+        with st.expander("For analysts", icon=":material/science:"):
+            provenance_style()
+            st.caption("Cache and connection details are in the sidebar; Explore has every metric and range.")

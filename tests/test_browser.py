@@ -2,6 +2,8 @@
 
 import csv
 import io
+import json
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -116,10 +118,11 @@ def test_csv_download_equals_the_table_on_screen(app, chromium):
     download = info.value
     assert download.suggested_filename == "new_posts_per_day.csv"
     content = open(download.path(), encoding="utf-8").read()
-    provenance, _, body = content.partition("\n")
-    assert provenance.startswith("# ") and "tz=UTC" in provenance
-    parsed = list(csv.reader(io.StringIO(body)))
-    assert parsed[0] == ["day", "count", "partial"]
+    # Opens as it is in a spreadsheet: a byte-order mark, no provenance line, the screen's headers.
+    assert content.startswith("\ufeffDay,")
+    parsed = list(csv.reader(io.StringIO(content.removeprefix("\ufeff"))))
+    headers = [h.text_content().strip() for h in grid.locator("thead th").all()]
+    assert parsed[0] == ["Day", "Count", "Partial"] == [h for h in headers if h], headers
     assert [[d, c, p.lower()] for d, c, p in parsed[1:]] == [[d, c, p.lower()] for d, c, p in rows]
     page.close()
 
@@ -141,12 +144,15 @@ def test_a_post_made_on_the_admin_page_moves_the_growth_numbers(app, chromium):
     page.get_by_test_id("stSelectbox").nth(1).click()  # the author picker (nth(0): the sidebar's time zone)
     page.keyboard.type("presenter")
     page.keyboard.press("Enter")
+    wait_for_app(page)
+    expect(page.get_by_label("Message")).to_have_count(1)  # the run's old elements are gone
     page.get_by_label("Message").fill("Live from the demo")
     page.get_by_label("Message").press("Tab")
+    wait_for_app(page)
     page.get_by_test_id("stSelectbox").nth(2).click()
     page.get_by_role("option", name="7-days").click()
     page.get_by_role("button", name="Create activity").click()
-    page.get_by_text("Posted. Read back from the database").wait_for(timeout=30_000)
+    page.get_by_text("Posted.").wait_for(timeout=30_000)
     assert visible_errors(page) == []
     screenshot(page, "admin-created")
     assert counts(app["db"])[1] == posts_before + 1
@@ -167,7 +173,7 @@ def test_an_admin_downloads_a_raw_extract_streamed_by_the_server(app, chromium):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_label("Message").wait_for(timeout=30_000)
     page.get_by_role("link", name="Explore").click()
-    button = page.get_by_role("link", name="Download raw activities (CSV)")
+    button = page.get_by_role("link", name="Download raw activities (ZIP: CSV + JSON)")
     button.wait_for(timeout=30_000)
     wait_for_app(page)
     shown = page.get_by_test_id("stMetric").filter(has_text="Raw activities in the range").inner_text()
@@ -175,11 +181,14 @@ def test_an_admin_downloads_a_raw_extract_streamed_by_the_server(app, chromium):
         button.click()
     download = info.value
     start = datetime.now(UTC).date() - timedelta(days=6)
-    assert download.suggested_filename == f"raw_activities_{start}_{start + timedelta(days=6)}.csv"
-    provenance, _, body = open(download.path(), encoding="utf-8").read().partition("\n")
+    name = f"raw_activities_{start}_{start + timedelta(days=6)}"
+    assert download.suggested_filename == f"{name}.zip"  # the CSV and its provenance JSON
+    with zipfile.ZipFile(download.path()) as zf:
+        body = zf.read(f"{name}.csv").decode("utf-8-sig")
+        provenance = json.loads(zf.read(f"{name}.csv.provenance.json"))
     with psycopg.connect(app["db"]) as conn:
         expected = conn.execute("SELECT count(*) FROM activities WHERE created_at >= %s", (start,)).fetchone()[0]
-    assert f"rows={expected}," in provenance and f"{expected:,}" in shown
+    assert provenance["rows"] == expected and provenance["personal_data"] == "full" and f"{expected:,}" in shown
     assert len(list(csv.DictReader(io.StringIO(body)))) == expected
     assert [p.url for p in context.pages] == [page.url]  # the app stays where it was
     assert visible_errors(page) == []

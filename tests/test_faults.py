@@ -37,19 +37,18 @@ def test_outage_is_shown_plainly_and_the_page_recovers_by_itself(own_server, tmp
     env = {"CONNECTION_URL": url, "CACHE_TTL": "0", "POOL_TIMEOUT_MS": "2000", "STATEMENT_TIMEOUT_MS": "5000"}
     with browser() as chromium, running_app(env, tmp_path / "app.log") as base:
         page = chromium.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(base)
-        page.get_by_test_id("stMetricValue").first.wait_for(timeout=30_000)
-
+        # A first visitor while the database is down: this process holds no last good
+        # numbers yet (with them, a page shows those instead: tests/test_demo_browser.py).
         embedded.stop(pgdata)
         started = time.monotonic()
-        page.reload()
+        page.goto(base)
         alert = page.get_by_test_id("stAlertContentError")
         alert.wait_for(timeout=15_000)
         shown_after = time.monotonic() - started
         assert "The database is unavailable right now." in alert.inner_text()
         assert page.get_by_test_id("stException").count() == 0
         assert page.get_by_test_id("stMetricValue").count() == 0
-        assert shown_after < 5 + 3, f"outage message took {shown_after:.1f} s"  # statement timeout + page load
+        assert shown_after < 5 + 5, f"outage message took {shown_after:.1f} s"  # statement timeout + first load
         screenshot(page, "growth-database-down")
 
         embedded.start(pgdata, log=lambda m: None)

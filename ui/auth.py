@@ -1,5 +1,8 @@
 """Admin sign-in. Every write and every destructive action calls `require_admin()`.
 
+Long because the three ways in (a throttled password, the session cookie that
+keeps it across reloads, OIDC) must agree in one place on who is an admin.
+
 Default: a shared password from ADMIN_PASSWORD, compared in constant time.
 Failed attempts are rate-limited per client address and for the whole process
 (`SignInThrottle`); a throttled attempt is refused at once, without looking at
@@ -14,16 +17,19 @@ admin is a signed-in person whose e-mail is in ADMIN_EMAILS.
 from __future__ import annotations
 
 import hmac
+import json
 import math
 import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
 
 import streamlit as st
 from streamlit.errors import StreamlitAuthError
 
 from db.settings import get_settings
+from web import admin_session
 
 # Failed sign-ins allowed, as token buckets (a token comes back every *_REFILL_S
 # seconds, up to *_BURST). Per address: 5 at once, then one per 12 s (~300 an
@@ -79,11 +85,54 @@ def _oidc_email() -> str | None:
 
 
 def current_admin() -> str | None:
-    """Who is signed in as admin (for audit logs), or None."""
+    """Who is signed in as admin (for audit logs), or None. Without OIDC a new session
+    (a reload, another tab) is signed in by a valid session cookie (web.admin_session)."""
     if oidc_enabled():
         email = _oidc_email()
         return email if email and email in admin_emails() else None
-    return st.session_state.get("admin_user")
+    user = st.session_state.get("admin_user")
+    sid = st.session_state.get("admin_sid")
+    if user is not None and sid is not None and admin_session.revoked(sid):  # signed out in another tab
+        st.session_state.pop("admin_user", None)
+        user = None
+    if user is None and not st.session_state.get("_admin_cookie_read"):
+        st.session_state["_admin_cookie_read"] = True  # once per session: sign-out must stick
+        found = admin_session.session_of(_session_cookie())
+        if found is not None:
+            user, st.session_state["admin_sid"] = found
+            st.session_state["admin_user"] = user
+    return user
+
+
+def _session_cookie() -> str | None:
+    try:
+        value = st.context.cookies.get(admin_session.COOKIE)
+    except Exception:  # no browser behind this session (AppTest, bare mode)
+        return None
+    return value if isinstance(value, str) else None  # AppTest's context is a mock
+
+
+def _cookie_script(path: str, body: str = "") -> None:
+    """Have the browser POST to one of our routes, which sets or deletes the
+    session cookie (a page cannot send a Set-Cookie header itself)."""
+    st.session_state["_admin_cookie_post"] = (admin_session.base_path(path), body)
+
+
+def cookie_sync() -> None:
+    """Send what sign-in or sign-out left for the browser to do (drawn on every page)."""
+    pending = st.session_state.pop("_admin_cookie_post", None)
+    if pending is None:
+        return
+    path, body = pending
+    script = _COOKIE_POST.replace("PATH", json.dumps(path)).replace("BODY", json.dumps(body))
+    st.html(script, unsafe_allow_javascript=True)
+
+
+# PATH and BODY are our own route and a URL-encoded ticket (no quotes or angle brackets).
+_COOKIE_POST = (
+    "<script>fetch(PATH, {method: 'POST', credentials: 'same-origin', "
+    "headers: {'Content-Type': 'application/x-www-form-urlencoded'}, body: BODY});</script>"
+)
 
 
 def is_admin() -> bool:
@@ -241,6 +290,10 @@ def sign_in_form() -> None:
         refusal = sign_in(password or "", client_address())
         if refusal is None:
             st.session_state["admin_user"] = "admin"
+            issued = admin_session.ticket("admin")
+            if issued is not None:  # kept for ADMIN_SESSION_HOURS, across reloads
+                ticket, st.session_state["admin_sid"] = issued
+                _cookie_script(admin_session.SESSION_PATH, urlencode({"ticket": ticket}))
             st.rerun()
         else:
             st.error(refusal)
@@ -289,4 +342,10 @@ def sign_out_button(where=st.sidebar) -> None:
         return
     if is_admin() and where.button("Sign out", icon=":material/logout:"):
         st.session_state.pop("admin_user", None)
+        sid = st.session_state.pop("admin_sid", None)
+        if sid is not None:  # every tab of this session, and any copy of its cookie
+            admin_session.revoke_session(sid)
+        admin_session.revoke(_session_cookie())
+        _cookie_script(admin_session.SIGN_OUT_PATH)
         st.rerun()
+    cookie_sync()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -50,21 +49,29 @@ def sidebar() -> None:
     zones = COMMON_ZONES if settings.report_tz in COMMON_ZONES else [settings.report_tz, *COMMON_ZONES]
     if "report_tz" not in st.session_state:
         st.session_state["report_tz"] = settings.report_tz
+    from db.settings import valid_timezone
+    from ui.view_params import adopt_tz
+
+    tz_note = adopt_tz(valid_timezone)  # a shared link's ?tz= (Explore puts it there)
+    if st.session_state["report_tz"] not in zones:
+        zones = [*zones, st.session_state["report_tz"]]
     st.sidebar.selectbox(
         "Report time zone",
         zones,
         key="report_tz",
         help="Days are calendar days in this zone. The default comes from REPORT_TZ.",
     )
+    if tz_note:
+        st.sidebar.warning(tz_note, icon=":material/link_off:")
     from ui.auth import is_admin, sign_out_button
     from ui.cache_panel import cache_panel
 
-    target = "production" if settings.is_prod else "development"
-    # Connection details (host, user, database) are for admins; a visitor learns the environment.
-    shown = f": `{conninfo.describe(settings.database_url)}`" if is_admin() else ""
-    st.sidebar.caption(f"Database ({target}){shown}")
-
-    cache_panel()
+    # Where the database lives, the cache and its counters are for signed-in admins;
+    # a visitor (a CEO presenting) sees the time zone and nothing technical.
+    if is_admin():
+        target = "production" if settings.is_prod else "development"
+        st.sidebar.caption(f"Database ({target}): `{conninfo.describe(settings.database_url)}`")
+        cache_panel()
     sign_out_button()
 
 
@@ -85,10 +92,20 @@ def database_guard(what: str = "this page") -> Iterator[None]:
 RETRY_EVERY_S = 5
 
 
+def _known_outage() -> bool:
+    """Whether the read layer has already logged this outage (once per change of state)."""
+    from queries.reads import outage_since
+
+    return outage_since() is not None
+
+
 def _failure(headline: str, detail: str, exc: BaseException, what: str) -> None:
     from ui.auth import is_admin
 
-    log.warning("%s failed: %s %s", what, headline, detail, exc_info=True)  # called in database_guard's except
+    if isinstance(exc, DatabaseUnavailable) and _known_outage():
+        log.debug("%s failed: the database is still unreachable", what, exc_info=True)  # said once already
+    else:
+        log.warning("%s failed: %s %s", what, headline, detail, exc_info=True)  # called in database_guard's except
     if not is_admin():  # where the database lives, and how it is set up, is for admins
         detail = public_detail(exc)
     st.error(f"**{headline}** {detail}", icon=":material/cloud_off:")
@@ -117,15 +134,13 @@ def _auto_retry() -> None:
     st.caption(f"Trying again automatically every {RETRY_EVERY_S} s.")
 
 
-def as_of_line(computed_at: datetime, tz: str, from_cache: bool, stale: bool = False) -> str:
-    """'As of 14:05 (Europe/Berlin) · cached 12 s ago' (or '· fresh from the database');
-    a stale result says that it is being refreshed."""
-    local = computed_at.astimezone(zoneinfo.ZoneInfo(tz))
-    age = max(0, round((datetime.now(computed_at.tzinfo) - computed_at).total_seconds()))
-    source = f"cached {age} s ago" if from_cache else "fresh from the database"
-    if stale:
-        source += " (expired: refreshing in the background, rerun to see it)"
-    return f"As of {local:%H:%M} ({tz}, {local:%a %d %b %Y}) · {source}"
+def as_of_line(computed_at: datetime, tz: str, from_cache: bool = True, stale: bool = False) -> str:
+    """'As of 14:05 Europe/Berlin, Fri 27 Nov · updated 2 min ago' (ui.freshness, the one
+    wording of every page); a stale result adds '· refreshing' (its refresh runs in the
+    background). `from_cache` no longer changes the words: the age says it all."""
+    from ui.freshness import freshness_text
+
+    return freshness_text(computed_at, tz, refreshing=stale)
 
 
 def csv_download(frame: pd.DataFrame, file_name: str, *, key: str, label: str = "Download CSV") -> None:

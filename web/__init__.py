@@ -11,6 +11,6 @@ from __future__ import annotations
 
 def routes() -> list:
     """The Starlette routes app.py adds to Streamlit's own."""
-    from web import export_route
+    from web import admin_session, export_route
 
-    return [export_route.route()]
+    return [export_route.route(), *admin_session.routes()]

@@ -1,0 +1,99 @@
+"""The admin's session cookie (web/admin_session.py): one-time tickets, the cookie's
+attributes, expiry, sign-out and a changed password. The browser side (a reload keeps
+the admin signed in) is in tests/test_demo_browser.py."""
+
+import base64
+from urllib.parse import parse_qsl
+
+import pytest
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from web import admin_session
+
+ORIGIN = {"origin": "http://testserver"}
+
+
+@pytest.fixture
+def client(monkeypatch):
+    monkeypatch.setenv("EXPORT_SIGNING_KEY", "k" * 40)
+    monkeypatch.setenv("ADMIN_PASSWORD", "first-password")
+    return TestClient(Starlette(routes=admin_session.routes()))
+
+
+def signed_in(client) -> str:
+    response = client.post("/auth/session", data={"ticket": admin_session.ticket("admin")[0]}, headers=ORIGIN)
+    assert response.status_code == 200, response.text
+    return response.cookies[admin_session.COOKIE]
+
+
+def test_a_ticket_becomes_a_signed_httponly_samesite_cookie_once(client):
+    ticket = admin_session.ticket("admin")[0]
+    response = client.post("/auth/session", data={"ticket": ticket}, headers=ORIGIN)
+    header = response.headers["set-cookie"].lower()
+    assert "httponly" in header and "samesite=strict" in header and "max-age=28800" in header and "path=/" in header
+    assert admin_session.user_of(response.cookies[admin_session.COOKIE]) == "admin"
+    again = client.post("/auth/session", data={"ticket": ticket}, headers=ORIGIN)
+    assert again.status_code == 403 and "set-cookie" not in again.headers
+
+
+def test_refused_without_our_origin_or_with_a_changed_ticket(client):
+    ticket = admin_session.ticket("admin")[0]
+    assert client.post("/auth/session", data={"ticket": ticket}).status_code == 403
+    other = client.post("/auth/session", data={"ticket": ticket}, headers={"origin": "https://evil.example"})
+    assert other.status_code == 403
+    forged = ticket.replace("user=admin", "user=root")
+    assert client.post("/auth/session", data={"ticket": forged}, headers=ORIGIN).status_code == 403
+    assert client.post("/auth/session", data={"ticket": ""}, headers=ORIGIN).status_code == 403
+    huge = client.post("/auth/session", content=b"ticket=" + b"x" * 100_000, headers=ORIGIN)
+    assert huge.status_code == 413
+
+
+def test_a_changed_expired_or_forged_cookie_signs_nobody_in(client, monkeypatch):
+    cookie = signed_in(client)
+    assert set(cookie) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    signed = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4)).decode()
+    fields = dict(parse_qsl(signed))
+    changed = signed.replace(fields["sid"], "x" + fields["sid"][1:])
+    assert admin_session.user_of(base64.urlsafe_b64encode(changed.encode()).decode()) is None
+    assert admin_session.user_of("user=admin") is None and admin_session.user_of(None) is None
+    monkeypatch.setenv("ADMIN_PASSWORD", "second-password")  # a new password ends every session
+    assert admin_session.user_of(cookie) is None
+    monkeypatch.setenv("ADMIN_PASSWORD", "first-password")
+    assert admin_session.user_of(cookie) == "admin"
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 10**11)
+    assert admin_session.user_of(cookie) is None
+
+
+def test_sign_out_deletes_the_cookie_and_revokes_copies(client):
+    cookie = signed_in(client)
+    client.cookies.set(admin_session.COOKIE, cookie)
+    response = client.post("/auth/sign-out", headers=ORIGIN)
+    assert response.status_code == 200
+    header = response.headers["set-cookie"].lower()
+    assert 'cruddur_admin=""' in header and "max-age=0" in header
+    assert admin_session.user_of(cookie) is None  # a copy kept elsewhere is refused too
+
+
+def test_zero_hours_turns_the_cookie_off(client, monkeypatch):
+    cookie = signed_in(client)
+    monkeypatch.setenv("ADMIN_SESSION_HOURS", "0")
+    assert admin_session.ticket("admin") is None and admin_session.user_of(cookie) is None
+
+
+def test_sign_out_in_one_tab_signs_out_the_others_at_their_next_run(client):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    ticket, sid = admin_session.ticket("admin")
+    other_tab = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=30)
+    other_tab.session_state["admin_user"] = "admin"
+    other_tab.session_state["admin_sid"] = sid
+    other_tab.run()
+    assert not other_tab.text_input  # signed in: no password box
+    admin_session.revoke_session(sid)  # what "Sign out" does in the first tab
+    other_tab.run()
+    assert [t.label for t in other_tab.text_input] == ["Admin password"]
