@@ -123,21 +123,24 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from queries import blocking, sessions
 
     snap = sessions.snapshot(all_databases=args.all)
-    rows = sessions.table(snap.sessions, short_query=True)
+    # This command's own other connections (its pool's) are not what anyone asked about.
+    listed, hidden = sessions.filtered(snap.sessions, hide_idle=False)
+    rows = sessions.table(listed, short_query=True)
     scope = "all databases" if args.all else f"database {snap.viewer['database']}"
-    c = snap.counts()
+    c = sessions.counts(listed)
+    note = sessions.hidden_note(hidden)
     print(
         f"{c['sessions']} session(s) in {scope} as {snap.viewer['user']}: {c['active']} active, "
         f"{c['long_running']} long-running (>= {snap.limits.long_query_s:g} s), "
         f"{c['idle_in_transaction']} idle in transaction (>= {snap.limits.idle_in_transaction_s:g} s), "
-        f"{c['blocked']} blocked"
+        f"{c['blocked']} blocked" + (f"; {note}" if note else "")
     )
     hint = snap.grant_hint()
     if hint:
         print("note: " + hint.replace("`", ""))
     shown = rows[["pid", "user", "application", "state", "duration", "duration_seconds", "wait", "query"]]
     print(to_table(shown) if len(rows) else "(no sessions)\n", end="")
-    waiting = snap.sessions[snap.sessions["lock_mode"].notna()] if "lock_mode" in snap.sessions else rows.iloc[0:0]
+    waiting = listed[listed["lock_mode"].notna()] if "lock_mode" in listed else rows.iloc[0:0]
     if len(waiting):
         print(f"\nlock waits ({len(waiting)}):")
         for row in waiting.to_dict("records"):
@@ -215,7 +218,9 @@ def cmd_health(args: argparse.Namespace) -> int:
         + (" WARNING" if warn else "")
     )
     if d["is_replica"]:
-        print(f"replica lag    {d['replica_lag_seconds'] or 0:.1f} s (pghero: < {p['replication_lag_seconds']} s)")
+        lag = d["replica_lag_seconds"]  # None: no transaction replayed since the replica started
+        shown = "not known yet" if lag is None else f"{lag:.1f} s"
+        print(f"replica lag    {shown} (pghero: < {p['replication_lag_seconds']} s)")
     else:
         print(f"replicas       {len(h.replicas)} streaming")
     for note in h.notes:
@@ -330,6 +335,17 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     return 0
 
 
+def statement_limit(text: str) -> int:
+    """--limit of `statements`: a whole number from 1 to 500, refused otherwise (not silently clamped)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 500:
+        raise argparse.ArgumentTypeError(f"{value} is out of range: use 1 to 500")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
@@ -343,20 +359,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(
         func=cmd_status
     )
+    # The Database pages' twins read only; each takes --prod after its name too (as the README shows).
     sessions = sub.add_parser("sessions", help="who is connected to this database, what runs, who is blocked")
     sessions.add_argument("--all", action="store_true", help="every database on the server, not just this one")
-    sessions.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
-    sessions.set_defaults(func=cmd_sessions)
-    sub.add_parser("connections", help="connection slots used against max_connections, by state/user/app").set_defaults(
-        func=cmd_connections
-    )
+    connections = sub.add_parser("connections", help="connection slots used against max_connections, by state/user/app")
     statements = sub.add_parser("statements", help="top statements from pg_stat_statements")
     statements.add_argument("--by", choices=["total", "mean", "calls", "rows"], default="total")
-    statements.add_argument("--limit", type=int, default=20)
-    statements.set_defaults(func=cmd_statements)
-    sub.add_parser("health", help="sizes, unused/duplicate indexes, dead rows, wraparound, cache hits").set_defaults(
-        func=cmd_health
-    )
+    statements.add_argument("--limit", type=statement_limit, default=20, help="1 to 500 (default 20)")
+    health = sub.add_parser("health", help="sizes, unused/duplicate indexes, dead rows, wraparound, cache hits")
+    for twin, func in ((sessions, cmd_sessions), (connections, cmd_connections), (statements, cmd_statements)):
+        twin.set_defaults(func=func)
+    health.set_defaults(func=cmd_health)
+    for twin in (sessions, connections, statements, health):
+        twin.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
     seed = sub.add_parser("seed", help="load the original sample rows (never into production)")
     seed.add_argument("--demo", action="store_true", help="also generate the demo growth data")
     seed.set_defaults(func=cmd_seed)

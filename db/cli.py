@@ -19,6 +19,11 @@ def entry(main: Callable[[], int]) -> NoReturn:
     from db.logs import configure
 
     configure()  # the cruddur.* server log on stderr
+    # The pool logs a warning per failed connection attempt; a command reports the
+    # failure itself in one line, so only the pool's errors may reach the terminal.
+    import logging
+
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
     try:
         code = main()
         sys.stdout.flush()

@@ -188,7 +188,7 @@ class Settings:
     # signing in
     admin_password: str | None = _spec(None, secret=True)
     admin_emails: str | None = _spec(None)
-    admin_session_hours: float = _spec(8.0, float, minimum=0)  # 0: a sign-in lasts as long as the browser tab
+    admin_session_hours: float = _spec(8.0, float, minimum=0, maximum=9600)  # 0: the tab only; 400 days: browsers cap
     # reports and the query cache
     report_tz: str = _spec("UTC", check=valid_timezone)
     cache_ttl: int = _spec(60, int, minimum=0)
@@ -217,8 +217,8 @@ class Settings:
     idle_in_transaction_seconds: float = _spec(30.0, float, minimum=0)
     sessions_timeout_ms: float = _spec(2000.0, float, minimum=0)
     sessions_refresh_seconds: float = _spec(10.0, float, minimum=0)
-    audit_log_file: Path = _spec(DEFAULT_DATA_DIR / "audit.jsonl", Path)  # unset: under DASHBOARD_DATA_DIR
     connections_warn_percent: float = _spec(80.0, float, minimum=0, maximum=100)  # Database > Connections
+    audit_log_file: Path = _spec(DEFAULT_DATA_DIR / "audit.jsonl", Path)  # unset: under DASHBOARD_DATA_DIR
     # raw extracts
     raw_export_max_rows: int = _spec(0, int, minimum=0)
     raw_export_timeout_ms: int = _spec(600_000, int, minimum=0)

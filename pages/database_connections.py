@@ -40,9 +40,13 @@ else:
     st.success(f"Below the {c.warn_percent:g}% warning (CONNECTIONS_WARN_PERCENT).", icon=":material/check_circle:")
 if c.note:
     st.info(c.note, icon=":material/visibility_off:")
-idle = int((c.clients["state"] == "idle").sum()) if len(c.clients) else 0
+# pghero's "idle connections" are the ones idle in a transaction (they hold locks and old snapshots).
+idle = int(c.clients["state"].fillna("").str.startswith("idle in transaction").sum()) if len(c.clients) else 0
 if idle >= database.PGHERO["idle_connections"]:
-    st.warning(f"{idle} idle connections (pghero warns from {database.PGHERO['idle_connections']}).")
+    st.warning(
+        f"{idle} connections idle in a transaction (pghero warns from {database.PGHERO['idle_connections']}).",
+        icon=":material/warning:",
+    )
 
 left, right = st.columns(2)
 with left:

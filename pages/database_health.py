@@ -38,8 +38,13 @@ cols[3].metric(
     f"old); pghero warns below {P['transaction_id_danger_left'] / 1e9:.1f} billion left",
 )
 if d["is_replica"]:
-    lag = d["replica_lag_seconds"]
-    cols[4].metric("Replica lag", f"{lag:.1f} s", border=True, help=f"pghero: < {P['replication_lag_seconds']} s")
+    lag = d["replica_lag_seconds"]  # None until a transaction is replayed (or WAL received) after its start
+    cols[4].metric(
+        "Replica lag",
+        "–" if lag is None else f"{lag:.1f} s",
+        border=True,
+        help=f"pghero: < {P['replication_lag_seconds']} s (– : not known yet, nothing replayed since it started)",
+    )
 else:
     cols[4].metric("Replicas streaming", len(h.replicas), border=True)
 reset = d.get("stats_reset")
@@ -91,7 +96,9 @@ indexes_table(h.indexes)
 
 st.subheader("Replication")
 if d["is_replica"]:
-    st.caption(f"This server is a replica, {d['replica_lag_seconds'] or 0:.1f} s behind its primary.")
+    lag = d["replica_lag_seconds"]
+    behind = "its lag is not known yet" if lag is None else f"{lag:.1f} s behind its primary"
+    st.caption(f"This server is a replica, {behind}.")
 elif h.replicas.empty:
     st.caption("No replica is streaming from this server (pg_stat_replication is empty).")
 else:

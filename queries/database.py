@@ -36,7 +36,7 @@ PGHERO = {
     "slow_query_ms": 20,  # a statement is slow at this mean time...
     "slow_query_calls": 100,  # ...once called this often
     "total_connections_threshold": 500,  # pghero: absolute; here a share of usable slots (CONNECTIONS_WARN_PERCENT)
-    "idle_connections": 100,  # pghero warns from 100 idle connections
+    "idle_connections": 100,  # pghero warns from 100 connections idle in transaction
     "cache_hit_rate_threshold": 99,  # percent, tables and indexes
     "unused_index_megabytes": 10,  # pghero lists never-scanned indexes from this size
     "replication_lag_seconds": 5,
@@ -268,38 +268,63 @@ class Health:
         return left, before_freeze, warn
 
 
-def _covers(indexed: list[str], columns: list[str]) -> bool:
-    return indexed[: len(columns)] == columns
+def _text(value: Any) -> str:
+    """A nullable text cell for comparison: pandas turns a NULL among strings into NaN, and NaN != NaN."""
+    return "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+
+def _columns(idx: pd.Series) -> tuple[list[tuple[str, ...]], set[str]]:
+    """(key columns as (attnum, operator class, collation, options), INCLUDE attnums) of one index."""
+    attnums = _text(idx.get("columns_key")).split()
+    n = int(idx["key_columns"]) if "key_columns" in idx and not pd.isna(idx["key_columns"]) else len(attnums)
+    extra = [_text(idx.get(col)).split() for col in ("opclasses", "collations", "options")]
+    keys = [(a, *(e[k] if k < len(e) else "" for e in extra)) for k, a in enumerate(attnums[:n])]
+    return keys, set(attnums[n:])
+
+
+def _flag(idx: pd.Series, column: str) -> bool:
+    return bool(idx.get(column, False)) and not pd.isna(idx.get(column))
 
 
 def mark_indexes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add `unused` (never scanned since the statistics reset, not unique: pghero's unused_indexes),
-    `pghero_lists` (and at least unused_index_megabytes) and `covered_by` (pghero's duplicate_indexes:
-    another valid index on the same table, same method, expressions and predicate, whose leading
-    columns are this one's)."""
+    """Add `unused` (never scanned since the statistics reset, not unique: pghero's unused_indexes;
+    nor an exclusion constraint's, which like a unique one cannot be dropped alone), `pghero_lists`
+    (and at least unused_index_megabytes) and `covered_by` (pghero's duplicate_indexes: another valid
+    index on the same table, same method, expressions and predicate, whose leading key columns are
+    this one's, with the same operator class, collation and order; its INCLUDE columns among the other's)."""
     out = frame.copy()
     if out.empty:
         return out.assign(unused=pd.Series(dtype=bool), pghero_lists=pd.Series(dtype=bool), covered_by="")
-    out["unused"] = (out["scans"] == 0) & ~out["is_unique"]
+    constraint = out["is_unique"].astype(bool)
+    if "is_exclusion" in out:
+        constraint |= out["is_exclusion"].fillna(False).astype(bool)
+    out["unused"] = (out["scans"] == 0) & ~constraint
     out["pghero_lists"] = out["unused"] & (out["size_bytes"] >= PGHERO["unused_index_megabytes"] * 1024 * 1024)
-    keys = {i: str(k).split() for i, k in out["columns_key"].items()}
+    cols = {i: _columns(row) for i, row in out.iterrows()}
     covered: dict[Any, str] = {}
     for (_, _), group in out.groupby(["schema", "table"]):
         for i, idx in group.iterrows():
-            if not idx["is_valid"] or idx["is_primary"] or idx["is_unique"]:
+            if not idx["is_valid"] or idx["is_primary"] or idx["is_unique"] or _flag(idx, "is_exclusion"):
                 continue
+            keys, include = cols[i]
             for j, other in group.iterrows():
                 same_kind = (
                     other["is_valid"]
                     and j != i
                     and other["method"] == idx["method"]
-                    and other["expressions"] == idx["expressions"]
-                    and other["predicate"] == idx["predicate"]
+                    and _text(other["expressions"]) == _text(idx["expressions"])
+                    and _text(other["predicate"]) == _text(idx["predicate"])
                 )
-                if not same_kind or not _covers(keys[j], keys[i]):
+                other_keys, other_include = cols[j]
+                if (
+                    not same_kind
+                    or other_keys[: len(keys)] != keys
+                    or not include <= {k[0] for k in other_keys} | other_include
+                ):
                     continue
                 # Of two identical indexes, report one (the later name), as pghero does.
-                if keys[j] != keys[i] or idx["index"] > other["index"] or other["is_primary"] or other["is_unique"]:
+                identical = other_keys == keys and other_include == include
+                if not identical or idx["index"] > other["index"] or other["is_primary"] or other["is_unique"]:
                     covered[i] = other["index"]
                     break
     out["covered_by"] = [covered.get(i, "") for i in out.index]

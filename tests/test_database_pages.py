@@ -128,3 +128,66 @@ def test_every_database_page_on_a_database_without_tables(empty_db_url):
         for admin in (False, True):
             at = page(name, admin=admin)
             assert not at.exception and not at.error, (name, admin)
+
+
+def test_fifty_sessions_a_huge_query_and_unicode_names_for_visitor_and_admin(db_url):
+    """50 sessions (idle and active), one running a 100 kB statement with a secret in it, one with a
+    non-ASCII application_name: the counts equal the rows plus the stated hidden ones for both the
+    visitor and the admin; the visitor never reads the text; the admin reads it in the panel."""
+    from tests.test_sessions_page import everything_shown
+
+    secret = "pw-Zq9-" + "x" * 8
+    huge = f"SELECT pg_sleep(20) /* {secret} {'y' * 100_000} */"
+    crowd = [Background(db_url, f"crowd-{i}") for i in range(46)]
+    active = [Background(db_url, f"busy-{i}").start("SELECT pg_sleep(20)") for i in range(2)]
+    big = Background(db_url, "huge-query").start(huge)
+    named = Background(db_url, "Zoë 数据 🚀")
+    named.execute("SELECT 1")
+    try:
+        for s in crowd:
+            s.execute("SELECT 1")
+        for admin in (False, True):
+            at = page("sessions.py", admin=admin)
+            wait_until(lambda at=at: big.pid in set(at.run().dataframe[0].value["pid"]), timeout=15)
+            next(t for t in at.toggle if t.label == "Hide idle sessions").set_value(False).run()
+            assert not at.exception and not at.error
+            shown = at.dataframe[0].value
+            assert len(shown) >= 50 and {big.pid, named.pid} <= set(shown["pid"])
+            assert int({m.label: m.value for m in at.metric}["Sessions shown"]) == len(shown)
+            caption = next(c.value for c in at.caption if " sessions of this database shown" in c.value)
+            total = int(caption.split(" of ")[1].split()[0])
+            hidden = int(caption.split("; ")[1].split(" hidden")[0]) if " hidden:" in caption else 0
+            assert len(shown) + hidden == total, caption
+            # The server keeps ASCII only in application_name: whatever it shows, it shows as given.
+            assert shown.set_index("pid").loc[named.pid, "application"].startswith("Zo")
+            assert len(shown.set_index("pid").loc[big.pid, "query"]) <= 80  # one line in the table
+            at.selectbox(key="sessions-pid").set_value(big.pid).run()
+            assert not at.exception
+            if admin:
+                assert any(secret in c.value for c in at.code)  # the whole (server-truncated) text
+            else:
+                assert secret not in everything_shown(at) and "pg_sleep" not in everything_shown(at)
+    finally:
+        for s in (*crowd, *active, big, named):
+            s.close()
+
+
+def test_connections_page_warns_on_idle_in_transaction_like_pghero(db_url, monkeypatch):
+    """pghero's idle-connections warning counts sessions idle in a transaction, not plain idle ones."""
+    from queries import database
+
+    monkeypatch.setitem(database.PGHERO, "idle_connections", 2)
+    plain = [Background(db_url, f"plain-idle-{i}") for i in range(3)]
+    in_tx = [Background(db_url, f"idle-in-tx-{i}") for i in range(2)]
+    try:
+        for s in plain:
+            s.execute("SELECT 1")
+        at = page("database_connections.py", admin=True)
+        assert not any("idle in a transaction" in w.value for w in at.warning)
+        for s in in_tx:
+            s.execute("BEGIN")
+            s.execute("SELECT 1")
+        wait_until(lambda: any("2 connections idle in a transaction" in w.value for w in at.run().warning))
+    finally:
+        for s in (*plain, *in_tx):
+            s.close()

@@ -1,6 +1,9 @@
 """queries/database.py against the real test server: top statements with their call counts, dead
 rows after deletes, unused and duplicate indexes, connection slots, the reset, the CLI twins, and
-what a role without pg_read_all_stats is told."""
+what a role without pg_read_all_stats is told.
+
+Long because each view's figures are checked against real sessions, tables and indexes, and the
+CLI twins' flags and the reset's production guard each need their own case."""
 
 from __future__ import annotations
 
@@ -227,3 +230,81 @@ def test_the_readme_reader_role_sees_every_view_without_a_note(statements, db_ur
         pool.close_all()
         with psycopg.connect(pg_server, autocommit=True) as conn:
             conn.execute(psycopg.sql.SQL("DROP ROLE IF EXISTS {}").format(psycopg.sql.Identifier(login)))
+
+
+def test_duplicate_indexes_beside_expression_and_partial_ones_and_not_across_opclass_collation_or_include(db):
+    """An expression or partial index elsewhere in the database (a NULL among texts, NaN to pandas)
+    must not hide the plain duplicates; a different operator class, collation, order or INCLUDE
+    list is no duplicate; unique and exclusion-constraint indexes are never unused."""
+    db.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+    db.execute("CREATE TABLE ix (a int, b int, c int, e text)")
+    for ddl in (
+        "CREATE INDEX ix_lower ON ix (lower(e))",
+        "CREATE INDEX ix_lower_a ON ix (lower(e), a)",
+        "CREATE INDEX ix_upper ON ix (upper(e))",
+        "CREATE INDEX ix_partial ON ix (a) WHERE b > 0",
+        "CREATE INDEX ix_a ON ix (a)",
+        "CREATE INDEX ix_ab ON ix (a, b)",
+        "CREATE INDEX ix_e ON ix (e)",
+        "CREATE INDEX ix_e_pattern ON ix (e text_pattern_ops)",
+        'CREATE INDEX ix_e_c ON ix (e COLLATE "C")',
+        "CREATE INDEX ix_b_desc_c ON ix (b DESC, c)",
+        "CREATE INDEX ix_bc ON ix (b, c)",
+        "CREATE INDEX ix_c_inc_a ON ix (c) INCLUDE (a)",
+        "CREATE INDEX ix_ca ON ix (c, a)",
+        "CREATE INDEX ix_c_inc_b ON ix (c) INCLUDE (b)",
+        "ALTER TABLE ix ADD CONSTRAINT ix_no_overlap EXCLUDE USING gist (a WITH =, b WITH =)",
+    ):
+        db.execute(ddl)
+    idx = database.health().indexes.set_index("index")
+    dup = idx["covered_by"].to_dict()
+    # Found despite the NULL/NaN mix, and on PostgreSQL 15 although lower(e) sits at another offset
+    # of its CREATE INDEX (the stored tree's :location).
+    assert dup["ix_a"] == "ix_ab" and dup["ix_lower"] == "ix_lower_a"
+    assert dup["ix_c_inc_a"] == "ix_ca"  # (c) INCLUDE (a): (c, a) serves it
+    for name in ("ix_ab", "ix_lower_a", "ix_upper", "ix_partial", "ix_e", "ix_e_pattern", "ix_e_c"):
+        assert dup[name] == "", name
+    for name in ("ix_b_desc_c", "ix_bc", "ix_ca", "ix_c_inc_b", "ix_no_overlap"):
+        assert dup[name] == "", name
+    assert not idx.loc["ix_no_overlap", "unused"] and idx.loc["ix_a", "unused"]
+
+
+@pytest.mark.parametrize("limit", ["-1", "0", "501", "abc", "1e3"])
+def test_cli_statements_refuses_a_bad_limit_in_one_line(limit, capsys):
+    from db.__main__ import main
+
+    with pytest.raises(SystemExit) as exit:
+        main(["statements", "--limit", limit])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --limit:" in err and "Traceback" not in err
+
+
+def test_cli_twins_take_prod_after_their_name(db_url, monkeypatch, capsys):
+    from db.__main__ import main
+
+    monkeypatch.setenv("PROD_CONNECTION_URL", db_url)
+    for command in ("sessions", "connections", "health"):
+        assert main([command, "--prod"]) == 0, command
+    assert "wraparound" in capsys.readouterr().out
+
+
+def test_reset_refused_when_prod_is_the_same_server_spelled_otherwise(statements, db_url, monkeypatch, tmp_path):
+    """PROD_CONNECTION_URL naming this very database in another spelling (keyword form, the socket
+    directory with a trailing slash), APP_ENV not prod: still production, so no reset without
+    ALLOW_PROD_WRITES=1; with it, done."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(db_url)
+    if str(params.get("host", "")).startswith("/"):
+        params["host"] = params["host"].rstrip("/") + "/"
+    elif params.get("host") in ("localhost", "127.0.0.1"):
+        params["host"] = {"localhost": "127.0.0.1", "127.0.0.1": "localhost"}[params["host"]]
+    monkeypatch.setenv("PROD_CONNECTION_URL", make_conninfo(**params))
+    monkeypatch.setenv("AUDIT_LOG_FILE", str(tmp_path / "audit.jsonl"))
+    statements.execute("SELECT 1 AS kept_by_the_refusal")
+    refused = session_actions.reset_statements(actor="admin", schema="public")
+    assert refused.outcome == "refused" and "ALLOW_PROD_WRITES" in refused.message
+    assert database.top_statements("calls", 500).frame["query"].str.contains("kept_by_the_refusal").any()
+    monkeypatch.setenv("ALLOW_PROD_WRITES", "1")
+    assert session_actions.reset_statements(actor="admin", schema="public").ok

@@ -56,6 +56,38 @@ def primary_and_replica():
         shutil.rmtree(base, ignore_errors=True)
 
 
+def test_a_replica_whose_lag_is_not_known_yet(primary_and_replica, monkeypatch, capsys):
+    """Before a replica has replayed a transaction since it started, its lag is NULL: the page and
+    the CLI say so instead of failing (or claiming 0 s). Runs first: the replica is fresh."""
+    primary, replica = primary_and_replica
+    with psycopg.connect(replica, autocommit=True) as conn:
+        conn.execute("SELECT pg_wal_replay_pause()")
+        try:
+            with psycopg.connect(primary, autocommit=True) as p:
+                p.execute("CREATE TABLE IF NOT EXISTS not_yet_replayed (id int)")
+            wait_until(
+                lambda: conn.execute(
+                    "SELECT pg_last_wal_receive_lsn() > pg_last_wal_replay_lsn()"
+                    " AND pg_last_xact_replay_timestamp() IS NULL"
+                ).fetchone()[0],
+                timeout=15,
+            )
+            monkeypatch.setenv("CONNECTION_URL", replica)
+            assert database.health().database["replica_lag_seconds"] is None
+            at = AppTest.from_file(str(ROOT / "pages" / "database_health.py"), default_timeout=30).run()
+            assert not at.exception and not at.error
+            assert {m.label: m.value for m in at.metric}["Replica lag"] == "–"
+            assert any("lag is not known yet" in c.value for c in at.caption)
+            from db.__main__ import main
+
+            assert main(["health"]) == 0 and "replica lag    not known yet" in capsys.readouterr().out
+        finally:
+            conn.execute("SELECT pg_wal_replay_resume()")
+            from db import pool
+
+            pool.close_all()
+
+
 def test_the_primary_lists_its_replica_and_the_replica_its_lag(primary_and_replica, monkeypatch):
     primary, replica = primary_and_replica
     monkeypatch.setenv("CONNECTION_URL", primary)

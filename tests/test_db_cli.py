@@ -177,3 +177,20 @@ def test_connect_opens_psql_without_the_password_on_screen_or_command_line(db_ur
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == f"{dbname(db_url)} psql (python -m db connect)"
     assert SECRET not in proc.stdout + proc.stderr and "psql postgresql://postgres@/" in proc.stderr
+
+
+def test_a_stopped_server_is_one_line_on_the_terminal(tmp_path):
+    """The pool's warning per failed attempt stays out of a command's output: one clear line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONNECTION_URL", "PROD_", "PG", "DASHBOARD_"))}
+    env.update(
+        CONNECTION_URL=f"postgresql://nobody@/cruddur?host={tmp_path}",  # a socket directory with no server
+        POOL_TIMEOUT_MS="1500",
+        DASHBOARD_DATA_DIR=str(tmp_path),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "db", "sessions"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert proc.returncode == 1
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout

@@ -7,6 +7,10 @@ queries/sql/live) and count(*) in every situation: after the generator, a single
 insert, a backfill, deletes, a changed created_at, a truncate, in zones whose
 midnight is not on a UTC hour, and across a refresh; and the running total must
 equal the rolled-up buckets it stands for.
+
+Long because each way the rollup can be moved (generate, insert, late commit,
+backfill, delete, update, truncate, refresh, rebuild, the page's keep_up) needs
+its own setup, and all share the one exactness check.
 """
 
 import threading

@@ -279,6 +279,19 @@ def test_cli_lists_the_sessions(started, pg_server, capsys):
     assert "cli-elsewhere" in capsys.readouterr().out
 
 
+def test_cli_does_not_list_its_own_connections(db_url, capsys):
+    """The command's own pool connections are hidden (and counted as hidden), like the page's default."""
+    from db import pool
+    from db.__main__ import main
+
+    with pool.connection(pool.READER) as held:  # busy: the command's snapshot takes another one
+        own = held.info.backend_pid
+        assert main(["sessions"]) == 0
+    out = capsys.readouterr().out
+    assert not [line for line in out.splitlines() if line.split()[:1] == [str(own)]], out
+    assert "the dashboard's own" in out.splitlines()[0]
+
+
 def test_blocking_tree_with_several_blockers_chains_and_a_cycle():
     def frame(edges: dict[int, list[int]]) -> pd.DataFrame:
         return pd.DataFrame(

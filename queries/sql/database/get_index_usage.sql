@@ -21,12 +21,21 @@ SELECT
     i.indisunique AS is_unique,
     i.indisprimary AS is_primary,
     i.indisvalid AS is_valid,
+    i.indisexclusion AS is_exclusion,
     i.indkey::text AS columns_key,
+    -- The first indnkeyatts of indkey are key columns, the rest INCLUDE columns; each key column's
+    -- operator class, collation and DESC/NULLS options make (e text_pattern_ops) no duplicate of (e).
+    i.indnkeyatts AS key_columns,
+    i.indclass::text AS opclasses,
+    i.indcollation::text AS collations,
+    i.indoption::text AS options,
     am.amname AS method,
     i.indexprs IS NOT NULL AS has_expressions,
     -- The stored node trees, compared as text as pghero does: pg_get_expr() would lock the table.
-    i.indexprs::text AS expressions,
-    i.indpred::text AS predicate,
+    -- PostgreSQL 15 stores each node's offset in the CREATE INDEX text (:location N; 18 writes -1), so
+    -- the same expression written at another offset would differ: the offsets are dropped.
+    regexp_replace(i.indexprs::text, ' :location -?[0-9]+', '', 'g') AS expressions,
+    regexp_replace(i.indpred::text, ' :location -?[0-9]+', '', 'g') AS predicate,
     -- pg_get_indexdef() locks the table: not while an AccessExclusiveLock is held or queued on it.
     CASE WHEN u.relid NOT IN (SELECT relation FROM exclusive) THEN pg_get_indexdef(u.indexrelid) END AS definition
 FROM pg_stat_user_indexes AS u
