@@ -48,7 +48,8 @@ freshness_slot = st.container()
 with reads.recording() as seen:
     with database_guard("the growth numbers"):
         data = growth(tz=tz, fresh=refresh)
-    rollup.keep_up(data)  # move the growth rollup on in the background when it fell behind
+    if reads.outage_since() is None:  # a write now would only fail, and log the outage a second time
+        rollup.keep_up(data)  # move the growth rollup on in the background when it fell behind
 
     # Messaging (DynamoDB, migration 0005) has its own guard: a failure there shows a
     # small warning and never stops the page before the user and post numbers.

@@ -355,3 +355,18 @@ def test_dashboard_routes_to_the_admin_page(db, admin_password):
     assert at.title[0].value == "Admin"
     assert [t.label for t in at.text_input] == ["Admin password"]
     assert not at.tabs
+
+
+def test_a_unicode_handle_a_10_kb_message_and_blank_space_are_refused_whole(db, admin_password):
+    add_user(db, "zoë_🚀")
+    at = click(fill(signed_in_page(admin_password), "zoë_🚀", "ab " * 3500, "1-day"), "Create activity")
+    assert "(message_exceed_max_chars)" in errors(at)[0] and "10,500 characters" in errors(at)[0]
+    fill(at, message=" \n\t\u3000 ")  # whitespace only, an ideographic space included
+    assert "(message_blank)" in errors(click(at, "Create activity"))[0]
+    fill(at, handle="nobody-😶", message="typed by hand")  # what a crafted request could send:
+    assert "(user_handle_blank)" in errors(click(at, "Create activity"))[0]  # not an option, so dropped
+    assert counts(db) == (1, 0)
+    fill(at, handle="zoë_🚀", message="Grüße 🚀")
+    click(at, "Create activity")
+    assert not errors(at) and counts(db) == (1, 1)
+    assert db.execute("SELECT message FROM activities").fetchone()[0] == "Grüße 🚀"

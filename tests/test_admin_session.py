@@ -97,3 +97,59 @@ def test_sign_out_in_one_tab_signs_out_the_others_at_their_next_run(client):
     admin_session.revoke_session(sid)  # what "Sign out" does in the first tab
     other_tab.run()
     assert [t.label for t in other_tab.text_input] == ["Admin password"]
+
+
+def test_nothing_the_browser_holds_tells_anything_about_the_password(client):
+    import hashlib
+
+    ticket = admin_session.ticket("admin")[0]
+    cookie = signed_in(client)
+    signed = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4)).decode()
+    for held in (ticket, signed):  # the page's script holds the ticket: JavaScript can read it
+        assert {name for name, _ in parse_qsl(held)} == {"user", "sid", "exp", "sig"}
+        unkeyed = hashlib.sha256(b"cruddur admin session\0first-password").hexdigest()
+        assert unkeyed[:16] not in held and "first-password" not in held
+
+
+@pytest.mark.parametrize("hours", ["1e308", "inf", "nan", "-1", "eight", "10000"])
+def test_an_impossible_session_length_is_a_clear_setting_error(monkeypatch, hours):
+    from db.settings import ConfigError, get_settings
+
+    monkeypatch.setenv("ADMIN_SESSION_HOURS", hours)
+    with pytest.raises(ConfigError, match="ADMIN_SESSION_HOURS"):
+        get_settings()
+
+
+def test_the_cookie_is_secure_behind_a_proxy_that_ends_tls(client):
+    ticket = admin_session.ticket("admin")[0]
+    headers = {**ORIGIN, "x-forwarded-proto": "https"}
+    response = client.post("/auth/session", data={"ticket": ticket}, headers=headers)
+    assert response.status_code == 200 and "secure" in response.headers["set-cookie"].lower()
+
+
+def test_cross_site_and_get_requests_neither_sign_in_nor_out(client):
+    cookie = signed_in(client)
+    client.cookies.set(admin_session.COOKIE, cookie)
+    for origin in ({}, {"origin": "null"}, {"origin": "http://testserver.evil.example"}):
+        refused = client.post("/auth/sign-out", headers=origin)
+        assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    for path in ("/auth/sign-out", "/auth/session"):
+        assert client.get(path, headers=ORIGIN).status_code == 405
+    assert admin_session.user_of(cookie) == "admin"  # still signed in
+
+
+def test_a_new_password_ends_a_session_that_is_open_right_now(client, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    tab = AppTest.from_file(str(ROOT / "pages" / "admin.py"), default_timeout=30).run()
+    tab.text_input[0].input("first-password")
+    tab.button[0].click().run()
+    assert not tab.text_input  # signed in through the form
+    monkeypatch.setenv("ADMIN_PASSWORD", "second-password")
+    tab.run()
+    assert [t.label for t in tab.text_input] == ["Admin password"]
+    monkeypatch.setenv("ADMIN_PASSWORD", "first-password")
+    tab.run()
+    assert [t.label for t in tab.text_input] == ["Admin password"]  # over for good, not paused

@@ -265,3 +265,26 @@ def test_a_first_visitor_during_an_outage_gets_the_unavailable_state(monkeypatch
     monkeypatch.setenv("POOL_TIMEOUT_MS", "500")
     at = AppTest.from_file(PAGE, default_timeout=30).run()
     assert "database is unavailable" in at.error[0].value and not at.metric
+
+
+@pytest.mark.parametrize(
+    "value, presenting",
+    [("yes", True), ("true", True), ("0", False), ("<script>alert(1)</script>", False), ("x" * 20_000, False)],
+)
+def test_odd_present_values_neither_fail_nor_echo(some_rows, value, presenting):
+    at = AppTest.from_file(DASHBOARD, default_timeout=30)
+    at.query_params["present"] = value
+    at.query_params["tz"] = value  # another parameter a shared link may carry
+    at.run()
+    assert not at.exception and not at.error and len(at.metric) == 4
+    assert bool(at.main.button) is not presenting  # Refresh is hidden only when presenting
+    # Only st.html draws raw HTML (markdown shows a tag as text): the value never reaches it.
+    assert not [h for h in at.get("html") if value in h.proto.body]
+    assert all(len(w.value) < 300 for w in at.warning)  # a link's junk is not repeated at length
+
+
+def test_repeated_present_keys_take_one_value(some_rows):
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["present"] = ["<b>", "1"]  # ?present=<b>&present=1: the last one counts
+    at.run()
+    assert not at.exception and not at.error and len(at.metric) == 4

@@ -93,3 +93,37 @@ def test_weekly_labels_read_like_dates_and_the_last_one_is_always_shown():
     shown = charts.labelled(labels)
     assert shown[-1] == "l52" and len(shown) <= charts.MAX_X_LABELS
     assert charts.labelled(labels[:7]) == labels[:7]
+
+
+def _pdf_has_every_card(at, pdf: bytes) -> str:
+    text = squeeze(pdf_text(pdf))
+    for metric in at.metric:
+        assert squeeze(metric.label) in text and squeeze(metric.value) in text
+        if metric.delta:
+            assert squeeze(metric.delta) in text
+    return text
+
+
+def test_the_snapshot_matches_the_page_in_kathmandu_with_messages(some_rows, monkeypatch):
+    from tests.helpers import add_message
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for i in range(30):  # around Kathmandu's midnights (UTC+05:45) too
+        add_message(some_rows, now - timedelta(hours=i * 5, minutes=45))
+    monkeypatch.setenv("REPORT_TZ", "Asia/Kathmandu")
+    at, buttons, downloads = page_with_downloads(monkeypatch)
+    assert "Messages, last 7 days" in [m.label for m in at.metric]
+    text = _pdf_has_every_card(at, downloads.bytes_of(buttons["snapshot-pdf"]))
+    assert squeeze(at.caption[0].value.split(" · ")[0]) in text and "Asia/Kathmandu" in text
+    posts = at.dataframe[1].value.iloc[:, 1].tolist()
+    assert all(str(n) in text for n in posts)
+    assert Image.open(io.BytesIO(downloads.bytes_of(buttons["snapshot-png"]))).format == "PNG"
+
+
+def test_the_snapshot_of_an_empty_database(db, monkeypatch):
+    at, buttons, downloads = page_with_downloads(monkeypatch)
+    assert [m.value for m in at.metric] == ["0", "0", "0", "0"]
+    _pdf_has_every_card(at, downloads.bytes_of(buttons["snapshot-pdf"]))
+    assert Image.open(io.BytesIO(downloads.bytes_of(buttons["snapshot-png"]))).format == "PNG"
+    svg = downloads.bytes_of(buttons["chart-users-svg"]).decode()
+    assert "New users per day" in re.sub(r"<[^>]+>", "", svg)

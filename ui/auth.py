@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 import streamlit as st
 from streamlit.errors import StreamlitAuthError
 
-from db.settings import get_settings
+from db.settings import ConfigError, get_settings
 from web import admin_session
 
 # Failed sign-ins allowed, as token buckets (a token comes back every *_REFILL_S
@@ -92,7 +92,11 @@ def current_admin() -> str | None:
         return email if email and email in admin_emails() else None
     user = st.session_state.get("admin_user")
     sid = st.session_state.get("admin_sid")
-    if user is not None and sid is not None and admin_session.revoked(sid):  # signed out in another tab
+    mark = st.session_state.get("admin_password_mark")
+    if user is not None and (
+        (sid is not None and admin_session.revoked(sid))  # signed out in another tab
+        or (mark is not None and _password_changed(mark))
+    ):
         st.session_state.pop("admin_user", None)
         user = None
     if user is None and not st.session_state.get("_admin_cookie_read"):
@@ -101,7 +105,17 @@ def current_admin() -> str | None:
         if found is not None:
             user, st.session_state["admin_sid"] = found
             st.session_state["admin_user"] = user
+            st.session_state["admin_password_mark"] = admin_session.password_mark()
     return user
+
+
+def _password_changed(mark: str) -> bool:
+    """Whether ADMIN_PASSWORD changed since this session signed in (an invalid setting
+    counts as changed: signed out is the safe side)."""
+    try:
+        return not hmac.compare_digest(mark, admin_session.password_mark())
+    except ConfigError:
+        return True
 
 
 def _session_cookie() -> str | None:
@@ -290,6 +304,7 @@ def sign_in_form() -> None:
         refusal = sign_in(password or "", client_address())
         if refusal is None:
             st.session_state["admin_user"] = "admin"
+            st.session_state["admin_password_mark"] = admin_session.password_mark()
             issued = admin_session.ticket("admin")
             if issued is not None:  # kept for ADMIN_SESSION_HOURS, across reloads
                 ticket, st.session_state["admin_sid"] = issued

@@ -8,8 +8,8 @@ A Streamlit page can read the cookies its websocket was opened with
    the browser POSTs it to /auth/session, which answers with the cookie.
 2. A later session (a reload, a new tab) reads the cookie and is signed in
    while it is valid: ADMIN_SESSION_HOURS after sign-in, and only with the
-   same ADMIN_PASSWORD (its fingerprint is signed in, so changing the
-   password ends every session).
+   same ADMIN_PASSWORD (a keyed hash of it is part of what is signed, never of
+   what the browser holds, so changing the password ends every session).
 3. Sign-out revokes the cookie's id in this process and POSTs to
    /auth/sign-out, which deletes the cookie.
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import secrets
 import threading
 from urllib.parse import parse_qsl, urlencode
@@ -43,7 +44,7 @@ MAX_BODY = 4096
 SESSION_PATH = "/auth/session"
 SIGN_OUT_PATH = "/auth/sign-out"
 _TICKET, _SESSION = "admin-ticket", "admin-session"
-FIELDS = ("user", "sid", "pw")
+FIELDS = ("user", "sid")
 
 log = logger("cruddur.auth")
 _lock = threading.Lock()
@@ -55,9 +56,20 @@ def lifetime_s() -> int:
     return int(get_settings().admin_session_hours * 3600)
 
 
-def _password_fingerprint() -> str:
-    password = get_settings().admin_password or ""
-    return hashlib.sha256(b"cruddur admin session\0" + password.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+def _purpose(kind: str) -> str:
+    """What a ticket or cookie is signed for: its kind and the current ADMIN_PASSWORD,
+    so that a new password ends every session. Only an HMAC of the password (keyed
+    with the signing key) goes into the signature; nothing the browser holds carries
+    it, so a cookie or ticket tells nothing about the password, even offline."""
+    password = (get_settings().admin_password or "").encode("utf-8", "surrogatepass")
+    fingerprint = hmac.new(signing.signing_key(), b"cruddur admin password\0" + password, hashlib.sha256)
+    return f"{kind}:{fingerprint.hexdigest()}"
+
+
+def password_mark() -> str:
+    """Kept in a signed-in session's state (server side only): when it no longer matches,
+    ADMIN_PASSWORD has changed and the session is over, as every cookie is."""
+    return _purpose("signed-in")
 
 
 def base_path(path: str) -> str:
@@ -75,8 +87,8 @@ def ticket(user: str) -> tuple[str, str] | None:
     if lifetime_s() <= 0:
         return None
     sid = secrets.token_urlsafe(16)
-    fields = {"user": user, "sid": sid, "pw": _password_fingerprint()}
-    return urlencode(signing.sign(_TICKET, fields, ttl_s=TICKET_S)), sid
+    fields = {"user": user, "sid": sid}
+    return urlencode(signing.sign(_purpose(_TICKET), fields, ttl_s=TICKET_S)), sid
 
 
 def session_of(cookie: str | None) -> tuple[str, str] | None:
@@ -98,7 +110,7 @@ def revoke_session(sid: str) -> None:
 
 def _cookie_value(fields: dict[str, str]) -> str:
     """The signed fields as a cookie value of URL-safe base64 only (no quoting needed)."""
-    signed = urlencode(signing.sign(_SESSION, fields, ttl_s=lifetime_s()))
+    signed = urlencode(signing.sign(_purpose(_SESSION), fields, ttl_s=lifetime_s()))
     return base64.urlsafe_b64encode(signed.encode()).decode().rstrip("=")
 
 
@@ -106,7 +118,7 @@ def _cookie_fields(cookie: str) -> dict[str, str]:
     """The verified fields of a cookie value; LinkRefused or ValueError when it is not ours."""
     raw = cookie.strip('"')
     signed = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-    return signing.verify(_SESSION, parse_qsl(signed, keep_blank_values=True), FIELDS)
+    return signing.verify(_purpose(_SESSION), parse_qsl(signed, keep_blank_values=True), FIELDS)
 
 
 def user_of(cookie: str | None) -> str | None:
@@ -121,8 +133,6 @@ def user_of(cookie: str | None) -> str | None:
     with _lock:
         if fields["sid"] in _revoked:
             return None
-    if fields["pw"] != _password_fingerprint():
-        return None
     return fields["user"]
 
 
@@ -145,6 +155,13 @@ def _same_origin(request: Request) -> bool:
     return origin is not None and host is not None and origin.split("://", 1)[-1] == host
 
 
+def _over_https(request: Request) -> bool:
+    """Whether the browser reached us over HTTPS, directly or through a proxy that ends
+    TLS (X-Forwarded-Proto). A client that claims HTTPS falsely only gets a stricter cookie."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
 def _plain(status: int, text: str) -> Response:
     return PlainTextResponse(text + "\n", status_code=status, headers={"Cache-Control": "no-store"})
 
@@ -160,7 +177,7 @@ async def open_session(request: Request) -> Response:
             return _plain(413, "That is not a sign-in.")
     form = dict(parse_qsl(body.decode("utf-8", "replace")))
     try:
-        fields = signing.verify(_TICKET, parse_qsl(form.get("ticket", "")), FIELDS)
+        fields = signing.verify(_purpose(_TICKET), parse_qsl(form.get("ticket", "")), FIELDS)
     except LinkRefused as exc:
         return _plain(exc.status, str(exc))
     with _lock:
@@ -176,7 +193,7 @@ async def open_session(request: Request) -> Response:
         path=base_path("/"),
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=_over_https(request),
     )
     log.info("%s signed in: session cookie for %g h", fields["user"], get_settings().admin_session_hours)
     return response
