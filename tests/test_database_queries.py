@@ -284,6 +284,7 @@ def test_cli_twins_take_prod_after_their_name(db_url, monkeypatch, capsys):
     from db.__main__ import main
 
     monkeypatch.setenv("PROD_CONNECTION_URL", db_url)
+    monkeypatch.delenv("APP_ENV", raising=False)  # --prod sets it in os.environ: restored after the test
     for command in ("sessions", "connections", "health"):
         assert main([command, "--prod"]) == 0, command
     assert "wraparound" in capsys.readouterr().out

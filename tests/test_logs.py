@@ -67,7 +67,7 @@ def test_a_failed_rollup_refresh_is_logged(db, monkeypatch, caplog):
     from actions import rollup
     from queries import reads
 
-    def broken():
+    def broken(**options):
         raise RuntimeError("rollup went wrong")
 
     monkeypatch.setattr(rollup, "refresh", broken)
