@@ -213,7 +213,7 @@ def prepare(server_url: str, posts: int, users: int, log) -> str:
     if int(counts["activities"]) != posts or int(counts["users"]) != users:
         log(f"loading {users:,} users and {posts:,} activities with the seed generator ...")
         with writing("users", "activities") as conn:
-            execute(conn, "seed.reset")
+            execute(conn, "seed.reset", allow="write")
             result = generate(conn, users=users, posts=posts, days=365, seed=5)
         log(f"loaded in {result.seconds:.1f} s ({result.rows_per_second:,.0f} rows/s)")
     return url

@@ -18,7 +18,7 @@ def entry(main: Callable[[], int]) -> NoReturn:
         signal.signal(signum, _interrupt)
     from db.logs import configure
 
-    configure()  # the cruddur.* server log on stderr
+    configure(tracebacks=False)  # the cruddur.* log on stderr, one line a record: no traceback on a terminal
     # The pool logs a warning per failed connection attempt; a command reports the
     # failure itself in one line, so only the pool's errors may reach the terminal.
     import logging

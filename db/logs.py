@@ -67,15 +67,29 @@ class _Handler(logging.StreamHandler):
     """The handler `configure()` installs (recognised so it is installed once)."""
 
 
-def configure(level: int = logging.INFO) -> logging.Logger:
+class OneLineFormatter(logging.Formatter):
+    """A record and the name of its exception, without the traceback: for a terminal,
+    where a command line reports the failure itself in one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and record.exc_info[0] is not None:
+            line += f" ({record.exc_info[0].__name__})"
+        return line
+
+
+def configure(level: int = logging.INFO, *, tracebacks: bool = True) -> logging.Logger:
     """Send `cruddur.*` records at `level` and above to stderr, with a timestamp.
-    Safe to call more than once."""
+    tracebacks=False (the command lines): one line per record. Safe to call more than once."""
     log = logger(ROOT_NAME)
     with _lock:
-        if not any(isinstance(h, _Handler) for h in log.handlers):
+        handler = next((h for h in log.handlers if isinstance(h, _Handler)), None)
+        if handler is None:
             handler = _Handler(sys.stderr)
-            handler.setFormatter(logging.Formatter(FORMAT))
             handler.addFilter(SCRUB)
             log.addHandler(handler)
+        handler.setFormatter(logging.Formatter(FORMAT) if tracebacks else OneLineFormatter(FORMAT))
         log.setLevel(level)
     return log

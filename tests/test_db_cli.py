@@ -194,3 +194,18 @@ def test_a_stopped_server_is_one_line_on_the_terminal(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_a_command_line_prints_no_traceback_when_the_database_is_down(tmp_path):
+    """queries run/export log the outage (with its traceback in the server log); on a terminal
+    that is one line per record and the command's own error."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CONNECTION_URL", "PROD_", "PG", "DASHBOARD_"))}
+    env.update(CONNECTION_URL="postgresql://postgres@127.0.0.1:1/x", POOL_TIMEOUT_MS="1500")
+    env["DASHBOARD_DATA_DIR"] = str(tmp_path)
+    for argv in (["run", "total_posts"], ["export", "explore", "-o", str(tmp_path / "x.csv")]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "queries", *argv], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode != 0 and "Traceback" not in proc.stderr + proc.stdout, proc.stderr
+        assert proc.stderr.strip().splitlines()[-1].startswith("error:"), proc.stderr
+        assert not (tmp_path / "x.csv").exists()
