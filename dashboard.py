@@ -12,6 +12,7 @@ pages = {
     "Growth": [
         st.Page("pages/growth.py", title="Growth", icon=":material/trending_up:", default=True),
         st.Page("pages/explore.py", title="Explore", icon=":material/query_stats:"),
+        st.Page("pages/engagement.py", title="Engagement", icon=":material/group:"),
     ],
     "Database": [
         st.Page("pages/sessions.py", title="Sessions", icon=":material/lan:"),

@@ -149,6 +149,10 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
         if rollup:
             run("roles.grant_select_rollup", role=READER_ROLE)
             run("roles.grant_maintain_rollup", role=WRITER_ROLE)
+        engagement = bool(scalar(execute(conn, "roles.engagement_tables_exist")))
+        if engagement:
+            run("roles.grant_select_engagement", role=READER_ROLE)
+            run("roles.grant_maintain_engagement", role=WRITER_ROLE)
         messages = bool(scalar(execute(conn, "roles.message_tables_exist")))
         if messages:
             ensure(METRICS_WRITER_ROLE)
@@ -160,6 +164,9 @@ def ensure_roles(t: DatabaseTarget) -> list[str]:
     if rollup:
         done.append(f"{READER_ROLE}: SELECT on the growth rollup")
         done.append(f"{WRITER_ROLE}: SELECT, INSERT, UPDATE and DELETE on the growth rollup (its refresh)")
+    if engagement:
+        done.append(f"{READER_ROLE}: SELECT on the engagement state")
+        done.append(f"{WRITER_ROLE}: SELECT, INSERT, UPDATE and DELETE on the engagement state (its refresh)")
     if messages:
         done.append(f"{READER_ROLE}: SELECT on {MESSAGE_TABLES}")
         done.append(f"{METRICS_WRITER_ROLE}: CONNECT, SELECT, INSERT and UPDATE on {MESSAGE_TABLES} only")

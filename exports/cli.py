@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from exports import files, raw
-from exports.pseudonyms import pseudonyms_for
+from exports.pseudonyms import checked_secret, pseudonyms_for
 
 TABLES = ("new_users_per_day", "new_posts_per_day", "new_messages_per_day")
 
@@ -71,6 +71,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = kinds.add_parser("growth", help="a per-day table of the Growth page")
     p.add_argument("--table", choices=TABLES, required=True)
     common(p, [*files.FILE_FORMATS, *images])
+    from queries.engagement import TABLES as ENGAGEMENT_TABLES
+
+    p = kinds.add_parser("engagement", help="active users, retention or lifecycle, as on the Engagement page")
+    p.add_argument("--table", choices=list(ENGAGEMENT_TABLES), required=True)
+    p.add_argument("--granularity", choices=list(GRANULARITIES), default="week")
+    ranged(p)
+    p.set_defaults(range="last_90_days")
+    common(p, [*files.FILE_FORMATS, *images])
     p = kinds.add_parser("raw", help="raw rows in a range, streamed from PostgreSQL (COPY)")
     p.add_argument("kind", choices=raw.RAW_KINDS)
     p.add_argument("--max-rows", type=int, help="keep only the oldest N rows (the file says so); default: every row")
@@ -81,7 +89,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "and mask e-mail-like text, as the page does for analysts who are not admins",
     )
     ranged(p)
-    common(p, None)
+    # CSV only: it streams from COPY in flat memory; an XLSX is built whole in memory.
+    common(p, ["csv"])
 
 
 def export(args: argparse.Namespace) -> int:
@@ -104,6 +113,8 @@ def _report(exc: BaseException, target: Path) -> int:
 
     if isinstance(exc, KeyboardInterrupt):
         message, status = "interrupted", 130
+    elif isinstance(exc, OSError) and exc.strerror and not exc.filename:  # "No space left on device"
+        message, status = exc.strerror, 2
     elif isinstance(exc, (ValueError, OSError)):  # ExploreError and ConfigError are ValueErrors
         message, status = str(exc), 2
     else:
@@ -139,6 +150,12 @@ def _aggregate(args: argparse.Namespace, tz: str) -> tuple[Any, Any]:
         )
         frame, provenance, stem = data.frame, files.explore_provenance(data), data.file_stem
         chart_of = lambda: charts.bucket_chart(frame, data.chart_title, args.granularity, cumulative=args.cumulative)
+    elif args.what == "engagement":
+        from exports import engagement
+
+        frame, provenance, stem, chart_of = engagement.export_parts(
+            args.table, granularity=args.granularity, preset=args.range, start=args.start, end=args.end, tz=tz
+        )
     else:
         import psycopg
 
@@ -170,7 +187,7 @@ def _raw(args: argparse.Namespace, tz: str) -> int:
         secret = get_settings().export_signing_key
         if not secret:
             raise ValueError("--pseudonymise needs EXPORT_SIGNING_KEY: the export key is derived from it")
-        pseudonyms = pseudonyms_for(secret, args.pseudonymise)
+        pseudonyms = pseudonyms_for(checked_secret(secret), args.pseudonymise)
 
     def stream(out: BinaryIO) -> raw.RawResult:
         return raw.stream_raw(
@@ -208,6 +225,9 @@ def _emit(made: list[files.ExportFile], out: str | None) -> None:
     """The data file to --out (or its own name), a sidecar next to it."""
     data_file, *sidecars = made
     if out == "-":
+        if sys.stdout.isatty() and not data_file.mime.startswith(("text/", "image/svg")):
+            kind = data_file.name.rsplit(".", 1)[-1].upper()
+            raise ValueError(f"{kind} is binary: redirect it (-o - > FILE) or name a file with -o")
         sys.stdout.buffer.write(data_file.data)
         sys.stdout.buffer.flush()
         for sidecar in sidecars:
@@ -305,6 +325,9 @@ def _part_beside(target: Path) -> tuple[Path, Path, BinaryIO]:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
         except FileExistsError:
             continue
+        except OSError as exc:  # name the directory, not the temporary file
+            why = "no such directory" if isinstance(exc, FileNotFoundError) else exc.strerror
+            raise OSError(exc.errno, f"cannot write a file in {target.parent}: {why}") from exc
         with suppress(OSError):  # a new target keeps the umask's mode
             shutil.copymode(target, part)
         return part, target, os.fdopen(fd, "wb")

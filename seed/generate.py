@@ -138,6 +138,12 @@ CLOSERS = [
 TTL_HOURS = np.array([30 * 24, 7 * 24, 3 * 24, 24, 12, 3, 1])
 GROWTH = 8.0  # the last day is about this many times busier than the first
 CHUNK = 50_000
+# Lifetimes, so that retention decays and then flattens as it does in real apps: most
+# people try the app for a few days, the rest stay for months and come back again and again.
+STAYING = 0.35  # share of sign-ups who stay
+TRIAL_DAYS = 3.0  # mean lifetime of those who only try it
+STAY_DAYS = 240.0  # mean lifetime of those who stay
+FIRST_POST_HOURS = 2.0  # mean delay from sign-up to the first post
 
 
 @dataclass
@@ -172,6 +178,30 @@ def _uuids(rng: np.random.Generator, micros: np.ndarray) -> np.ndarray:
     raw[:, 6] = (raw[:, 6] & 0x0F) | 0x70
     raw[:, 8] = (raw[:, 8] & 0x3F) | 0x80
     return raw
+
+
+def _posts_in_lifetimes(
+    rng: np.random.Generator, user_us: np.ndarray, posts: int, now: datetime
+) -> tuple[np.ndarray, np.ndarray]:
+    """`posts` post times (int64 microseconds, unsorted) and their authors (indexes into
+    user_us). Each user posts only between sign-up and the end of a lifetime (a mix of
+    short trials and long stays, cut at now), first soon after signing up, then at
+    random return visits; users with longer lives get proportionally more posts."""
+    day_us = 86_400_000_000
+    end = int((now - datetime(1970, 1, 1)) / timedelta(microseconds=1))
+    n = len(user_us)
+    stays = rng.random(n) < STAYING
+    life = rng.exponential(np.where(stays, STAY_DAYS, TRIAL_DAYS)) * day_us
+    window = np.minimum(life, np.maximum(end - user_us, 0)).astype(np.int64)
+    weight = 1.0 + window / (7 * day_us)
+    per_user = rng.multinomial(posts, weight / weight.sum())
+    author = np.repeat(np.arange(n, dtype=np.int64), per_user)
+    offset = (rng.random(posts) * window[author]).astype(np.int64)
+    first = np.cumsum(per_user) - per_user  # each user's first post: soon after signing up
+    has = per_user > 0
+    delay = (rng.exponential(FIRST_POST_HOURS, n) * 3_600_000_000).astype(np.int64)
+    offset[first[has]] = np.minimum(delay[has], window[has])
+    return user_us[author] + offset, author
 
 
 # COPY's binary format: signature, then per row a field count and per field a
@@ -321,12 +351,7 @@ def _generate(
             copy.write(COPY_TRAILER)
 
         if posts:
-            post_us = _times(rng, posts, start, now)
-            # An author must exist before posting: choose among users created earlier,
-            # favouring early adopters slightly.
-            eligible = np.maximum(np.searchsorted(user_us, post_us, side="right"), 1)
-            author = np.minimum((eligible * rng.random(posts) ** 1.3).astype(np.int64), eligible - 1)
-            post_us = np.maximum(post_us, user_us[author])
+            post_us, author = _posts_in_lifetimes(rng, user_us, posts, now)
             order = np.argsort(post_us, kind="stable")
             post_us, author = post_us[order], author[order]
             post_ids = _uuids(rng, post_us)
@@ -363,6 +388,9 @@ def _generate(
     if has_rollup:
         for table in ("users", "activities"):
             rollup.recount_loaded(conn, table, start)
+    from actions import engagement
+
+    engagement.mark_loaded(conn)  # old rows: engagement state is counted again
     return GenerateResult(
         users=users, posts=posts, seconds=loaded, rollup_seconds=time.perf_counter() - started - loaded
     )

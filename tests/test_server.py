@@ -53,6 +53,23 @@ def test_roles_are_created_once_with_least_privilege(db_url, db):
         as_role(db, "dashboard_reader", "DROP TABLE users")
 
 
+def test_the_reader_reads_and_the_writer_keeps_the_rollup_and_the_engagement_state(db_url, db):
+    """growth_summary and the Engagement page read these as dashboard_reader; their refreshes
+    write them as dashboard_writer. Nothing more: no TRUNCATE, no DDL, no write for the reader."""
+    server.ensure_roles(server.target(get_settings()))
+    for table in (
+        "dashboard_rollup_state",
+        "dashboard_rollup_quarter",
+        "engagement_zones",
+        "engagement_users",
+        "engagement_periods",
+        "engagement_cells",
+    ):
+        assert privileges(db, "dashboard_reader", table) == {"SELECT"}, table
+        assert privileges(db, "dashboard_writer", table) == {"SELECT", "INSERT", "UPDATE", "DELETE"}, table
+    assert as_role(db, "dashboard_reader", "SELECT count(*) FROM dashboard_rollup_state")[0][0] == 2
+
+
 MESSAGE_TABLES = ("message_events", "message_groups", "message_counts")
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER")
 
