@@ -14,12 +14,26 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 
+from db.settings import ConfigError
+
 _PSEUDONYM_LABEL = b"cruddur-dashboard pseudonyms v1"
 # What a pseudonymised extract changes, per kind: keyed hashes, and e-mail-like text masked.
 PSEUDONYMISED = {"users": ("email", "cognito_user_id"), "activities": ()}
 MASKED = {"users": ("display_name", "handle"), "activities": ("author_handle", "message")}
 MASK = "[e-mail removed]"
 PSEUDONYM_HEX = 32  # hex digits kept of each HMAC: 128 bits
+MIN_SECRET_LENGTH = 32  # EXPORT_SIGNING_KEY: shorter is guessable, and so would be every pseudonym
+
+
+def checked_secret(secret: str) -> str:
+    """EXPORT_SIGNING_KEY as given, or ConfigError when it is too short to keep
+    pseudonyms (and signed links, web.signing) from being recomputed by a guesser."""
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"EXPORT_SIGNING_KEY must be at least {MIN_SECRET_LENGTH} characters "
+            "(for example the output of `openssl rand -hex 32`)."
+        )
+    return secret
 
 
 @dataclass(frozen=True)

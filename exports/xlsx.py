@@ -67,8 +67,9 @@ def _is_date_column(series: pd.Series) -> bool:
 def _append(sheet: Any, values: Iterable[Any]) -> None:
     """One row of cells: numpy scalars as Python numbers, zoned times as ISO text
     with their offset (a spreadsheet time has no zone), missing values empty, text
-    as text even when it starts with `=` (openpyxl would store a formula: see
-    to_xlsx) and without the control characters XML cannot hold."""
+    as text even when it starts with `=` or is an error's name like `#N/A`
+    (openpyxl would store a formula or an error: see to_xlsx) and without the
+    control characters XML cannot hold."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
 
     out: list = []
@@ -85,5 +86,5 @@ def _append(sheet: Any, values: Iterable[Any]) -> None:
             out.append(value)
     sheet.append(out)
     for cell in sheet[sheet.max_row]:
-        if cell.data_type == "f":
+        if cell.data_type in ("f", "e"):
             cell.data_type = "s"

@@ -322,6 +322,31 @@ def test_cli_refuses_bad_input_plainly(db, capsys):
     assert "--pseudonymise needs EXPORT_SIGNING_KEY" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("fmt", ["xlsx", "parquet", "png"])
+def test_cli_writes_no_binary_file_to_a_terminal(posts, capsys, monkeypatch, fmt):
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert main(["export", "explore", "-f", fmt, "-o", "-"]) == 2
+    written = capsys.readouterr()
+    assert written.out == "" and f"error: {fmt.upper()} is binary: redirect it" in written.err
+    assert "Traceback" not in written.err
+
+
+def test_cli_says_which_directory_it_cannot_write_in(db, tmp_path, capsys):
+    missing = tmp_path / "missing"
+    for argv in (["explore"], ["raw", "users"]):
+        assert main(["export", *argv, "-o", str(missing / "x.csv")]) == 2
+        [line] = capsys.readouterr().err.splitlines()
+        says = f"error: cannot write a file in {missing}: no such directory; {missing / 'x.csv'} was not changed"
+        assert line == says
+    assert not missing.exists()
+
+
+def test_cli_offers_raw_extracts_as_csv_only(db, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["export", "raw", "users", "-f", "xlsx"])
+    assert exited.value.code == 2 and "invalid choice: 'xlsx' (choose from 'csv')" in capsys.readouterr().err
+
+
 # --- spreadsheet-safe CSV (OWASP CSV injection) ------------------------------------
 
 EVIL = '=HYPERLINK("http://evil","x")'
@@ -616,3 +641,12 @@ def test_cli_pseudonymises_with_the_servers_key(posts, tmp_path, monkeypatch):
     ]
     about = json.loads((tmp_path / "users.csv.provenance.json").read_text())
     assert about["personal_data"] == "pseudonymised" and about["pseudonym_key"] == "study"
+
+
+def test_cli_pseudonymises_only_under_a_key_the_server_would_accept(posts, tmp_path, monkeypatch, capsys):
+    # The page refuses an EXPORT_SIGNING_KEY under 32 characters; so does the command line.
+    monkeypatch.setenv("EXPORT_SIGNING_KEY", "short")
+    out = tmp_path / "users.csv"
+    assert main(["export", "raw", "users", "--pseudonymise", "study", "-o", str(out)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "EXPORT_SIGNING_KEY must be at least 32 characters" in line and not out.exists()

@@ -210,6 +210,16 @@ def test_xlsx_cells_are_typed(dst_posts):
         assert partial.data_type == "b" and isinstance(partial.value, bool)
 
 
+def test_xlsx_text_that_names_an_error_or_a_formula_stays_text():
+    # openpyxl stores "#N/A" as an error cell and "=1+1" as a formula unless told otherwise.
+    texts = ["#N/A", "#DIV/0!", "#REF!", "=1+1", "# hashtag"]
+    frame = pd.DataFrame({"message": texts, "count": range(len(texts))})
+    provenance = files.Provenance("t", "UTC", date(2026, 1, 1), date(2026, 1, 2), None, 5, False, datetime.now(UTC))
+    [xlsx] = files.aggregate_files(frame, provenance, fmt="xlsx", style="header", stem="t")
+    cells = list(openpyxl.load_workbook(io.BytesIO(xlsx.data))["Data"]["A"])[1:]
+    assert [(c.value, c.data_type) for c in cells] == [(t, "s") for t in texts]
+
+
 # --- local times with their offsets -------------------------------------------------------
 
 

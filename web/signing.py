@@ -20,13 +20,14 @@ import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from db.settings import ConfigError, get_settings
+from db.settings import get_settings
+from exports.pseudonyms import MIN_SECRET_LENGTH, checked_secret
 
 TTL_S = 300
 EXPIRES = "exp"
 SIGNATURE = "sig"
 _KEY_LABEL = b"cruddur-dashboard signed links v1"
-MIN_KEY_LENGTH = 32
+MIN_KEY_LENGTH = MIN_SECRET_LENGTH
 
 
 class LinkRefused(Exception):
@@ -43,12 +44,7 @@ def server_secret() -> str:
     signing key and of the pseudonym keys (exports.raw.pseudonyms_for)."""
     secret = get_settings().export_signing_key
     if secret:
-        if len(secret) < MIN_KEY_LENGTH:
-            raise ConfigError(
-                f"EXPORT_SIGNING_KEY must be at least {MIN_KEY_LENGTH} characters "
-                "(for example the output of `openssl rand -hex 32`)."
-            )
-        return secret
+        return checked_secret(secret)
     from streamlit import config
 
     return config.get_option("server.cookieSecret")
