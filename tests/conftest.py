@@ -125,7 +125,11 @@ def isolated_settings(monkeypatch, tmp_path):
     monkeypatch.setenv("DASHBOARD_SECRETS_FILE", str(tmp_path / "no-secrets.toml"))
     monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path / "no-data"))
     yield
-    for name in _ISOLATED:  # what the code under test set itself (e.g. `python -m db --prod` sets APP_ENV)
+    # Put back what the test changed through monkeypatch first: done after the pops below, its undo
+    # would restore a value the code under test set itself (`python -m db --prod` sets APP_ENV) and
+    # a test then deleted with monkeypatch.delenv, for every later test.
+    monkeypatch.undo()
+    for name in _ISOLATED:  # what the code under test set itself
         os.environ.pop(name, None)
     _reset_process_state()
 
