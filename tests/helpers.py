@@ -1,5 +1,6 @@
 """Arrange rows in a test database (SQL here is test scaffolding, not app queries)."""
 
+import signal
 import uuid
 
 
@@ -93,3 +94,9 @@ class BrokenCache:
 
     def set(self, key, entry, ttl):
         raise ConnectionError("cache down")
+
+
+def ctrl_c_reaches_it() -> None:
+    """preexec_fn for a child a test stops with SIGINT, as Ctrl-C would: a test run started in
+    the background (`.ci/run &`) ignores SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -20,6 +20,7 @@ import pytest
 from db import conninfo
 from tests.browser import browser, free_port, visible_errors, wait_for_app
 from tests.conftest import _ISOLATED, ROOT
+from tests.helpers import ctrl_c_reaches_it
 from tests.test_conninfo import FORMS, render
 
 pytestmark = pytest.mark.browser
@@ -39,7 +40,12 @@ def serve(url: str, tmp_path, port: int) -> tuple[subprocess.Popen, object]:
     )
     log = tmp_path / "serve.log"
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT
+        [sys.executable, str(ROOT / "serve.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "w"),
+        stderr=subprocess.STDOUT,
+        preexec_fn=ctrl_c_reaches_it,
     )
     deadline = time.monotonic() + 90
     while "dashboard on http://" not in log.read_text():

@@ -15,6 +15,7 @@ import pytest
 import serve
 from serve import ensure_admin_password
 from tests.conftest import ROOT, server_dir
+from tests.helpers import ctrl_c_reaches_it
 
 
 def free_port() -> int:
@@ -53,7 +54,12 @@ def start(tmp_path, port, data_dir):
     )
     log = open(tmp_path / f"serve-{port}.log", "w")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "serve.py")], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, str(ROOT / "serve.py")],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=ctrl_c_reaches_it,
     )
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
