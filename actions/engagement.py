@@ -98,8 +98,11 @@ def _refresh(
     for i in range((target - through).days):
         day = through + timedelta(days=i)
         with conn.transaction():
-            for name in ("add_day", "close_periods", "close_cells", "prune"):
-                _run(conn, f"engagement.state.{name}", tz=tz, day=day)
+            _run(conn, "engagement.state.add_day", tz=tz, day=day)
+            for name in ("close_periods", "close_cells"):
+                # The last day also writes the open periods' counts so far: readers add only today's authors.
+                _run(conn, f"engagement.state.{name}", tz=tz, day=day, open=i == total - 1)
+            _run(conn, "engagement.state.prune", tz=tz, day=day)
             _run(conn, "engagement.state.advance", tz=tz, through=day + timedelta(days=1))
         if progress:
             progress(i + 1, total)

@@ -84,11 +84,13 @@ class DatabaseTime:
 
         self.ms = 0.0
         self.names: list[str] = []
+        self.per_read: dict[str, list[float]] = {}  # every load's time per statement, for the log
         original = reads.stats.database_read
 
         def recorded(name: str, db_ms: float) -> None:
             self.ms += db_ms
             self.names.append(name)
+            self.per_read.setdefault(name, []).append(db_ms)
             original(name, db_ms)
 
         reads.stats.database_read = recorded  # type: ignore[method-assign]
@@ -182,8 +184,11 @@ def run_size(server_url: str, posts: int, days: int, loads: int, slow_loads: int
     for name, cold in (("(b) ours, cold", True), ("(c) ours, warm", False)):
         load_once = page_reads(tz, cold, clock)
         load_once()
+        clock.per_read = {}
         results[name] = harness.median_p95([load_once() for _ in range(loads)])
         log(f"{name} reads: {', '.join(clock.names) or 'none (all cached)'}")
+        for read, times in clock.per_read.items():
+            log(f"  {read}: median {harness.median_p95(times)[0]:,.1f} ms")
     for label, (median, _) in results.items():
         log(f"{posts:,} {label}: db median {median:,.1f} ms")
     renders = {name: harness.median_p95(render(page, max(3, loads // 3), tz)) for name, page in PAGES.items()}

@@ -16,7 +16,7 @@ import pandas as pd
 
 from exports.charts import BAR, PARTIAL, _memoised_spec
 from exports.files import Provenance, frame_provenance
-from queries.engagement import Table, average_curve, table
+from queries.engagement import Table, average_curve, plain, table
 
 RULE = "posts_by_a_user_not_before_sign_up"  # queries/engagement.py: what counts as activity
 
@@ -237,11 +237,12 @@ def provenance(t: Table) -> Provenance:
 
 def chart(t: Table) -> dict:
     """The chart of a table, as the page shows it (retention: the triangle)."""
+    frame = plain(t.frame)
     if t.table == "active":
-        return active_chart(t.frame, t.chart_title, t.granularity)
+        return active_chart(frame, t.chart_title, t.granularity)
     if t.table == "retention":
-        return retention_heatmap(t.frame, t.chart_title, t.granularity)
-    return lifecycle_chart(t.frame, t.chart_title, t.granularity)
+        return retention_heatmap(frame, t.chart_title, t.granularity)
+    return lifecycle_chart(frame, t.chart_title, t.granularity)
 
 
 def curve_chart(t: Table) -> dict:

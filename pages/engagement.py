@@ -90,9 +90,10 @@ for card in engagement.cards(days):
 
 def table_and_files(t: engagement.Table, chart: dict, key: str, **help_texts: str) -> None:
     """The table behind a chart and its files, one click away (as on Growth)."""
+    frame = engagement.plain(t.frame)  # without the read's metadata, which pandas copies into every step
     with st.popover("Table and downloads", icon=":material/table_view:"):
-        show_table(t.frame, presentable(t.frame), **help_texts)
-        table_downloads(t.frame, files_of.provenance(t), t.file_stem, key=f"{key}-table")
+        show_table(frame, presentable(frame), **help_texts)
+        table_downloads(frame, files_of.provenance(t), t.file_stem, key=f"{key}-table")
         chart_downloads(chart, t.file_stem, key=f"{key}-chart")
 
 
@@ -129,7 +130,8 @@ st.caption(
 st.subheader("Growth accounting")
 chart = files_of.chart(lifecycle)
 st.vega_lite_chart(chart, width="stretch")
-closed = lifecycle.frame[~lifecycle.frame["partial"]]
+closed = engagement.plain(lifecycle.frame)
+closed = closed[~closed["partial"]]
 if len(closed) and closed["churned"].sum() > 0:
     ratio = (closed["new"].sum() + closed["resurrected"].sum()) / closed["churned"].sum()
     st.caption(

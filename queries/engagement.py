@@ -1,5 +1,7 @@
 """The Engagement page's questions: active users, retention by sign-up cohort and
 growth accounting (lifecycle), per day, ISO week or month of the report time zone.
+(Long because the three tables share their periods, the state check and today's
+counts, and the cards are made from the same rows.)
 
 Definitions (stated on the page and in the README):
 
@@ -57,6 +59,12 @@ KPI_DAYS = 56  # the cards compare the last complete day, 7 and 28 days with the
 
 class EngagementError(ExploreError):
     """A choice that cannot be answered; the message is safe to show."""
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """The same columns without attrs: pandas deep-copies a frame's attrs (a read's
+    metadata) into every frame derived from it, which costs more than the work here."""
+    return pd.DataFrame(frame)
 
 
 def period_start(day: date, unit: str) -> date:
@@ -140,6 +148,7 @@ def table(name: str, *, rng: DateRange, granularity: str, tz: str, fresh: bool =
     tz = valid_timezone(tz)
     kept = state(tz, today=rng.today, fresh=fresh)
     rolled = kept.through == rng.today and not kept.dirty
+    params = _today_counts(name, granularity, tz=tz, today=rng.today, fresh=fresh) if rolled else {}
     frame = run(
         f"engagement.{'rolled.' if rolled else ''}{name}",
         fresh=fresh,
@@ -148,8 +157,28 @@ def table(name: str, *, rng: DateRange, granularity: str, tz: str, fresh: bool =
         end_day=rng.end,
         today=rng.today,
         unit=granularity,
+        **params,
     )
     return replace(_shaped(name, frame, rng=rng, granularity=granularity, tz=tz), kept=kept)
+
+
+def _today_counts(name: str, unit: str, *, tz: str, today: date, fresh: bool) -> dict[str, Any]:
+    """What the posts from today on add to the open period of `unit`, as the parameters
+    of the rolled statement `name`: one read of today's authors (engagement.rolled.today,
+    cached) serves every table of the page, so none of them looks at the posts again."""
+    frame = plain(run("engagement.rolled.today", fresh=fresh, tz=tz, today=today))
+    rows = frame[frame["unit"] == unit]
+    authors = rows[rows["cohort"].notna()]
+    if name == "excluded":
+        posts = rows[rows["cohort"].isna()]
+        return {"t_orphans": int(posts["orphan_posts"].sum()), "t_early": int(posts["early_posts"].sum())}
+    if name == "retention":
+        return {"t_cohorts": list(authors["cohort"]), "t_counts": [int(n) for n in authors["n"]]}
+    counts = {"t_active": int(authors["n"].sum())}
+    if name == "active":
+        return counts | {"t_7": int(authors["n_7"].sum()), "t_28": int(authors["n_28"].sum())}
+    new = authors[authors["cohort"] == period_start(today, unit)]
+    return counts | {"t_new": int(new["n"].sum()), "t_prev": int(authors["prev_n"].sum())}
 
 
 NO_STATE_RECHECK_S = 300.0
@@ -180,7 +209,7 @@ def state(tz: str, *, today: date, fresh: bool = False) -> State:
 def _shaped(name: str, frame: pd.DataFrame, *, rng: DateRange, granularity: str, tz: str) -> Table:
     meta = frame.attrs
     columns = COLUMNS["active_day" if name == "active" and granularity == "day" else name]
-    out = frame[columns].copy()
+    out = plain(frame)[columns].copy()
     for column in out.columns:
         if column == "partial":
             out[column] = out[column].astype(bool)
@@ -229,17 +258,16 @@ def cards(days: Table) -> list[Card]:
     """DAU, WAU and MAU of the last complete day against the same span before it, and
     the average stickiness over the range's complete days. `days` is the active table
     per day from at least KPI_DAYS before today (see `kpi_range`)."""
-    rows = {r.period_start: r for r in days.frame.itertuples(index=False)}
+    frame = plain(days.frame)
+    rows = {r.period_start: r for r in frame.itertuples(index=False)}
     last = days.range.today - timedelta(days=1)
 
     def at(day: date, column: str) -> int | None:
         row = rows.get(day)
         return None if row is None else int(getattr(row, column))
 
-    in_range = days.frame[
-        (days.frame["period_start"] >= days.range.start)
-        & (days.frame["period_start"] <= days.range.end)
-        & ~days.frame["partial"]
+    in_range = frame[
+        (frame["period_start"] >= days.range.start) & (frame["period_start"] <= days.range.end) & ~frame["partial"]
     ]
     sticky = in_range["stickiness"].dropna()
     return [
@@ -266,8 +294,8 @@ def within(days: Table, rng: DateRange) -> Table:
     the same rows `table("active", rng=rng, granularity="day")` gives, without asking again."""
     if days.table != "active" or days.granularity != "day" or not (days.range.start <= rng.start <= rng.end):
         raise ValueError("within() takes a per-day active table covering the range")
-    frame = days.frame[(days.frame["period_start"] >= rng.start) & (days.frame["period_end"] <= rng.end)]
-    frame = frame.reset_index(drop=True)
+    frame = plain(days.frame)
+    frame = frame[(frame["period_start"] >= rng.start) & (frame["period_end"] <= rng.end)].reset_index(drop=True)
     frame.attrs = dict(days.frame.attrs)
     return replace(days, frame=frame, range=rng, first=rng.start, end=rng.end)
 
@@ -275,6 +303,7 @@ def within(days: Table, rng: DateRange) -> Table:
 def average_curve(retention: pd.DataFrame) -> pd.DataFrame:
     """The average retention curve: for each k, the retained of every cohort whose k-th
     period is over, divided by those cohorts' sizes (cohorts weighted by their size)."""
+    retention = plain(retention)
     done = retention[~retention["partial"]]
     grouped = done.groupby("period_index", as_index=False)[["retained", "cohort_size"]].sum()
     grouped = grouped[grouped["cohort_size"] > 0]
@@ -294,5 +323,6 @@ def excluded_frame(*, rng: DateRange, granularity: str, tz: str, fresh: bool = F
     kept = state(tz, today=rng.today, fresh=fresh)
     params: dict[str, Any] = {"tz": tz, "start_day": rng.start, "end_day": rng.end, "unit": granularity}
     if kept.through == rng.today and not kept.dirty:
+        params |= _today_counts("excluded", granularity, tz=tz, today=rng.today, fresh=fresh)
         return run("engagement.rolled.excluded_posts", fresh=fresh, today=rng.today, **params)
     return run("engagement.excluded_posts", fresh=fresh, **params)

@@ -280,6 +280,56 @@ def test_the_state_gives_the_same_rows_as_the_raw_rows(rows, tz):
     assert as_rows(engagement.table("retention", rng=short, granularity="day", tz=tz).frame) == want
 
 
+@pytest.mark.parametrize("tz", ["Asia/Kathmandu", "America/New_York"])
+def test_todays_authors_of_every_kind_are_added_to_the_state_exactly(rows, db, tz):
+    """The open periods from the state plus today's authors (engagement.rolled.today):
+    a sign-up of today posting (and once before signing up), an orphan, a user the state
+    has pruned (last seen 100 days ago), one it knows, and posts later in the open week."""
+    users, posts = rows
+    rng = resolve_range("custom", tz=tz, start=date(2026, 1, 26), end=date(2026, 4, 15), now=NOW)
+    midnight = datetime.combine(rng.today, datetime.min.time(), zoneinfo.ZoneInfo(tz)).astimezone(UTC)
+    local0 = midnight.replace(tzinfo=None)
+    newcomer = ("00000000-0000-4000-9000-000000000001", local0 + timedelta(minutes=5))
+    pruned = ("00000000-0000-4000-9000-000000000002", local0 - timedelta(days=200))
+    known = users[0]
+    extra_users = [newcomer, pruned]
+    extra_posts = [
+        (newcomer[0], local0 + timedelta(minutes=1)),  # before its sign-up: not counted
+        (newcomer[0], local0 + timedelta(minutes=6)),
+        ("ffffffff-0000-4000-8000-000000000002", local0),  # an orphan, on the very midnight
+        (pruned[0], local0 - timedelta(days=100)),
+        (pruned[0], local0 + timedelta(hours=2)),
+        (known[0], local0 + timedelta(hours=1)),
+        (known[0], local0 + timedelta(days=2)),  # later in the open week (dated ahead)
+    ]
+    with db.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO users (uuid, display_name, handle, email, cognito_user_id, created_at) "
+            "VALUES (%s, 'x', 'x', 'x@test.com', 'T', %s)",
+            extra_users,
+        )
+        cur.executemany("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', %s)", extra_posts)
+    users, posts = users + extra_users, posts + extra_posts
+    built(tz, rng.today)
+    for unit in ("day", "week", "month"):
+        want = reference(users, posts, tz, unit, rng.start, rng.end, rng.today)
+        for name in engagement.TABLES:
+            if name == "retention" and unit == "day":
+                continue
+            got = engagement.table(name, rng=rng, granularity=unit, tz=tz)
+            assert got.frame.attrs["query"] == f"engagement.rolled.{name}"
+            assert as_rows(got.frame) == want[name], (name, tz, unit)
+    signed = dict(users)
+    for unit in ("week", "month"):
+        first = engagement.period_start(rng.start, unit)
+        after = engagement.next_period(engagement.period_start(rng.end, unit), unit)
+        in_range = [(u, t) for u, t in posts if first <= local_day(t, tz) < after]
+        assert engagement.excluded(rng=rng, granularity=unit, tz=tz) == (
+            sum(1 for u, _ in in_range if u not in signed),
+            sum(1 for u, t in in_range if u in signed and t < signed[u]),
+        ), unit
+
+
 def test_a_delete_sends_readers_back_to_the_raw_rows_until_the_state_is_rebuilt(rows, db):
     from actions import engagement as state
     from queries import reads

@@ -1,9 +1,10 @@
--- Retention by sign-up cohort as engagement.retention answers it, from the zone's engagement state for closed periods plus the posts from today on counted live.
+-- Retention by sign-up cohort as engagement.retention answers it, from the zone's engagement state for closed periods plus what the posts from today on add (engagement.rolled.today, passed in as counts).
 -- class: read
 -- reads: users, activities
 -- Only when the state reaches today. Cohort sizes and the cells of closed
--- periods come from the state; the open period's cells from the users the
--- state saw in it and the authors from today on.
+-- periods come from the state; the open period's cells from what the state
+-- saw of it so far (its last day wrote them) plus today's authors it has not
+-- seen in it, per cohort (`t_cohorts`, `t_counts`: engagement.rolled.today).
 WITH r AS (
     SELECT date_trunc(%(unit)s, %(start_day)s::date::timestamp)::date AS first_day,
            date_trunc(%(unit)s, %(end_day)s::date::timestamp)::date AS last_day,
@@ -35,39 +36,20 @@ WITH r AS (
     ) AS x
     WHERE x.cohort >= (SELECT first_day FROM r) AND x.cohort <= (SELECT last_day FROM r)
     GROUP BY x.cohort
-), t AS (  -- the authors of counted posts from today on: one primary-key lookup of users each
-    SELECT x.user_uuid,
-           date_trunc(%(unit)s, (u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS cohort
+), open_cells AS (  -- today's authors the state has not seen in the open period, per cohort
+    SELECT t.cohort, t.n FROM unnest(%(t_cohorts)s::date[], %(t_counts)s::bigint[]) AS t(cohort, n)
+), cells AS (  -- the open period's cells in the state hold what it saw of that period so far
+    SELECT x.cohort, x.period, sum(x.n) AS n
     FROM (
-        SELECT a.user_uuid, max(a.created_at) AS last_at
-        FROM r, activities a
-        WHERE a.created_at >= (r.today::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' - interval '3 hours'
-          AND a.created_at < ((r.open_end + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '3 hours'
-          AND ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date BETWEEN r.today AND r.open_end
-        GROUP BY a.user_uuid
-    ) AS x
-    CROSS JOIN LATERAL (SELECT u.created_at FROM users u WHERE u.uuid = x.user_uuid OFFSET 0) AS u
-    WHERE x.last_at >= u.created_at
-), open_cells AS (
-    SELECT x.cohort, count(*) AS n
-    FROM (
-        SELECT date_trunc(%(unit)s, e.signup::timestamp)::date AS cohort
-        FROM r, public.engagement_users e
-        WHERE e.tz = %(tz)s AND e.last_day >= r.open_p
+        SELECT m.cohort_start AS cohort, m.period_start AS period, m.retained AS n
+        FROM r, public.engagement_cells m
+        WHERE m.tz = %(tz)s AND m.unit = %(unit)s AND m.period_start >= r.first_day AND m.period_start <= r.last_day
+          AND m.cohort_start >= r.first_day
         UNION ALL
-        SELECT t.cohort
-        FROM r, t LEFT JOIN public.engagement_users e ON e.tz = %(tz)s AND e.user_uuid = t.user_uuid
-        WHERE e.last_day IS NULL OR e.last_day < r.open_p
+        SELECT o.cohort, r.open_p, o.n FROM r, open_cells o
+        WHERE r.open_p <= r.last_day AND o.cohort >= r.first_day
     ) AS x
-    GROUP BY x.cohort
-), cells AS (
-    SELECT m.cohort_start AS cohort, m.period_start AS period, m.retained AS n
-    FROM r, public.engagement_cells m
-    WHERE m.tz = %(tz)s AND m.unit = %(unit)s AND m.period_start >= r.first_day AND m.period_start <= r.last_day
-      AND m.cohort_start >= r.first_day
-    UNION ALL
-    SELECT o.cohort, r.open_p, o.n FROM r, open_cells o
-    WHERE r.open_p <= r.last_day AND o.cohort >= r.first_day
+    GROUP BY x.cohort, x.period
 )
 SELECT c.period_start AS cohort_start,
        coalesce(s.n, 0)::bigint AS cohort_size,

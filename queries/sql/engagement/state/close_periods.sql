@@ -3,18 +3,26 @@
 -- Right after add_day(day) nobody has a later last_day, so "active in P" is
 -- last_day in P, "active in P-1 and not in P" is last_day in P-1, and the
 -- active period before last_day's tells who was active in P-1 as well.
+-- With `open` (the last day of a refresh) also the periods holding day + 1, as
+-- far as the state sees them: readers add only today's authors to these rows
+-- (a later day's row overwrites them; signups and excluded posts stay NULL).
 INSERT INTO public.engagement_periods AS m
     (tz, unit, period_start, active_users, new, retained, resurrected, churned, wau, mau,
      signups, orphan_posts, early_posts)
 SELECT %(tz)s, k.unit, k.p, n.active, n.new, n.retained, n.active - n.new - n.retained, n.churned,
        CASE WHEN k.unit = 'day' THEN n.wau END, CASE WHEN k.unit = 'day' THEN n.mau END,
-       CASE WHEN k.unit = 'day' THEN d.signups END, CASE WHEN k.unit = 'day' THEN d.orphans END,
-       CASE WHEN k.unit = 'day' THEN d.early END
+       CASE WHEN k.unit = 'day' AND k.p_end = %(day)s::date THEN d.signups END,
+       CASE WHEN k.unit = 'day' AND k.p_end = %(day)s::date THEN d.orphans END,
+       CASE WHEN k.unit = 'day' AND k.p_end = %(day)s::date THEN d.early END
 FROM (
-    SELECT u.unit, date_trunc(u.unit, %(day)s::date::timestamp)::date AS p,
-           (date_trunc(u.unit, %(day)s::date::timestamp) - ('1 ' || u.unit)::interval)::date AS pp,
-           (date_trunc(u.unit, %(day)s::date::timestamp) + ('1 ' || u.unit)::interval)::date - 1 AS p_end
-    FROM (VALUES ('day'), ('week'), ('month')) AS u(unit)
+    SELECT DISTINCT u.unit, date_trunc(u.unit, d.d::timestamp)::date AS p,
+           (date_trunc(u.unit, d.d::timestamp) - ('1 ' || u.unit)::interval)::date AS pp,
+           (date_trunc(u.unit, d.d::timestamp) + ('1 ' || u.unit)::interval)::date - 1 AS p_end
+    FROM (VALUES ('day'), ('week'), ('month')) AS u(unit),
+         (VALUES (%(day)s::date), (CASE WHEN %(open)s THEN %(day)s::date + 1 END)) AS d(d)
+    WHERE d.d IS NOT NULL
+      AND (d.d > %(day)s::date
+           OR (date_trunc(u.unit, d.d::timestamp) + ('1 ' || u.unit)::interval)::date - 1 = %(day)s::date)
 ) AS k
 CROSS JOIN LATERAL (
     SELECT count(*) FILTER (WHERE e.last_day >= k.p) AS active,
@@ -23,10 +31,10 @@ CROSS JOIN LATERAL (
                                                                          WHEN 'week' THEN e.prev_week
                                                                          ELSE e.prev_month END) AS retained,
            count(*) FILTER (WHERE e.last_day >= k.pp AND e.last_day < k.p) AS churned,
-           count(*) FILTER (WHERE e.last_day >= %(day)s::date - 6) AS wau,
-           count(*) FILTER (WHERE e.last_day >= %(day)s::date - 27) AS mau
+           count(*) FILTER (WHERE e.last_day >= k.p_end - 6) AS wau,
+           count(*) FILTER (WHERE e.last_day >= k.p_end - 27) AS mau
     FROM public.engagement_users e
-    WHERE e.tz = %(tz)s AND e.last_day >= least(k.pp, %(day)s::date - 27)
+    WHERE e.tz = %(tz)s AND e.last_day >= least(k.pp, k.p_end - 27)
 ) AS n
 CROSS JOIN LATERAL (
     -- The day's sign-ups and the posts engagement does not count, for sizes and the page's note.
@@ -41,7 +49,6 @@ CROSS JOIN LATERAL (
     LEFT JOIN users u ON u.uuid = a.user_uuid
     GROUP BY b.lo, b.hi
 ) AS d
-WHERE k.p_end = %(day)s::date
 ON CONFLICT (tz, unit, period_start) DO UPDATE SET
     active_users = EXCLUDED.active_users, new = EXCLUDED.new, retained = EXCLUDED.retained,
     resurrected = EXCLUDED.resurrected, churned = EXCLUDED.churned, wau = EXCLUDED.wau, mau = EXCLUDED.mau,
