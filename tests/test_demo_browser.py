@@ -31,22 +31,22 @@ CACHE_TTL_S = 4  # short, so that the freshness tests see results expire and ref
 def demo(tmp_path_factory):
     base = server_dir("demo")
     pgdata = base / "pg"
-    url = embedded.ensure_database(embedded.start(pgdata, log=lambda m: None), "cruddur")
-    migrate(url, log=lambda m: None)
-    now = datetime.now(UTC).replace(tzinfo=None)
-    with psycopg.connect(url, autocommit=True) as conn:
-        users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
-        for i in range(60):
-            add_post(conn, users[i % 10], now - timedelta(hours=i * 3, minutes=1))
-    env = {
-        "CONNECTION_URL": url,
-        "ADMIN_PASSWORD": PASSWORD,
-        "CACHE_TTL": str(CACHE_TTL_S),
-        "POOL_TIMEOUT_MS": "1500",
-        "STATEMENT_TIMEOUT_MS": "3000",
-    }
-    log = tmp_path_factory.mktemp("demo") / "streamlit.log"
-    try:
+    try:  # the server is stopped whatever fails, its setup included
+        url = embedded.ensure_database(embedded.start(pgdata, log=lambda m: None), "cruddur")
+        migrate(url, log=lambda m: None)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with psycopg.connect(url, autocommit=True) as conn:
+            users = [add_user(conn, f"person{i}", now - timedelta(days=i, minutes=10)) for i in range(10)]
+            for i in range(60):
+                add_post(conn, users[i % 10], now - timedelta(hours=i * 3, minutes=1))
+        env = {
+            "CONNECTION_URL": url,
+            "ADMIN_PASSWORD": PASSWORD,
+            "CACHE_TTL": str(CACHE_TTL_S),
+            "POOL_TIMEOUT_MS": "1500",
+            "STATEMENT_TIMEOUT_MS": "3000",
+        }
+        log = tmp_path_factory.mktemp("demo") / "streamlit.log"
         with running_app(env, log) as app_url:
             yield {"base": app_url, "db": url, "pgdata": pgdata, "log": log}
     finally:
