@@ -22,7 +22,6 @@ manual backfill) is missing from the state until the zone is rebuilt
 from __future__ import annotations
 
 import sys
-import threading
 import time
 import zoneinfo
 from collections.abc import Callable
@@ -31,20 +30,18 @@ from typing import Any
 
 import psycopg
 
-from db import guard, pool, statements
+from actions.background import Chore
+from db import pool, statements
 from db.errors import safe_message
 from db.logs import logger
-from queries.reads import stats
 
 log = logger("cruddur.engagement")
 
 SETTLE = timedelta(minutes=10)  # a local day is closed this long after it ended
-RETRY_AFTER_S = 300.0
 VACUUM_EVERY = 30  # days added between two vacuums of the state while it is built
 
 Progress = Callable[[int, int], None]  # (days done, days to do)
-_busy = threading.Lock()
-_next_try: dict[tuple[str, str], float] = {}
+_chore = Chore("engagement", "maintain the engagement state", log)
 
 
 def _run(conn: psycopg.Connection, name: str, **params: Any) -> psycopg.Cursor:
@@ -157,41 +154,12 @@ def keep_up(tz: str, through: date | None, today: date) -> bool:
 
 def refresh_in_background(url_key: str, tz: str) -> bool:
     """One background refresh at a time in this process, none for a zone that failed recently."""
-    now = time.monotonic()
-    if _next_try.get((url_key, tz), 0) > now or not _busy.acquire(blocking=False):
-        return False
-    _next_try[(url_key, tz)] = now + 30
-
-    def work() -> None:
-        try:
-            if guard.refusal("maintain the engagement state"):
-                _next_try[(url_key, tz)] = time.monotonic() + RETRY_AFTER_S
-                return
-            refresh(tz)
-            stats.count("refreshes", "engagement")
-        except Exception as exc:  # e.g. a read-only role or no migration 0007: readers stay exact, only slower
-            stats.count("errors", "engagement")
-            log.warning(
-                "engagement state refresh of %s failed; trying again in %.0f s: %s",
-                tz,
-                RETRY_AFTER_S,
-                safe_message(exc),
-                exc_info=True,
-            )
-            _next_try[(url_key, tz)] = time.monotonic() + RETRY_AFTER_S
-        finally:
-            _busy.release()
-
-    threading.Thread(target=work, name=f"engagement-refresh:{tz}", daemon=True).start()
-    return True
+    return _chore.start((url_key, tz), lambda: refresh(tz), f"engagement state refresh of {tz}")
 
 
 def wait_idle(timeout: float = 60.0) -> bool:
     """Wait for a background refresh to finish (tests, benchmarks)."""
-    if _busy.acquire(timeout=timeout):
-        _busy.release()
-        return True
-    return False
+    return _chore.wait_idle(timeout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -26,17 +26,15 @@ rollup --rebuild` recounts everything after such a repair.
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from db import guard, pool, statements
-from db.errors import safe_message
+from actions.background import Chore
+from db import pool, statements
 from db.logs import logger
-from queries.reads import stats
 
 if TYPE_CHECKING:
     from queries.growth import Growth
@@ -53,10 +51,9 @@ BUCKET = timedelta(minutes=15)  # the rollup's grain: every UTC offset in use is
 # Counting, once the locks are held, may take as long as a pass over the tables: a rebuild
 # or a first build at ten million rows takes tens of seconds, more than the pool's timeout.
 RECOUNT_TIMEOUT_MS = 3_600_000
-RETRY_AFTER_S = 300.0  # after a failed refresh (e.g. a read-only role), try again this much later
 
-_local = threading.Lock()
-_next_try: dict[str, float] = {}
+_chore = Chore("rollup", "maintain the growth rollup", log)
+_next_try = _chore.next_try  # by database: when a background refresh may start again
 
 
 def floor_bucket(ts: datetime) -> datetime:
@@ -183,39 +180,9 @@ def keep_up(answer: Growth) -> bool:
 
 def refresh_in_background(url_key: str, *, only_if_behind: bool = False) -> bool:
     """Start one background refresh for this database unless one runs or one failed recently."""
-    now = time.monotonic()
-    if _next_try.get(url_key, 0) > now or not _local.acquire(blocking=False):
-        return False
-    _next_try[url_key] = now + 30  # also spaces out refreshes that found nothing to do
-
-    def work() -> None:
-        try:
-            if guard.refusal("maintain the growth rollup"):
-                # Production without ALLOW_PROD_WRITES: readers stay exact, and cron runs
-                # `python -m db --prod rollup` (README); ask again after a while.
-                _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
-                return
-            refresh(only_if_behind=only_if_behind)
-            stats.count("refreshes", "rollup")
-        except Exception as exc:  # e.g. a read-only role: readers stay exact, only slower
-            stats.count("errors", "rollup")
-            log.warning(
-                "growth rollup refresh failed; trying again in %.0f s: %s",
-                RETRY_AFTER_S,
-                safe_message(exc),
-                exc_info=True,
-            )
-            _next_try[url_key] = time.monotonic() + RETRY_AFTER_S
-        finally:
-            _local.release()
-
-    threading.Thread(target=work, name="rollup-refresh", daemon=True).start()
-    return True
+    return _chore.start(url_key, lambda: refresh(only_if_behind=only_if_behind), "growth rollup refresh")
 
 
 def wait_idle(timeout: float = 30.0) -> bool:
     """Wait for a background refresh to finish (tests, benchmarks)."""
-    if _local.acquire(timeout=timeout):
-        _local.release()
-        return True
-    return False
+    return _chore.wait_idle(timeout)
