@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
@@ -70,3 +71,49 @@ def test_a_refused_export_leaves_the_file_as_it_was(some_rows, tmp_path, capsys)
     assert status == 2 and out.read_text() == "old"
     err = capsys.readouterr().err
     assert "more than 120" in err and "was not changed" in err and "Traceback" not in err
+
+
+def _svg_text(spec: dict) -> list[str]:
+    from exports import slides
+
+    svg = slides.render({**spec, "width": 900}, "svg").decode()
+    return re.findall(r"<(?:text|tspan)[^>]*>([^<]+)</(?:text|tspan)>", svg)
+
+
+def test_charts_follow_the_growth_axis_rules():
+    """As on Growth: counts never read '0k', days and weeks read '7 Sep', at most a
+    dozen x labels with the latest (partial) one always among them."""
+    from exports import charts
+    from exports.engagement import active_chart, lifecycle_chart
+
+    days = [date(2026, 6, 1) + timedelta(days=i) for i in range(90)]
+    active = pd.DataFrame(
+        {
+            "period_start": days,
+            "period_end": days,
+            "active_users": [0 if i % 9 == 0 else 150_000 + i for i in range(90)],
+            "partial": [False] * 89 + [True],
+            "wau": [300_000] * 90,
+            "mau": [900_000] * 90,
+        }
+    )
+    text = _svg_text(active_chart(active, "t", "day"))
+    assert "0" in text and "900k" in text and "0k" not in text
+    dates = [t for t in text if re.fullmatch(r"[A-Z][a-z]{2} \d{1,2} [A-Z][a-z]{2}", t)]
+    assert dates[-1] == "Sat 29 Aug" and "partial" in text and 6 <= len(dates) <= charts.MAX_X_LABELS, text
+
+    weeks = [date(2025, 12, 1) + timedelta(weeks=i) for i in range(12)]
+    lifecycle = pd.DataFrame(
+        {
+            "period_start": weeks,
+            "period_end": [w + timedelta(days=6) for w in weeks],
+            "new": [3] * 12,
+            "retained": [2] * 12,
+            "resurrected": [1] * 12,
+            "churned": [4] * 12,
+            "partial": [False] * 11 + [True],
+        }
+    )
+    text = _svg_text(lifecycle_chart(lifecycle, "t", "week"))
+    assert "1 Dec '25" in text and "16 Feb '26" in text and "0.5" not in text
+    assert "−4" in text and "6" in text  # churned drawn below zero, whole numbers only
