@@ -28,11 +28,10 @@ import http.client
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 
-from bench.harness import wait_until_up, warm_up
+from bench.harness import start_app, stop_app, wait_until_up, warm_up
 from bench.load import ARGS, prepare
 from db import embedded
 from db.settings import ROOT
@@ -148,9 +147,7 @@ def measure(variant: str, url: str, reloads: int) -> dict:
 
     port = free_port()
     env = {**os.environ, "CONNECTION_URL": url, "PORT": str(port), "BENCH_WAY": "st_connection"}
-    proc = subprocess.Popen(
-        command(variant, port), cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
+    proc = start_app(command(variant, port), env)
     try:
         wait_until_up(port, proc)
         if variant != "usual":
@@ -158,11 +155,7 @@ def measure(variant: str, url: str, reloads: int) -> dict:
         keep_alive = keep_alive_ms(port)
         first, again = asyncio.run(visit(f"http://127.0.0.1:{port}", reloads))
     finally:
-        proc.send_signal(2)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_app(proc)
     return {
         "first": first[0],
         "first_seen": first[1],

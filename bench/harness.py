@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import time
@@ -14,7 +15,7 @@ import psycopg
 from psycopg import sql
 
 from db import embedded
-from db.settings import data_dir
+from db.settings import ROOT, data_dir
 
 
 def bench_dir() -> Path:
@@ -96,6 +97,29 @@ def steal_share(before: list[int], after: list[int]) -> float:
     delta = [b - a for a, b in zip(before, after, strict=True)]
     total = sum(delta)
     return delta[7] / total if total else 0.0
+
+
+def start_app(cmd: list[str], env: dict) -> subprocess.Popen:
+    """A server process the bench stops with SIGINT, as Ctrl-C would: a bench started in
+    the background (`nohup ... &`) ignores SIGINT, and its children would inherit that."""
+    return subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
+def stop_app(proc: subprocess.Popen) -> None:
+    """Ctrl-C, then a kill if it has not gone within 30 s (never masking the run's own error)."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 120) -> None:
