@@ -9,10 +9,11 @@ from exports import engagement as files_of
 from exports.formats import presentable
 from queries import engagement, reads
 from queries.explore import GRANULARITIES, PRESETS, resolve_range, today_in
+from ui.charts import show_chart
 from ui.common import database_guard, report_tz
 from ui.exports import chart_downloads, provenance_style, table_downloads
 from ui.freshness import freshness
-from ui.tables import show_table
+from ui.tables import show_table, table_popover
 from web.routing import ensure_routed
 
 ensure_routed()
@@ -90,8 +91,11 @@ for card in engagement.cards(days):
 
 def table_and_files(t: engagement.Table, chart: dict, key: str, **help_texts: str) -> None:
     """The table behind a chart and its files, one click away (as on Growth)."""
+    box = table_popover(f"table-and-downloads-{key}")
+    if box is None:
+        return
     frame = engagement.plain(t.frame)  # without the read's metadata, which pandas copies into every step
-    with st.popover("Table and downloads", icon=":material/table_view:"):
+    with box:
         show_table(frame, presentable(frame), **help_texts)
         table_downloads(frame, files_of.provenance(t), t.file_stem, key=f"{key}-table")
         chart_downloads(chart, t.file_stem, key=f"{key}-chart")
@@ -99,7 +103,7 @@ def table_and_files(t: engagement.Table, chart: dict, key: str, **help_texts: st
 
 st.subheader("Active users")
 chart = files_of.chart(active)
-st.vega_lite_chart(chart, width="stretch")
+show_chart(chart, width="stretch")
 table_and_files(
     active,
     chart,
@@ -112,8 +116,8 @@ table_and_files(
 
 st.subheader("Retention by sign-up cohort")
 chart = files_of.chart(retention)
-st.vega_lite_chart(chart, width="stretch")
-st.vega_lite_chart(files_of.curve_chart(retention), width="stretch")
+show_chart(chart, width="stretch")
+show_chart(files_of.curve_chart(retention), width="stretch")
 table_and_files(
     retention,
     chart,
@@ -129,7 +133,7 @@ st.caption(
 
 st.subheader("Growth accounting")
 chart = files_of.chart(lifecycle)
-st.vega_lite_chart(chart, width="stretch")
+show_chart(chart, width="stretch")
 closed = engagement.plain(lifecycle.frame)
 closed = closed[~closed["partial"]]
 if len(closed) and closed["churned"].sum() > 0:

@@ -9,6 +9,7 @@ from exports.formats import presentable
 from exports.raw import max_rows_setting
 from queries.explore import GRANULARITIES, METRICS, PRESETS, ExploreError, explore, raw_count, resolve_range, today_in
 from ui.auth import is_admin
+from ui.charts import show_chart
 from ui.common import as_of_line, database_guard, report_tz
 from ui.exports import chart_downloads, provenance_style, raw_download, table_downloads
 from ui.tables import show_table
@@ -90,7 +91,7 @@ st.caption(
     + as_of_line(data.computed_at, data.tz, data.from_cache)
 )
 chart = charts.bucket_chart(data.frame, data.chart_title, granularity, cumulative=cumulative)
-st.vega_lite_chart(chart, width="stretch")
+show_chart(chart, width="stretch")
 if cumulative:
     last = int(data.frame["cumulative"].iloc[-1])
     where = "the platform total" if rng.end == rng.today else f"the total up to {rng.end}"

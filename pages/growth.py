@@ -10,19 +10,17 @@ import streamlit as st
 
 from actions import rollup
 from db.logs import logger
-from exports import charts
-from exports.files import per_day_provenance
-from exports.formats import presentable
 from exports.slides import Caption, Kpi
 from queries import reads
 from queries.growth import Messages, growth, messages
 from ui import brand, growth_cards
 from ui.auth import is_admin
+from ui.charts import show_chart
 from ui.common import database_guard, report_tz
 from ui.exports import provenance_style, table_downloads
 from ui.freshness import freshness, freshness_text
 from ui.slides import chart_slide_downloads, range_text, snapshot_downloads
-from ui.tables import show_table
+from ui.tables import show_table, table_popover
 from web.routing import ensure_routed
 
 ensure_routed()
@@ -112,27 +110,30 @@ elif shown is None and not present:
 
 TITLES = {"users": "New users per day", "posts": "New posts per day", "messages": "New messages per day"}
 specs: dict[str, dict] = {}
+ranges: dict[str, str] = {}  # the days each chart shows, as the captions write them
 
 
 def caption_of(kind: str, per_day: pd.DataFrame) -> Caption:
     at = per_day.attrs.get("computed_at") or computed_at
-    return Caption(TITLES[kind], range_text(per_day["day"].min(), per_day["day"].max()), data.tz, at)
+    return Caption(TITLES[kind], ranges[kind], data.tz, at)
 
 
 def per_day_chart(kind: str, per_day: pd.DataFrame) -> None:
     """One per-day chart with its table, downloads and provenance one click away."""
-    frame = presentable(per_day)
-    chart = specs[kind] = charts.per_day_bars(frame, f"{TITLES[kind]} ({data.tz})")
-    st.vega_lite_chart(chart, width="stretch")
+    parts = growth_cards.per_day_parts(per_day, kind, f"{TITLES[kind]} ({data.tz})", data.tz)
+    frame, chart, provenance = parts.table, parts.spec, parts.provenance
+    specs[kind] = chart
+    ranges[kind] = range_text(parts.first, parts.last)
+    show_chart(chart, width="stretch")
     if present:
         return
-    # The bars carry their numbers; the table and the files sit one click away,
-    # so the first paint is the KPIs and the charts (a popover's contents are
-    # built in the browser only when it opens).
-    with st.popover("Table and downloads", icon=":material/table_view:"):
+    # The bars carry their numbers; the table and the files sit one click away.
+    box = table_popover(f"table-and-downloads-{kind}")
+    if box is None:
+        return
+    with box:
         # The labels of exports.columns, the same headers the CSV and XLSX carry.
         show_table(per_day, frame, partial="Today so far: the day is not over yet.")
-        provenance = per_day_provenance(per_day, dataset=f"new_{kind}_per_day", tz=data.tz)
         table_downloads(per_day, provenance, f"new_{kind}_per_day", key=f"table-{kind}")
         chart_slide_downloads(chart, caption_of(kind, per_day), f"new_{kind}_per_day", key=f"chart-{kind}")
 
@@ -149,7 +150,6 @@ if shown is not None and shown.per_day is not None:
         st.warning("The messages chart could not be drawn right now.", icon=":material/warning:")
 if not present:
     st.caption("Days are calendar days in the report time zone. The lighter bar is today so far.")
-    week = data.per_day["users"]["day"]
     kpis = [Kpi(c.label, c.value, c.delta, c.delta_description) for c in totals + weeks]
     snapshot_downloads(
         tools,
@@ -159,7 +159,7 @@ if not present:
         [specs["users"], specs["posts"]],
         Caption(
             TITLE,
-            range_text(data.per_day["users"]["day"].min(), data.per_day["users"]["day"].max()),
+            ranges["users"],
             data.tz,
             computed_at,
         ),

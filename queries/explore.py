@@ -16,6 +16,7 @@ import pandas as pd
 import psycopg
 
 from db.settings import valid_timezone
+from queries.memo import per_answer
 from queries.reads import run
 
 PRESETS = {
@@ -185,11 +186,8 @@ def explore(
         if metric in MESSAGE_METRICS:
             raise ExploreError(NO_MESSAGES) from exc
         raise
-    if not cumulative:
-        frame = frame.drop(columns=["cumulative"])
-    frame["partial"] = frame["partial"].astype(bool)
     return Explored(
-        frame=frame,
+        frame=_buckets(frame, cumulative),
         metric=metric,
         granularity=granularity,
         range=rng,
@@ -199,6 +197,12 @@ def explore(
         computed_at=min(p.attrs["computed_at"] for p in parts),
         from_cache=all(p.attrs["from_cache"] for p in parts),
     )
+
+
+@per_answer
+def _buckets(frame: pd.DataFrame, cumulative: bool) -> pd.DataFrame:
+    frame = frame if cumulative else frame.drop(columns=["cumulative"])
+    return frame.astype({"partial": bool})
 
 
 def raw_count(kind: str, *, rng: DateRange, tz: str, fresh: bool = False) -> int:

@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 import psycopg
 
+from queries.memo import per_answer
 from queries.reads import run
 
 # Where the rollup is absent (a database our migrations never touched): live counts.
@@ -72,6 +73,7 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
     return _live(tz=tz, fresh=fresh)
 
 
+@per_answer
 def _from_summary(summary: pd.DataFrame) -> Growth:
     """Shape the summary's few rows in plain Python: this runs on every page view,
     cache hits included, and pandas filtering cost several ms a time."""
@@ -84,7 +86,7 @@ def _from_summary(summary: pd.DataFrame) -> Growth:
             [(day, int(count), bool(partial)) for _, k, day, count, partial in mine if k == "day"],
             columns=["day", "count", "partial"],
         ).astype({"count": "int64", "partial": bool})
-        days.attrs = {**meta, "query": f"growth_summary:{kind}"}
+        days.attrs = {**meta, "query": f"growth_summary:{kind}", "answer": None}
         per_day[kind] = days
         totals[kind] = next(int(count) for _, k, _, count, _ in mine if k == "total")
         previous = next(int(count) for _, k, _, count, _ in mine if k == "previous")
@@ -155,6 +157,11 @@ def messages(*, tz: str | None = None, fresh: bool = False) -> Messages:
         _no_messages_until[url] = time.monotonic() + LEGACY_RECHECK_S
         return absent
     _no_messages_until.pop(url, None)
+    return _messages_from(summary)
+
+
+@per_answer
+def _messages_from(summary: pd.DataFrame) -> Messages:
     if summary.empty or not bool(summary["has_data"].iloc[0]):
         return Messages(
             connected=False,
@@ -164,7 +171,7 @@ def messages(*, tz: str | None = None, fresh: bool = False) -> Messages:
             from_cache=summary.attrs["from_cache"],
         )
     per_day = summary[["day", "count", "partial"]].copy()
-    per_day.attrs = {**summary.attrs, "query": "messages_summary"}
+    per_day.attrs = {**summary.attrs, "query": "messages_summary", "answer": None}
     return Messages(
         connected=True,
         per_day=per_day,

@@ -148,6 +148,8 @@ def _with_meta(entry: Entry, name: str, params: dict, from_cache: bool, stale: b
         "age_s": entry.age() if from_cache else 0.0,
         "db_ms": entry.db_ms,
         "outage_since": outage.since,
+        # Which answer this is: the same stamp, the same rows (queries.memo.per_answer).
+        "answer": (name, repr(sorted(params.items())), entry.computed_at, from_cache, stale),
     }
     return frame
 

@@ -77,6 +77,7 @@ def popovers(node, label: str) -> list:
     """AppTest blocks of the popovers labelled `label` anywhere under `node`
     (AppTest has no accessor for popovers; their contents are in the tree as usual)."""
     found = []
+    node = getattr(node, "_tree", node)  # the AppTest itself: its element tree
     for child in getattr(node, "children", {}).values():
         if getattr(child, "type", None) == "popover" and child.proto.popover.label == label:
             found.append(child)
@@ -100,3 +101,14 @@ def ctrl_c_reaches_it() -> None:
     """preexec_fn for a child a test stops with SIGINT, as Ctrl-C would: a test run started in
     the background (`.ci/run &`) ignores SIGINT, and its children would inherit that."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+TABLE_POPOVERS = ("users", "posts", "messages", "engagement-active", "engagement-retention", "engagement-lifecycle")
+
+
+def tables_open(at):
+    """An AppTest whose "Table and downloads" popovers are open: their contents are built
+    only then (ui.tables.table_popover), as when a person clicks one."""
+    for name in TABLE_POPOVERS:
+        at.session_state[f"table-and-downloads-{name}"] = True
+    return at

@@ -11,7 +11,7 @@ from exports.columns import names_of
 from queries import engagement
 from queries.explore import resolve_range
 from tests.conftest import ROOT
-from tests.helpers import Downloads, add_post, add_user
+from tests.helpers import Downloads, add_post, add_user, tables_open
 
 PAGE = str(ROOT / "pages" / "engagement.py")
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -36,7 +36,7 @@ def downloads(monkeypatch):
 
 
 def page(tz="UTC", **choices):
-    at = AppTest.from_file(PAGE, default_timeout=60)
+    at = tables_open(AppTest.from_file(PAGE, default_timeout=60))
     at.session_state["report_tz"] = tz
     for key, value in choices.items():
         at.session_state[f"engagement_{key}"] = value

@@ -11,7 +11,7 @@ from exports import files
 from queries.growth import messages
 from queries.reads import fetch
 from tests.conftest import ROOT
-from tests.helpers import add_message, add_post, add_user
+from tests.helpers import add_message, add_post, add_user, tables_open
 
 PAGE = str(ROOT / "pages" / "growth.py")
 # Not on a quarter hour, so the "same time last week" cut-off falls inside a bucket.
@@ -140,7 +140,7 @@ def live(db):
 
 
 def test_page_shows_the_messages_card_and_chart(live):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = tables_open(AppTest.from_file(PAGE, default_timeout=30)).run()
     assert not at.exception and not at.error and not at.warning
     summary = fetch("messages_summary").iloc[0]
     value, delta = metrics(at)["Messages, last 7 days"]
@@ -178,7 +178,7 @@ def test_cli_export_equals_the_page_download(live, monkeypatch, capsys):
     from exports.columns import label
     from exports.formats import BOM
 
-    at = AppTest.from_file(PAGE, default_timeout=30)
+    at = tables_open(AppTest.from_file(PAGE, default_timeout=30))
     at.session_state["provenance_style"] = "header"  # provenance as a first line, as the CLI's below
     at.run()
     [button] = [b for b in at.download_button if b.key == "table-messages-new_messages_per_day.csv"]

@@ -10,7 +10,7 @@ from exports.formats import to_csv
 from queries.growth import growth
 from queries.reads import run
 from tests.conftest import ROOT
-from tests.helpers import add_post, add_user, popovers
+from tests.helpers import add_post, add_user, popovers, tables_open
 
 PAGE = str(ROOT / "pages" / "growth.py")
 DASHBOARD = str(ROOT / "dashboard.py")
@@ -58,7 +58,7 @@ def test_no_fake_percentage_when_previous_week_was_empty(db):
 
 
 def test_download_is_exactly_the_table_and_the_cli_output(some_rows, capsys):
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = tables_open(AppTest.from_file(PAGE, default_timeout=30)).run()
     tables = at.dataframe
     assert len(tables) == 2
     shown = tables[1].value
@@ -113,7 +113,7 @@ def test_downloads_carry_provenance_and_parquet(some_rows, monkeypatch):
     from tests.helpers import Downloads
 
     downloads = Downloads(monkeypatch)
-    at = AppTest.from_file(PAGE, default_timeout=30).run()
+    at = tables_open(AppTest.from_file(PAGE, default_timeout=30)).run()
     shown = at.dataframe[1].value
     [csv_button] = [b for b in at.download_button if b.key == "table-posts-new_posts_per_day.csv"]
     # The CSV opens as it is (byte-order mark, the screen's labels); provenance beside it.

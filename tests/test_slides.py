@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from exports import charts, slides
 from tests.conftest import ROOT
-from tests.helpers import Downloads, add_post, add_user
+from tests.helpers import Downloads, add_post, add_user, tables_open
 from tests.pdf_text import pdf_text
 
 PAGE = str(ROOT / "pages" / "growth.py")
@@ -29,7 +29,7 @@ def some_rows(db):
 
 def page_with_downloads(monkeypatch):
     downloads = Downloads(monkeypatch)
-    at = AppTest.from_file(PAGE, default_timeout=60).run()
+    at = tables_open(AppTest.from_file(PAGE, default_timeout=60)).run()
     assert not at.exception and not at.error
     return at, {b.key: b for b in at.download_button}, downloads
 

@@ -11,18 +11,32 @@ one; the numbers never wait for it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
 
 import pandas as pd
 
 from db.errors import DatabaseUnavailable
 from db.logs import logger
+from exports import charts
+from exports.files import Provenance, per_day_provenance
+from exports.formats import presentable
 from queries.explore import explore, resolve_range
+from queries.memo import per_frame
 
 log = logger("cruddur.page")
 TREND_DAYS = 90
 DAILY_DAYS = 30
 EXPLORE_PAGE = "pages/explore.py"
 METRIC = {"users": "new_users", "posts": "new_posts", "messages": "messages"}
+
+
+class PerDayParts(NamedTuple):
+    table: pd.DataFrame  # the rows as text (exports.formats.presentable)
+    spec: dict  # the chart (exports.charts.per_day_bars)
+    provenance: Provenance
+    first: date
+    last: date
 
 
 @dataclass(frozen=True)
@@ -50,18 +64,42 @@ def trends(kinds: list[str], tz: str, *, fresh: bool = False) -> dict[str, pd.Se
         except Exception:
             log.warning("the %s trend could not be read; its card goes without one", kind, exc_info=True)
             continue
-        found[kind] = pd.Series(frame["count"].astype(int).to_list(), index=list(frame["period_start"]))
+        found[kind] = _per_day_series(frame)
     return found
+
+
+@per_frame
+def _per_day_series(frame: pd.DataFrame) -> pd.Series:
+    return pd.Series(frame["count"].astype(int).to_list(), index=list(frame["period_start"]))
+
+
+@per_frame
+def per_day_parts(per_day: pd.DataFrame, kind: str, title: str, tz: str) -> PerDayParts:
+    """What a per-day chart shows, made once per answer (queries.memo). Shared: not to be changed."""
+    table = presentable(per_day)
+    days = per_day["day"].to_list()
+    return PerDayParts(
+        table,
+        charts.per_day_bars(table, title),
+        per_day_provenance(per_day, dataset=f"new_{kind}_per_day", tz=tz),
+        min(days),
+        max(days),
+    )
 
 
 def trend_points(card: Card, per_day: pd.Series | None, total: int | None) -> list[int] | None:
     """What the card's small chart draws: a total's running total, else daily counts."""
     if per_day is None or per_day.empty:
         return None
+    counts = [int(v) for v in per_day.to_list()]
     if card.total and total is not None:
-        after = per_day[::-1].cumsum()[::-1].shift(-1, fill_value=0)  # what came after each day
-        return [int(total - a) for a in after]
-    return [int(v) for v in per_day.iloc[-DAILY_DAYS:]]
+        # The total at the end of each day: the total minus what came after that day.
+        ends, after = [], 0
+        for count in reversed(counts):
+            ends.append(total - after)
+            after += count
+        return ends[::-1]
+    return counts[-DAILY_DAYS:]
 
 
 def explore_params(card: Card, tz: str) -> dict[str, str]:

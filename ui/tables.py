@@ -4,9 +4,11 @@ keeps its script names, Streamlit shows each column's label."""
 from __future__ import annotations
 
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
 from exports.columns import label
+from queries.memo import per_frame
 
 
 def column_config(frame: pd.DataFrame, **help_texts: str) -> dict:
@@ -25,7 +27,29 @@ def column_config(frame: pd.DataFrame, **help_texts: str) -> dict:
     return config
 
 
+TABLE_AND_DOWNLOADS = "Table and downloads"
+
+
+def table_popover(key: str):
+    """The "Table and downloads" popover under a chart, or None while it is closed: its
+    table and half a dozen download buttons are built only when someone opens it (the
+    page reruns then). On every other view they were a third of a Growth view's server
+    time, for contents nobody sees."""
+    box = st.popover(TABLE_AND_DOWNLOADS, icon=":material/table_view:", on_change="rerun", key=key)
+    return box if box.open else None
+
+
 def show_table(frame: pd.DataFrame, shown: pd.DataFrame | None = None, **help_texts: str) -> None:
     """`shown` (the presentable text of `frame`, exports.formats) under `frame`'s labels."""
     shown = frame if shown is None else shown
-    st.dataframe(shown, hide_index=True, width="stretch", column_config=column_config(frame, **help_texts))
+    st.dataframe(_arrow(shown), hide_index=True, width="stretch", column_config=column_config(frame, **help_texts))
+
+
+@per_frame
+def _arrow(shown: pd.DataFrame) -> pa.Table | pd.DataFrame:
+    """The rows as Arrow, made once per frame: a memoised frame (queries.memo) is shown
+    on every view, and Streamlit would convert it again each time."""
+    try:
+        return pa.Table.from_pandas(shown, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return shown  # mixed types in a column: Streamlit's own conversion copes with those
