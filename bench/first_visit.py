@@ -16,8 +16,11 @@ reload the same way. Variants:
   ours-nagle  our dashboard on Streamlit's own socket (`streamlit run dashboard.py`),
               warmed up like serve.py does: Nagle's algorithm left on (web/tcp.py)
   ours        our dashboard as `make run` serves it (serve.py: app.py, warmed up)
+  constant    one constant st.metric and nothing else (bench/_constant_page.py),
+              served and warmed like ours: the floor of any Streamlit page
 
-Reports medians over the repetitions and ratios against `usual`.
+Reports medians over the repetitions, ratios against `usual` and how much later
+than `constant` each page's KPI is painted.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ VARIANTS = {
     "usual": "usual Streamlit way (st.connection, plain counts, no warm-up)",
     "ours-nagle": "ours on Streamlit's own socket (Nagle on), warmed",
     "ours": "ours as served by `make run` (app.py, TCP_NODELAY), warmed",
+    "constant": "one constant st.metric and nothing else, served like ours, warmed",
 }
 
 
@@ -56,6 +60,8 @@ def command(variant: str, port: int) -> list[str]:
     ]
     if variant == "usual":
         return [sys.executable, "-m", "streamlit", "run", str(ROOT / "bench" / "_baseline_page.py"), *flags]
+    if variant == "constant":
+        return [sys.executable, "-m", "web", "run", str(ROOT / "bench" / "_constant_page.py"), *flags]
     if variant == "ours-nagle":
         return [sys.executable, "-m", "streamlit", "run", str(ROOT / "dashboard.py"), *flags]
     return [sys.executable, str(ROOT / "serve.py")]
@@ -207,9 +213,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"| {args.posts:,} posts, medians of {args.repeat} fresh servers | first visit: KPIs painted | "
         f"(seen by polling) | reload: KPIs painted (median of {args.reloads}) | (seen by polling) | "
-        "request on a keep-alive connection | first visit vs usual | reload vs usual |"
+        "request on a keep-alive connection | first visit vs usual | reload vs usual | "
+        "painted after the constant page: first visit / reload |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
+
+    def behind(v: str) -> str:
+        """How much later than the constant page (same run) the KPI is painted."""
+        if "constant" not in variants or v == "constant":
+            return ""
+        return " / ".join(f"{(med(v, k) - med('constant', k)) * 1000:+.0f} ms" for k in ("first", "reload"))
+
     for v in variants:
         spread = sorted(r["first"] for r in results[v])
 
@@ -221,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {VARIANTS[v]} | {med(v, 'first'):.2f} s ({spread[0]:.2f}–{spread[-1]:.2f}) | "
             f"{med(v, 'first_seen'):.2f} s | {med(v, 'reload'):.2f} s | {med(v, 'reload_seen'):.2f} s | "
-            f"{med(v, 'keep_alive_ms'):.1f} ms | {ratio('first')} | {ratio('reload')} |"
+            f"{med(v, 'keep_alive_ms'):.1f} ms | {ratio('first')} | {ratio('reload')} | {behind(v)} |"
         )
     return 0
 

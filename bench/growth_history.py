@@ -14,7 +14,9 @@ Each round, in this order:
   rebuild   `python -m db rollup --rebuild` in a process of its own, as an operator runs it
   (a) ours  a fresh Python process: its result cache is empty and its connection
             has no prepared plans; it opens its pool (not counted), then computes
-            the Growth page's answer once (queries.growth.growth)
+            the Growth page's answer once (queries.growth.growth); then, its
+            result cache emptied, once more on the same (now warm) connection,
+            as every page of a running server is answered
   (b) the original SQL with our indexes (bench/sql/original_*.sql)
   (c) the original SQL as it ran: the same, planned without indexes
 
@@ -46,7 +48,7 @@ SPANS = {"d": 1, "y": 365}
 CHUNK = 1_000_000
 PSS = "SELECT pg_stat_statements_reset()"
 DB_TIME = """
-SELECT coalesce(sum(total_plan_time + total_exec_time), 0), coalesce(sum(calls), 0)
+SELECT coalesce(sum(total_plan_time + total_exec_time), 0), coalesce(sum(calls), 0), coalesce(sum(total_exec_time), 0)
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 WHERE d.datname = current_database() AND s.query NOT ILIKE '%%pg_stat_statements%%'
 """
@@ -155,18 +157,27 @@ def _page(tz: str) -> None:
     """Inside the fresh process: open the reader pool, reset the statistics, answer once, report."""
     from db.settings import get_settings
     from queries.growth import growth
-    from queries.reads import fetch
+    from queries.reads import clear_cache, fetch
 
     fetch("admin.ping")
     url = get_settings().require_url()
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(PSS)
         answer = growth(tz=tz)
-        server_ms, calls = conn.execute(DB_TIME).fetchone()
+        server_ms, calls, exec_ms = conn.execute(DB_TIME).fetchone()
+        # The same page again in this process, its result cache emptied: the pool's
+        # connection has planned it once, as every connection of a running server has.
+        clear_cache()
+        conn.execute(PSS)
+        again = growth(tz=tz)
+        warm_ms = conn.execute(DB_TIME).fetchone()[0]
+    assert again.totals == answer.totals and not again.from_cache
     print(
         json.dumps(
             {
                 "server_ms": float(server_ms),
+                "exec_ms": float(exec_ms),
+                "warm_ms": float(warm_ms),
                 "calls": int(calls),
                 "page_ms": answer.db_ms,
                 "rolled_up": answer.rolled_up,
@@ -187,7 +198,7 @@ def original_page(url: str, conn: psycopg.Connection, indexes: bool) -> tuple[fl
 
 def run_history(server_url: str, posts: int, label: str, repeat: int, tz: str, fresh: bool) -> dict:
     url, info = prepare(server_url, posts, label, fresh)
-    ours, page, with_idx, no_idx, rebuilds = [], [], [], [], []
+    ours, page, with_idx, no_idx, rebuilds, executing, warm = [], [], [], [], [], [], []
     with psycopg.connect(url, autocommit=True) as conn:
         for i in range(repeat):
             rebuilds.append(rebuild(url))
@@ -199,6 +210,8 @@ def run_history(server_url: str, posts: int, label: str, repeat: int, tz: str, f
             if not (mine["totals"] == totals_b == totals_c):
                 raise SystemExit(f"answers differ: ours {mine['totals']}, original {totals_b} / {totals_c}")
             ours.append(mine["server_ms"])
+            executing.append(mine["exec_ms"])
+            warm.append(mine["warm_ms"])
             page.append(mine["page_ms"])
             with_idx.append(b)
             no_idx.append(c)
@@ -208,6 +221,8 @@ def run_history(server_url: str, posts: int, label: str, repeat: int, tz: str, f
         **info,
         "label": label,
         "ours": med(ours)[0],
+        "exec": med(executing)[0],
+        "warm": med(warm)[0],
         "page": med(page)[0],
         "with_indexes": med(with_idx)[0],
         "no_index": med(no_idx)[0],
@@ -220,13 +235,15 @@ def report(machine: str, version: str, tz: str, repeat: int, runs: list[dict], s
         f"Machine: {machine}; {version} (embedded); report zone {tz}; CPU steal {steal:.0%}. "
         f"Medians of {repeat} rounds; each round right after `python -m db rollup --rebuild`.",
         "",
-        "| history | posts | ours: Growth statement (server) | ours: as the page timed it "
+        "| history | posts | ours: planning + execution, new connection | of which execution "
+        "| ours: next page, same connection | ours: as the page timed it "
         "| original SQL with our indexes | original SQL as it ran | with indexes / ours | as it ran / ours |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in runs:
         lines.append(
-            f"| {r['label']} | {r['posts']:,} | {r['ours']:.2f} ms | {r['page']:.2f} ms | {r['with_indexes']:,.1f} ms "
+            f"| {r['label']} | {r['posts']:,} | {r['ours']:.2f} ms | {r['exec']:.2f} ms | {r['warm']:.2f} ms "
+            f"| {r['page']:.2f} ms | {r['with_indexes']:,.1f} ms "
             f"| {r['no_index']:,.1f} ms | {r['with_indexes'] / r['ours']:,.0f}× | {r['no_index'] / r['ours']:,.0f}× |"
         )
     spread = max(r["ours"] for r in runs) / min(r["ours"] for r in runs) - 1

@@ -215,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
 
     app = start_app(cmd, env)
     try:
-
         wait_until_up(port, app)
         warm_up(port)
         base = f"http://127.0.0.1:{port}"
