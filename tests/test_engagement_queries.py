@@ -283,7 +283,8 @@ def test_the_state_gives_the_same_rows_as_the_raw_rows(rows, tz):
 @pytest.mark.parametrize("tz", ["Asia/Kathmandu", "America/New_York"])
 def test_todays_authors_of_every_kind_are_added_to_the_state_exactly(rows, db, tz):
     """The open periods from the state plus today's authors (engagement.rolled.today):
-    a sign-up of today posting (and once before signing up), an orphan, a user the state
+    a sign-up of today posting (and once before signing up), one whose every post of the
+    day is dated before the sign-up, an orphan, a user the state
     has pruned (last seen 100 days ago), one it knows, and posts later in the open week."""
     users, posts = rows
     rng = resolve_range("custom", tz=tz, start=date(2026, 1, 26), end=date(2026, 4, 15), now=NOW)
@@ -291,11 +292,14 @@ def test_todays_authors_of_every_kind_are_added_to_the_state_exactly(rows, db, t
     local0 = midnight.replace(tzinfo=None)
     newcomer = ("00000000-0000-4000-9000-000000000001", local0 + timedelta(minutes=5))
     pruned = ("00000000-0000-4000-9000-000000000002", local0 - timedelta(days=200))
+    early_bird = ("00000000-0000-4000-9000-000000000003", local0 + timedelta(minutes=30))
     known = users[0]
-    extra_users = [newcomer, pruned]
+    extra_users = [newcomer, pruned, early_bird]
     extra_posts = [
         (newcomer[0], local0 + timedelta(minutes=1)),  # before its sign-up: not counted
         (newcomer[0], local0 + timedelta(minutes=6)),
+        (early_bird[0], local0 + timedelta(minutes=10)),  # every post of the day before the sign-up
+        (early_bird[0], local0 + timedelta(minutes=20)),
         ("ffffffff-0000-4000-8000-000000000002", local0),  # an orphan, on the very midnight
         (pruned[0], local0 - timedelta(days=100)),
         (pruned[0], local0 + timedelta(hours=2)),

@@ -20,49 +20,67 @@ WITH r AS (
            (date_trunc(u.unit, r.today::timestamp) + ('1 ' || u.unit)::interval)::date - 1 AS open_end,
            (date_trunc(u.unit, r.today::timestamp) - ('1 ' || u.unit)::interval)::date AS prev_p
     FROM r, (VALUES ('day'), ('week'), ('month')) AS u(unit)
-), posts AS (  -- per author and local day from today on: posts, and those before the sign-up
-    SELECT x.user_uuid, x.day, x.n,
-           coalesce(e.signup, ((u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date) AS signup,
-           e.last_day,
-           NOT coalesce(e.signup < r.today, false) AND u.created_at IS NULL AS orphan,
-           CASE WHEN e.signup < r.today THEN 0
-                ELSE (SELECT count(*) FROM unnest(x.times) AS t(at) WHERE t.at < u.created_at) END AS early
-    FROM (
-        SELECT a.user_uuid, ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day,
-               count(*) AS n, array_agg(a.created_at) AS times
-        FROM r, activities a
-        WHERE a.created_at >= (r.today::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' - interval '3 hours'
-          AND a.created_at < (r.horizon::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '3 hours'
-          AND ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date >= r.today
-          AND ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date < r.horizon
-        GROUP BY 1, 2
-    ) AS x
+), days AS MATERIALIZED (  -- per author and local day from today on: posts, first and last
+    SELECT a.user_uuid, ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day,
+           count(*) AS n, min(a.created_at) AS first_at, max(a.created_at) AS last_at
+    FROM r, activities a
+    WHERE a.created_at >= (r.today::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' - interval '3 hours'
+      AND a.created_at < (r.horizon::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '3 hours'
+      AND ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date >= r.today
+      AND ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date < r.horizon
+    GROUP BY 1, 2
+), known AS MATERIALIZED (
+    -- the state's sign-up and last active day of those authors, from its primary key
+    -- alone (migration 0008) in one pass: the index scan sorts the array and walks it
+    -- with the authors in key order (many per index page), not one descent per author
+    SELECT e.user_uuid, e.signup, e.last_day
+    FROM public.engagement_users e
+    WHERE e.tz = %(tz)s AND e.user_uuid = ANY (ARRAY(SELECT d.user_uuid FROM days d WHERE d.user_uuid IS NOT NULL))
+), posts AS (  -- per author and local day: posts, and those dated before the author's sign-up
+    SELECT d.user_uuid, d.day, d.n,
+           coalesce(k.signup, ((u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date) AS signup,
+           k.last_day,
+           NOT coalesce(k.signup < r.today, false) AND u.created_at IS NULL AS orphan,
+           CASE WHEN k.signup < r.today OR u.created_at <= d.first_at THEN 0
+                WHEN u.created_at > d.last_at THEN d.n
+                -- signed up between two of that day's posts: count them (rare)
+                ELSE (SELECT count(*) FROM activities a
+                      WHERE a.created_at >= d.first_at AND a.created_at < u.created_at
+                        AND a.user_uuid = d.user_uuid) END AS early
+    FROM days d
     CROSS JOIN r
-    -- one primary-key lookup per author (a hash of the whole state costs more at scale)
-    LEFT JOIN LATERAL (SELECT e.signup, e.last_day FROM public.engagement_users e
-                       WHERE e.tz = %(tz)s AND e.user_uuid = x.user_uuid OFFSET 0) AS e ON true
+    LEFT JOIN known k ON k.user_uuid = d.user_uuid
     -- users is asked only when the state does not vouch for a sign-up before today
     -- (a change to users marks the state dirty, so its sign-up day stays true)
     LEFT JOIN LATERAL (SELECT u.created_at FROM users u
-                       WHERE u.uuid = x.user_uuid AND (e.signup IS NULL OR e.signup >= r.today) OFFSET 0) AS u ON true
+                       WHERE u.uuid = d.user_uuid AND (k.signup IS NULL OR k.signup >= r.today) OFFSET 0) AS u ON true
 ), authors AS (  -- per author: the first local day from today with a counted post
     SELECT p.user_uuid, min(p.signup) AS signup, min(p.last_day) AS last_day, min(p.day) AS first_day
     FROM posts p
     WHERE NOT p.orphan AND p.early < p.n
     GROUP BY p.user_uuid
+), kinds AS (  -- authors alike for every count below, counted once: a few hundred rows, not one per author
+    SELECT a.signup, a.last_day, a.first_day, count(*) AS n
+    FROM authors a
+    GROUP BY 1, 2, 3
+), excluded AS (  -- per local day: orphan posts, and posts dated before their author's sign-up
+    SELECT p.day, sum(p.n) FILTER (WHERE p.orphan) AS orphan_posts,
+           sum(p.early) FILTER (WHERE NOT p.orphan) AS early_posts
+    FROM posts p
+    GROUP BY p.day
 )
 SELECT k.unit, date_trunc(k.unit, a.signup::timestamp)::date AS cohort,
-       count(*) AS n,
-       count(*) FILTER (WHERE a.last_day >= k.prev_p) AS prev_n,
-       count(*) FILTER (WHERE a.last_day IS NULL OR a.last_day < r.today - 6) AS n_7,
-       count(*) FILTER (WHERE a.last_day IS NULL OR a.last_day < r.today - 27) AS n_28,
+       sum(a.n)::bigint AS n,
+       coalesce(sum(a.n) FILTER (WHERE a.last_day >= k.prev_p), 0)::bigint AS prev_n,
+       coalesce(sum(a.n) FILTER (WHERE a.last_day IS NULL OR a.last_day < r.today - 6), 0)::bigint AS n_7,
+       coalesce(sum(a.n) FILTER (WHERE a.last_day IS NULL OR a.last_day < r.today - 27), 0)::bigint AS n_28,
        0::bigint AS orphan_posts, 0::bigint AS early_posts
 FROM r, units k
-JOIN authors a ON a.first_day <= k.open_end AND (a.last_day IS NULL OR a.last_day < k.open_p)
+JOIN kinds a ON a.first_day <= k.open_end AND (a.last_day IS NULL OR a.last_day < k.open_p)
 GROUP BY k.unit, 2
 UNION ALL
 SELECT k.unit, NULL, 0, 0, 0, 0,
-       coalesce(sum(p.n) FILTER (WHERE p.orphan), 0)::bigint,
-       coalesce(sum(p.early) FILTER (WHERE NOT p.orphan), 0)::bigint
-FROM units k LEFT JOIN posts p ON p.day <= k.open_end
+       coalesce(sum(x.orphan_posts), 0)::bigint,
+       coalesce(sum(x.early_posts), 0)::bigint
+FROM units k LEFT JOIN excluded x ON x.day <= k.open_end
 GROUP BY k.unit
