@@ -99,6 +99,23 @@ def steal_share(before: list[int], after: list[int]) -> float:
     return delta[7] / total if total else 0.0
 
 
+def process_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_pid(proc: subprocess.Popen) -> int:
+    """The Streamlit process: serve.py's child (make run's launcher), else the process itself."""
+    try:
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as fh:
+            children = fh.read().split()
+    except OSError:
+        children = []
+    return int(children[0]) if children else proc.pid
+
+
 def start_app(cmd: list[str], env: dict) -> subprocess.Popen:
     """A server process the bench stops with SIGINT, as Ctrl-C would: a bench started in
     the background (`nohup ... &`) ignores SIGINT, and its children would inherit that."""

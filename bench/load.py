@@ -4,7 +4,8 @@
 
 Starts its own embedded PostgreSQL (under .data/bench-load), loads demo data
 with the seed generator, serves the real app with serve.py, measures the first
-visit and a reload in headless Chromium, then drives N concurrent sessions.
+visit and a reload in headless Chromium, times the server's CPU per view with
+one session at a time (200 views), then drives N concurrent sessions.
 `ws` sessions speak Streamlit's own websocket protocol (what the browser
 sends: a new session and a rerun request, then every ForwardMsg until the run
 finishes), so the figures are the server's; `browser` sessions are Chromium
@@ -151,6 +152,19 @@ async def ws_page_load(port: int) -> float:
     return kpis_at
 
 
+async def server_cpu_per_view(port: int, pid: int, views: int = 200) -> float:
+    """Milliseconds of the server's CPU per Growth view, one session after another
+    (nothing else running): what each view costs it, apart from any queueing."""
+    from bench.harness import process_cpu_s
+
+    for _ in range(10):
+        await ws_page_load(port)
+    before = process_cpu_s(pid)
+    for _ in range(views):
+        await ws_page_load(port)
+    return (process_cpu_s(pid) - before) * 1000 / views
+
+
 async def ws_loop(port: int, until: float, times: list[float], errors: list[str]) -> None:
     while time.monotonic() < until:
         try:
@@ -219,8 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         warm_up(port)
         base = f"http://127.0.0.1:{port}"
         first, reload = first_visit(base)
-        from bench.harness import cpu_times, steal_share
+        from bench.harness import cpu_times, server_pid, steal_share
 
+        per_view_ms = asyncio.run(server_cpu_per_view(port, server_pid(app)))
         cpu_before = cpu_times()
         sampler = ConnectionSampler(server_url)
         before = transactions(server_url, "cruddur")
@@ -246,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|")
     print(f"| first visit after start: KPIs painted (seen by polling) | {first[0]:.2f} s ({first[1]:.2f} s) |")
     print(f"| reload: KPIs painted (seen by polling) | {reload[0]:.2f} s ({reload[1]:.2f} s) |")
+    print(f"| server CPU per Growth view, one session at a time | {per_view_ms:.1f} ms |")
     print(f"| page loads | {len(times):,} ({len(times) / elapsed:.1f} per second) |")
     if times:
         print(f"| time to the four KPIs, median / p95 | {statistics.median(times):.2f} s / {p95(times):.2f} s |")
