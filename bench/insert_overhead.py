@@ -6,7 +6,8 @@ Three databases on a dedicated embedded server, each with the same generated
 data, take turns (interleaved rounds, median tps):
 
   plain     production's tables plus the created_at indexes (migrations 0001-0002)
-  rollup    all our migrations: the hourly rollup and its triggers, rollup up to date
+  rollup    all our migrations: the growth rollup (quarter hours, running total) and
+            its triggers, the engagement state and its triggers; rollup up to date
   naive     plain plus the rejected design: a statement trigger adding every insert to a daily rollup row
 """
 

@@ -195,8 +195,8 @@ async def drive(base: str, sessions: int, seconds: float) -> tuple[list[float], 
     return times, errors, elapsed
 
 
-def first_visit(base: str) -> tuple[tuple[float, float], tuple[float, float]]:
-    """(painted, seen) for the first visitor of the freshly started server, then for a reload."""
+def first_visit(base: str) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """(painted, seen, the browser's part) for the first visitor of the freshly started server, then for a reload."""
     from bench.first_visit import visit  # there: how "painted" and "seen" are measured
 
     first, again = asyncio.run(visit(base, reloads=1))
