@@ -107,13 +107,16 @@ def process_cpu_s(pid: int) -> float:
 
 
 def server_pid(proc: subprocess.Popen) -> int:
-    """The Streamlit process: serve.py's child (make run's launcher), else the process itself."""
+    """The Streamlit process that serve.py (make run's launcher) started: timing the
+    launcher itself would report next to nothing, so no child is an error."""
     try:
         with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as fh:
             children = fh.read().split()
-    except OSError:
-        children = []
-    return int(children[0]) if children else proc.pid
+    except OSError as exc:
+        raise RuntimeError(f"cannot find serve.py's server process: {exc}") from exc
+    if len(children) != 1:
+        raise RuntimeError(f"serve.py should have started one server process, found {len(children)}")
+    return int(children[0])
 
 
 def start_app(cmd: list[str], env: dict) -> subprocess.Popen:

@@ -214,12 +214,14 @@ def lifecycle_chart(frame: pd.DataFrame, title: str, granularity: str) -> alt.Ch
             )
         )
     data = pd.concat(parts, ignore_index=True)
+    # How far the stacked bars reach, above zero and below it: what the axis must label.
+    reach = pd.concat([frame[["retained", "resurrected", "new"]].sum(axis=1), frame["churned"]]).astype(int)
     return (
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
             x=_x(labels),
-            y=alt.Y("value:Q", title="users", axis=count_axis(data["count"]), stack="zero"),
+            y=alt.Y("value:Q", title="users", axis=count_axis(reach), stack="zero"),
             color=alt.Color(
                 "kind:N",
                 title=None,

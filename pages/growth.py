@@ -10,6 +10,7 @@ import streamlit as st
 
 from actions import rollup
 from db.logs import logger
+from exports.files import per_day_provenance
 from exports.slides import Caption, Kpi
 from queries import reads
 from queries.growth import Messages, growth, messages
@@ -120,8 +121,8 @@ def caption_of(kind: str, per_day: pd.DataFrame) -> Caption:
 
 def per_day_chart(kind: str, per_day: pd.DataFrame) -> None:
     """One per-day chart with its table, downloads and provenance one click away."""
-    parts = growth_cards.per_day_parts(per_day, kind, f"{TITLES[kind]} ({data.tz})", data.tz)
-    frame, chart, provenance = parts.table, parts.spec, parts.provenance
+    parts = growth_cards.per_day_parts(per_day, f"{TITLES[kind]} ({data.tz})")
+    frame, chart = parts.table, parts.spec
     specs[kind] = chart
     ranges[kind] = range_text(parts.first, parts.last)
     show_chart(chart, width="stretch")
@@ -134,6 +135,7 @@ def per_day_chart(kind: str, per_day: pd.DataFrame) -> None:
     with box:
         # The labels of exports.columns, the same headers the CSV and XLSX carry.
         show_table(per_day, frame, partial="Today so far: the day is not over yet.")
+        provenance = per_day_provenance(per_day, dataset=f"new_{kind}_per_day", tz=data.tz)
         table_downloads(per_day, provenance, f"new_{kind}_per_day", key=f"table-{kind}")
         chart_slide_downloads(chart, caption_of(kind, per_day), f"new_{kind}_per_day", key=f"chart-{kind}")
 

@@ -201,8 +201,9 @@ def explore(
 
 @per_answer
 def _buckets(frame: pd.DataFrame, cumulative: bool) -> pd.DataFrame:
-    frame = frame if cumulative else frame.drop(columns=["cumulative"])
-    return frame.astype({"partial": bool})
+    shaped = (frame if cumulative else frame.drop(columns=["cumulative"])).astype({"partial": bool})
+    shaped.attrs["answer"] = None  # not the read's answer any more (queries.memo)
+    return shaped
 
 
 def raw_count(kind: str, *, rng: DateRange, tz: str, fresh: bool = False) -> int:

@@ -34,10 +34,14 @@ class _Memo:
             return True, value
 
     def put(self, key: Any, value: Any) -> None:
+        evicted = []
         with self.lock:
             self.kept[key] = value
             while len(self.kept) > KEPT:
-                del self.kept[next(iter(self.kept))]
+                evicted.append(self.kept.pop(next(iter(self.kept))))
+        # Let go of them outside the lock: freeing one may run a per_frame finalizer,
+        # which takes the lock again (a Lock is not re-entrant).
+        del evicted
 
     def drop(self, key: Any) -> None:
         with self.lock:

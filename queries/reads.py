@@ -137,7 +137,9 @@ def _read(query: catalog.Query, params: dict[str, Any], identifiers: dict[str, s
     return pd.DataFrame.from_records(rows, columns=columns), db_ms
 
 
-def _with_meta(entry: Entry, name: str, params: dict, from_cache: bool, stale: bool = False) -> pd.DataFrame:
+def _with_meta(
+    entry: Entry, name: str, params: dict, from_cache: bool, stale: bool = False, identifiers: dict | None = None
+) -> pd.DataFrame:
     frame = entry.frame.copy()
     frame.attrs = {
         "query": name,
@@ -149,7 +151,14 @@ def _with_meta(entry: Entry, name: str, params: dict, from_cache: bool, stale: b
         "db_ms": entry.db_ms,
         "outage_since": outage.since,
         # Which answer this is: the same stamp, the same rows (queries.memo.per_answer).
-        "answer": (name, repr(sorted(params.items())), entry.computed_at, from_cache, stale),
+        "answer": (
+            name,
+            repr(sorted(params.items())),
+            repr(sorted((identifiers or {}).items())),
+            entry.computed_at,
+            from_cache,
+            stale,
+        ),
     }
     return frame
 
@@ -208,7 +217,9 @@ def run(name: str, /, *, fresh: bool = False, identifiers: dict[str, str] | None
 
 def _served(read: _Read, entry: Entry, *, from_cache: bool, stale: bool = False) -> pd.DataFrame:
     _recorded(read, entry)
-    return _with_meta(entry, read.query.name, read.params, from_cache=from_cache, stale=stale)
+    return _with_meta(
+        entry, read.query.name, read.params, from_cache=from_cache, stale=stale, identifiers=read.identifiers
+    )
 
 
 def _cached_or_computed(read: _Read, fresh: bool) -> pd.DataFrame:

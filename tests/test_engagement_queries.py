@@ -375,3 +375,37 @@ def test_a_database_without_our_migrations_is_counted_live(legacy_db_url):
     for name in engagement.TABLES:
         got = engagement.table(name, rng=rng, granularity="week", tz=tz)
         assert not got.kept.present and as_rows(got.frame) == want[name]
+
+
+def test_a_sign_up_between_posts_where_the_local_date_steps_back(db):
+    """St John's fell back at 00:01 to 23:01 of the day before (until 2010): a user
+    posting just before and after it, and signing up in between, is counted on the
+    right local days; the posts before the sign-up count for nobody."""
+    tz = "America/St_Johns"
+    now = datetime(2010, 11, 7, 2, 35, tzinfo=UTC)  # 23:05 on 6 Nov, local time, after the fall back
+    early = ("00000000-0000-4000-9000-000000000010", datetime(2010, 10, 20, 12, 0))
+    user = ("00000000-0000-4000-9000-000000000011", datetime(2010, 11, 7, 3, 0))  # 23:30 on 6 Nov
+    users = [early, user]
+    posts = [
+        (early[0], datetime(2010, 10, 21, 12, 0)),
+        (user[0], datetime(2010, 11, 7, 2, 30, 30)),  # 00:00:30 on 7 Nov, before the sign-up
+        (user[0], datetime(2010, 11, 7, 2, 40)),  # 23:10 on 6 Nov, before the sign-up
+        (user[0], datetime(2010, 11, 7, 3, 40)),  # 00:10 on 7 Nov (dated ahead), after it
+    ]
+    with db.cursor() as cur:
+        cur.executemany(
+            "INSERT INTO users (uuid, display_name, handle, email, cognito_user_id, created_at) "
+            "VALUES (%s, 'x', 'x', 'x@test.com', 'T', %s)",
+            users,
+        )
+        cur.executemany("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', %s)", posts)
+    rng = resolve_range("custom", tz=tz, start=date(2010, 10, 18), end=date(2010, 11, 6), now=now)
+    assert rng.today == date(2010, 11, 6)
+    built(tz, rng.today)
+    for unit in ("week", "month"):
+        want = reference(users, posts, tz, unit, rng.start, rng.end, rng.today)
+        for name in engagement.TABLES:
+            got = engagement.table(name, rng=rng, granularity=unit, tz=tz)
+            assert got.frame.attrs["query"] == f"engagement.rolled.{name}"
+            assert as_rows(got.frame) == want[name], (name, unit)
+    assert engagement.excluded(rng=rng, granularity="month", tz=tz) == (0, 2)

@@ -30,6 +30,8 @@ def test_an_answer_is_shaped_once_per_answer_and_again_when_it_changes(db):
 
 
 def test_a_frames_memo_goes_with_the_frame():
+    import queries.memo as memo
+
     calls = []
 
     @per_frame
@@ -39,6 +41,34 @@ def test_a_frames_memo_goes_with_the_frame():
 
     frame = pd.DataFrame({"a": [1, 2]})
     assert size(frame) == size(frame) == 2 and len(calls) == 1
+    key = id(frame)
+    # The memo holds the entry while the frame lives and drops it when the frame goes,
+    # so a new frame at the same address is never answered from it.
+    [store] = [c.cell_contents for c in size.__closure__ if isinstance(c.cell_contents, memo._Memo)]
+    assert any(k[0] == key for k in store.kept)
     del frame
     gc.collect()
-    assert size(pd.DataFrame({"a": [1, 2, 3]})) == 3  # a new frame may reuse the id: never the old value
+    assert not any(k[0] == key for k in store.kept)
+
+
+def test_evicting_an_entry_whose_frame_it_alone_kept_does_not_hang(monkeypatch):
+    """Freeing an evicted value may run a finalizer that takes the memo's lock again."""
+    import threading
+
+    import queries.memo as memo
+
+    monkeypatch.setattr(memo, "KEPT", 4)
+
+    @per_frame
+    def itself(frame: pd.DataFrame) -> pd.DataFrame:
+        return frame  # the memo then holds the only reference to the frame
+
+    done = threading.Event()
+
+    def fill() -> None:
+        for i in range(12):
+            itself(pd.DataFrame({"a": [i]}))
+        done.set()
+
+    threading.Thread(target=fill, daemon=True).start()
+    assert done.wait(10), "the memo deadlocked on its own lock"

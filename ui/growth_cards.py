@@ -19,7 +19,6 @@ import pandas as pd
 from db.errors import DatabaseUnavailable
 from db.logs import logger
 from exports import charts
-from exports.files import Provenance, per_day_provenance
 from exports.formats import presentable
 from queries.explore import explore, resolve_range
 from queries.memo import per_frame
@@ -34,7 +33,6 @@ METRIC = {"users": "new_users", "posts": "new_posts", "messages": "messages"}
 class PerDayParts(NamedTuple):
     table: pd.DataFrame  # the rows as text (exports.formats.presentable)
     spec: dict  # the chart (exports.charts.per_day_bars)
-    provenance: Provenance
     first: date
     last: date
 
@@ -74,17 +72,12 @@ def _per_day_series(frame: pd.DataFrame) -> pd.Series:
 
 
 @per_frame
-def per_day_parts(per_day: pd.DataFrame, kind: str, title: str, tz: str) -> PerDayParts:
-    """What a per-day chart shows, made once per answer (queries.memo). Shared: not to be changed."""
+def per_day_parts(per_day: pd.DataFrame, title: str) -> PerDayParts:
+    """What a per-day chart shows, made once per answer (queries.memo). Shared: not to be
+    changed. Not its files' provenance: that says when each file was made."""
     table = presentable(per_day)
     days = per_day["day"].to_list()
-    return PerDayParts(
-        table,
-        charts.per_day_bars(table, title),
-        per_day_provenance(per_day, dataset=f"new_{kind}_per_day", tz=tz),
-        min(days),
-        max(days),
-    )
+    return PerDayParts(table, charts.per_day_bars(table, title), min(days), max(days))
 
 
 def trend_points(card: Card, per_day: pd.Series | None, total: int | None) -> list[int] | None:

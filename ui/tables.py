@@ -42,14 +42,17 @@ def table_popover(key: str):
 def show_table(frame: pd.DataFrame, shown: pd.DataFrame | None = None, **help_texts: str) -> None:
     """`shown` (the presentable text of `frame`, exports.formats) under `frame`'s labels."""
     shown = frame if shown is None else shown
-    st.dataframe(_arrow(shown), hide_index=True, width="stretch", column_config=column_config(frame, **help_texts))
+    rows = _arrow(shown)
+    config = column_config(frame, **help_texts)
+    st.dataframe(shown if rows is None else rows, hide_index=True, width="stretch", column_config=config)
 
 
 @per_frame
-def _arrow(shown: pd.DataFrame) -> pa.Table | pd.DataFrame:
+def _arrow(shown: pd.DataFrame) -> pa.Table | None:
     """The rows as Arrow, made once per frame: a memoised frame (queries.memo) is shown
-    on every view, and Streamlit would convert it again each time."""
+    on every view, and Streamlit would convert it again each time. None for mixed types
+    in a column: Streamlit's own conversion copes with those."""
     try:
         return pa.Table.from_pandas(shown, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return shown  # mixed types in a column: Streamlit's own conversion copes with those
+        return None

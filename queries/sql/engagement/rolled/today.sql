@@ -43,10 +43,13 @@ WITH r AS (
            NOT coalesce(k.signup < r.today, false) AND u.created_at IS NULL AS orphan,
            CASE WHEN k.signup < r.today OR u.created_at <= d.first_at THEN 0
                 WHEN u.created_at > d.last_at THEN d.n
-                -- signed up between two of that day's posts: count them (rare)
+                -- signed up between two of that day's posts: count them (rare). The
+                -- local day too: where clocks fell back over midnight (St John's until
+                -- 2010), [first_at, created_at) can hold a post of the day before.
                 ELSE (SELECT count(*) FROM activities a
                       WHERE a.created_at >= d.first_at AND a.created_at < u.created_at
-                        AND a.user_uuid = d.user_uuid) END AS early
+                        AND a.user_uuid = d.user_uuid
+                        AND ((a.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date = d.day) END AS early
     FROM days d
     CROSS JOIN r
     LEFT JOIN known k ON k.user_uuid = d.user_uuid
