@@ -153,3 +153,24 @@ def test_a_new_password_ends_a_session_that_is_open_right_now(client, monkeypatc
     monkeypatch.setenv("ADMIN_PASSWORD", "first-password")
     tab.run()
     assert [t.label for t in tab.text_input] == ["Admin password"]  # over for good, not paused
+
+
+def test_the_cookie_script_after_sign_in_is_drawn_in_the_sidebar():
+    """Drawn in the main area, this one-off element moved every element of the page on
+    the next run, and a form being typed into right after signing in was rebuilt empty."""
+    from streamlit.testing.v1 import AppTest
+
+    def page():
+        import streamlit as st
+
+        from ui import auth
+
+        auth._cookie_script("/auth/session", "ticket=t")  # what signing in leaves for the browser
+        auth.sign_out_button()  # drawn on every page, by the sidebar
+        st.text_area("Message")
+
+    at = AppTest.from_function(page, default_timeout=30).run()
+    assert not at.exception
+    scripts = [h for h in at.get("html") if "fetch(" in h.proto.body]
+    assert len(scripts) == 1 and [h for h in at.sidebar.get("html") if "fetch(" in h.proto.body] == scripts
+    assert not at.main.get("html") and len(at.main.get("text_area")) == 1

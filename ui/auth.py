@@ -132,14 +132,17 @@ def _cookie_script(path: str, body: str = "") -> None:
     st.session_state["_admin_cookie_post"] = (admin_session.base_path(path), body)
 
 
-def cookie_sync() -> None:
-    """Send what sign-in or sign-out left for the browser to do (drawn on every page)."""
+def cookie_sync(where=st.sidebar) -> None:
+    """Send what sign-in or sign-out left for the browser to do (drawn on every page).
+    Last in the sidebar: drawn in the main area, this one-off element shifted every
+    element of the page on the next run, and the form a person was typing in right
+    after signing in was rebuilt empty."""
     pending = st.session_state.pop("_admin_cookie_post", None)
     if pending is None:
         return
     path, body = pending
     script = _COOKIE_POST.replace("PATH", json.dumps(path)).replace("BODY", json.dumps(body))
-    st.html(script, unsafe_allow_javascript=True)
+    where.html(script, unsafe_allow_javascript=True)
 
 
 # PATH and BODY are our own route and a URL-encoded ticket (no quotes or angle brackets).
@@ -363,4 +366,4 @@ def sign_out_button(where=st.sidebar) -> None:
         admin_session.revoke(_session_cookie())
         _cookie_script(admin_session.SIGN_OUT_PATH)
         st.rerun()
-    cookie_sync()
+    cookie_sync(where)
