@@ -118,38 +118,46 @@ def period_label(start: date | str, granularity: str, partial: bool, *, years: b
     return text + ("|partial" if partial else "")
 
 
-@_memoised_spec
-def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulative: bool = False) -> alt.Chart:
-    """Counts per bucket as bars (partial buckets lighter), or the running total as a
-    line with the same marks; x follows the table's order."""
-    value = "cumulative" if cumulative else "count"
+def period_labels(frame: pd.DataFrame, granularity: str) -> list[str]:
+    """One x label per period of `frame` (period_start, partial), as period_label writes
+    them, with the year when the periods span more than one."""
     starts = [date.fromisoformat(str(d)) for d in frame["period_start"]]
     years = len({d.year for d in starts}) > 1
-    data = pd.DataFrame(
-        {
-            "start": [str(d) for d in frame["period_start"]],
-            "end": [str(d) for d in frame["period_end"]],
-            "label": [
-                period_label(d, granularity, p, years=years) for d, p in zip(starts, frame["partial"], strict=True)
-            ],
-            "value": frame[value].astype(int),
-            "partial": frame["partial"].astype(bool),
-        }
-    )
-    many = len(data) > 40
-    order = list(data["label"])
-    x = alt.X(
+    return [period_label(d, granularity, bool(p), years=years) for d, p in zip(starts, frame["partial"], strict=True)]
+
+
+def period_x(labels: list[str]) -> alt.X:
+    """The periods in order; every k-th labelled, counted back from the latest."""
+    return alt.X(
         "label:N",
-        sort=order,
+        sort=labels,
         title=None,
         axis=alt.Axis(
-            values=labelled(order),
+            values=labelled(labels),
             labelAngle=0,
             labelLimit=160,
             labelOverlap=False,
             labelExpr="split(datum.label, '|')",
         ),
     )
+
+
+@_memoised_spec
+def bucket_chart(frame: pd.DataFrame, title: str, granularity: str, *, cumulative: bool = False) -> alt.Chart:
+    """Counts per bucket as bars (partial buckets lighter), or the running total as a
+    line with the same marks; x follows the table's order."""
+    value = "cumulative" if cumulative else "count"
+    data = pd.DataFrame(
+        {
+            "start": [str(d) for d in frame["period_start"]],
+            "end": [str(d) for d in frame["period_end"]],
+            "label": period_labels(frame, granularity),
+            "value": frame[value].astype(int),
+            "partial": frame["partial"].astype(bool),
+        }
+    )
+    many = len(data) > 40
+    x = period_x(list(data["label"]))
     y = alt.Y("value:Q", title="running total" if cumulative else None, axis=count_axis(data["value"]))
     tooltip = [
         alt.Tooltip("start:N", title="From"),

@@ -14,7 +14,7 @@ from datetime import date
 import altair as alt
 import pandas as pd
 
-from exports.charts import BAR, PARTIAL, _memoised_spec, count_axis, labelled, period_label
+from exports.charts import BAR, PARTIAL, _memoised_spec, count_axis, period_labels, period_x
 from exports.files import Provenance, frame_provenance
 from queries.engagement import Table, average_curve, plain, table
 
@@ -32,44 +32,19 @@ def period_text(start: date | str, granularity: str) -> str:
     return ("wk " if granularity == "week" else f"{d:%a} ") + f"{d.day} {d:%b %y}"
 
 
-def x_labels(frame: pd.DataFrame, granularity: str) -> list[str]:
-    """One x label per period, as the Growth and Explore charts write them ('7 Sep',
-    'Mon 7 Sep', 'Sep 2026'; the year added when the range spans more than one;
-    '|partial' a second line)."""
-    starts = [date.fromisoformat(str(d)) for d in frame["period_start"]]
-    years = len({d.year for d in starts}) > 1
-    return [period_label(d, granularity, bool(p), years=years) for d, p in zip(starts, frame["partial"], strict=True)]
-
-
-def _x(labels: list[str]) -> alt.X:
-    """The periods in order; every k-th labelled, counted back from the latest (exports.charts)."""
-    return alt.X(
-        "label:N",
-        sort=labels,
-        title=None,
-        axis=alt.Axis(
-            values=labelled(labels),
-            labelAngle=0,
-            labelLimit=160,
-            labelOverlap=False,
-            labelExpr="split(datum.label, '|')",
-        ),
-    )
-
-
 @_memoised_spec
 def active_chart(frame: pd.DataFrame, title: str, granularity: str) -> alt.Chart:
     """Active users per period as bars (partial lighter); per day also the trailing
     7- and 28-day counts (WAU, MAU) as lines."""
     data = pd.DataFrame(
         {
-            "label": x_labels(frame, granularity),
+            "label": period_labels(frame, granularity),
             "start": [str(d) for d in frame["period_start"]],
             "value": frame["active_users"].astype(int),
             "partial": frame["partial"].astype(bool),
         }
     )
-    x = _x(list(data["label"]))
+    x = period_x(list(data["label"]))
     trailing = granularity == "day" and "mau" in frame  # MAU >= DAU: it sets the axis's reach
     base = alt.Chart(data, title=title)
     bars = base.mark_bar(cornerRadiusTopLeft=2, cornerRadiusTopRight=2).encode(
@@ -198,7 +173,7 @@ def retention_curve(curve: pd.DataFrame, title: str, granularity: str) -> alt.Ch
 @_memoised_spec
 def lifecycle_chart(frame: pd.DataFrame, title: str, granularity: str) -> alt.Chart:
     """New, retained and resurrected stacked above zero, churned below it."""
-    labels = x_labels(frame, granularity)
+    labels = period_labels(frame, granularity)
     parts = []
     for kind, sign in (("retained", 1), ("resurrected", 1), ("new", 1), ("churned", -1)):
         parts.append(
@@ -220,7 +195,7 @@ def lifecycle_chart(frame: pd.DataFrame, title: str, granularity: str) -> alt.Ch
         alt.Chart(data, title=title)
         .mark_bar()
         .encode(
-            x=_x(labels),
+            x=period_x(labels),
             y=alt.Y("value:Q", title="users", axis=count_axis(reach), stack="zero"),
             color=alt.Color(
                 "kind:N",
