@@ -34,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         for name, doc in names.items():
             print(f"  {name:18} {doc}", file=sys.stderr)
         return 0 if not argv or argv[0] in ("list", "-h", "--help") else 2
-    return importlib.import_module(f"bench.{argv[0]}").main(argv[1:]) or 0
+    try:
+        return importlib.import_module(f"bench.{argv[0]}").main(argv[1:]) or 0
+    except ModuleNotFoundError as exc:  # `make run` installs the app's packages only
+        if exc.name is None or (HERE.parent / exc.name.split(".")[0]).exists():
+            raise  # one of ours: a real fault, not a missing package
+        print(f"error: the benchmarks need the development packages ({exc.name} is missing): run `make venv`",
+              file=sys.stderr)  # fmt: skip
+        return 2
 
 
 if __name__ == "__main__":

@@ -47,6 +47,18 @@ ARGS = [
 RERUNS = [0]  # runs the server cut short for a rerun, over the whole drive
 
 
+def positive(kind):
+    """An argparse type: a number above zero, else a usage error."""
+
+    def parse(text: str):
+        value = kind(text)
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be above zero, not {text}")
+        return value
+
+    return parse
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
@@ -205,8 +217,8 @@ def first_visit(base: str) -> tuple[tuple[float, float, float], tuple[float, flo
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.load", description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=25)
-    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--sessions", type=positive(int), default=25)
+    parser.add_argument("--seconds", type=positive(float), default=60)
     parser.add_argument("--users", type=int, default=50_000)
     parser.add_argument("--posts", type=int, default=1_000_000)
     parser.add_argument("--ttl", type=int, default=60)

@@ -209,3 +209,26 @@ def test_the_lock_tools_are_dev_requirements():
     makefile = (ROOT / "Makefile").read_text()
     for file in LOCKS.values():
         assert f"-o {file}" in makefile
+
+
+def test_a_benchmark_without_the_development_packages_says_what_to_run(monkeypatch, capsys):
+    """`make run` installs the app's packages only; a benchmark then names the missing
+    one and `make venv` instead of a traceback. A missing module of ours still raises."""
+    import importlib
+
+    from bench import __main__ as bench_cli
+
+    def missing(name):
+        raise ModuleNotFoundError("No module named 'pytest'", name="pytest")
+
+    monkeypatch.setattr(importlib, "import_module", missing)
+    assert bench_cli.main(["load"]) == 2
+    err = capsys.readouterr().err
+    assert "pytest is missing" in err and "make venv" in err and "Traceback" not in err
+
+    def ours(name):
+        raise ModuleNotFoundError("No module named 'queries.nothing'", name="queries.nothing")
+
+    monkeypatch.setattr(importlib, "import_module", ours)
+    with pytest.raises(ModuleNotFoundError):
+        bench_cli.main(["load"])
