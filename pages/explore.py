@@ -46,7 +46,6 @@ granularity = (
         "Granularity",
         list(GRANULARITIES),
         format_func=GRANULARITIES.get,
-        default="day",
         key="explore_unit",
     )
     or "day"
@@ -56,7 +55,6 @@ if preset == "custom":
     today = today_in(tz)
     picked = st.date_input(
         "From – to (both included)",
-        last_30_days(),
         min_value=EARLIEST,
         max_value=today,
         key="explore_dates",

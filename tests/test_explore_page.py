@@ -325,3 +325,17 @@ def test_an_unknown_time_zone_in_a_link_is_named_in_the_sidebar(some_rows):
     assert not at.exception and at.sidebar.selectbox(key="report_tz").value == "UTC"
     [note] = [w.value for w in at.sidebar.warning]
     assert "is not known; showing UTC" in note and note.count("`") == 2
+
+
+def test_a_link_sets_its_widgets_without_streamlits_default_and_state_warning(some_rows, monkeypatch):
+    """A widget given both a default and a Session State value makes Streamlit log a
+    warning with a stack trace in the server's terminal: the link's values and the
+    widgets' first values come from one place (ui.view_params.adopt)."""
+    from streamlit.elements.lib import policies
+
+    warned = []
+    monkeypatch.setattr(policies._LOGGER, "warning", lambda *a, **k: warned.append(a[0] if a else ""))
+    for url in ({}, {"granularity": "week", "range": "custom", "dates": "2026-01-05..2026-02-01"}):
+        at = page(url=url)
+        assert not at.exception
+    assert warned == []

@@ -79,9 +79,13 @@ def _seen() -> dict[str, str]:
 
 def adopt(params: Collection[Param]) -> list[str]:
     """Give each widget the value its URL parameter brought, when the URL holds a
-    value not adopted or published before; the notes say what was refused."""
+    value not adopted or published before, else its default on the first run; the
+    notes say what was refused. The widgets take no default of their own."""
     seen, notes = _seen(), []
     for param in params:
+        # The widget's first value comes from here, not from its own default: Streamlit
+        # warns (a stack trace in the server log) when a widget has both.
+        st.session_state.setdefault(param.key, param.default())
         text = st.query_params.get(param.name)
         if text is None or seen.get(param.name) == text:
             continue
