@@ -185,3 +185,24 @@ def visible_errors(page) -> list[str]:
     texts = [e.inner_text() for e in page.locator("[data-testid=stException]").all()]
     texts += [e.inner_text() for e in page.locator("[data-testid=stAlertContentError]").all()]
     return texts
+
+
+def fill_activity_form(page, handle: str, message: str, ttl: str) -> None:
+    """Fill the Admin page's "Create activity" form, each choice settled on the page
+    before the next (a click racing a rerun could send the form without one)."""
+    from playwright.sync_api import expect
+
+    page.get_by_test_id("stSelectbox").nth(1).click()  # the author picker (nth(0): the sidebar's time zone)
+    page.keyboard.type(handle)
+    page.get_by_role("option", name=handle, exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_label("Message")).to_have_count(1)  # the run's old elements are gone
+    page.get_by_label("Message").fill(message)
+    page.get_by_label("Message").press("Tab")
+    wait_for_app(page)
+    page.get_by_test_id("stSelectbox").nth(2).click()
+    page.get_by_role("option", name=ttl, exact=True).click()
+    wait_for_app(page)
+    expect(page.get_by_role("combobox", name="Author handle")).to_have_value(handle)
+    expect(page.get_by_label("Message")).to_have_value(message)
+    expect(page.get_by_role("combobox", name="TTL")).to_have_value(ttl)

@@ -10,7 +10,14 @@ import psycopg
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import app_on_a_week_of_rows, browser, screenshot, visible_errors, wait_for_app
+from tests.browser import (
+    app_on_a_week_of_rows,
+    browser,
+    fill_activity_form,
+    screenshot,
+    visible_errors,
+    wait_for_app,
+)
 from tests.helpers import add_user
 
 pytestmark = pytest.mark.browser
@@ -141,22 +148,7 @@ def test_a_post_made_on_the_admin_page_moves_the_growth_numbers(app, chromium):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_label("Message").wait_for(timeout=30_000)
     wait_for_app(page)
-    page.get_by_test_id("stSelectbox").nth(1).click()  # the author picker (nth(0): the sidebar's time zone)
-    page.keyboard.type("presenter")
-    page.keyboard.press("Enter")
-    wait_for_app(page)
-    expect(page.get_by_label("Message")).to_have_count(1)  # the run's old elements are gone
-    page.get_by_label("Message").fill("Live from the demo")
-    page.get_by_label("Message").press("Tab")
-    wait_for_app(page)
-    page.get_by_test_id("stSelectbox").nth(2).click()
-    page.get_by_role("option", name="7-days").click()
-    wait_for_app(page)
-    # Every choice has reached the page before the click (a click racing a rerun could
-    # send the form without one).
-    expect(page.get_by_role("combobox", name="Author handle")).to_have_value("presenter")
-    expect(page.get_by_label("Message")).to_have_value("Live from the demo")
-    expect(page.get_by_role("combobox", name="TTL")).to_have_value("7-days")
+    fill_activity_form(page, "presenter", "Live from the demo", "7-days")
     page.get_by_role("button", name="Create activity").click()
     # Posted, or the refusal that says why not.
     page.get_by_text("Posted.").or_(page.get_by_test_id("stAlertContentError")).first.wait_for(timeout=30_000)

@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 
 from db import embedded
 from db.migrate import migrate
-from tests.browser import browser, running_app, screenshot, visible_errors, wait_for_app
+from tests.browser import browser, fill_activity_form, running_app, screenshot, visible_errors, wait_for_app
 from tests.conftest import server_dir
 from tests.helpers import add_post, add_user
 
@@ -172,17 +172,7 @@ def test_double_clicking_create_activity_stores_one_row(demo, chromium):
     page.keyboard.type("nobody-here")
     assert page.get_by_role("option", name=re.compile("Add")).count() == 0  # only existing handles
     page.keyboard.press("Escape")
-    page.get_by_test_id("stSelectbox").nth(1).click()
-    page.keyboard.type("person3")
-    page.get_by_role("option", name="person3").click()
-    wait_for_app(page)
-    expect(page.get_by_label("Message")).to_have_count(1)  # the run's old elements are gone
-    page.get_by_label("Message").fill("Twice clicked, once posted")
-    page.get_by_label("Message").press("Tab")
-    wait_for_app(page)
-    page.get_by_test_id("stSelectbox").nth(2).click()
-    page.get_by_role("option", name="7-days").click()
-    wait_for_app(page)
+    fill_activity_form(page, "person3", "Twice clicked, once posted", "7-days")
     page.get_by_role("button", name="Create activity").dblclick()
     page.get_by_text("Posted.").wait_for(timeout=30_000)
     wait_for_app(page)
