@@ -14,7 +14,7 @@ from contextlib import contextmanager
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from db import guard, rds
+from db import guard, rds, statements
 from db.backends import register
 from db.errors import DatabaseUnavailable, safe_message
 from db.settings import APP_NAME, Settings, get_settings
@@ -60,6 +60,11 @@ def _configure(conn: psycopg.Connection) -> None:
     register(conn)  # our own sessions are known by pid (db.backends)
 
 
+def _configure_reader(conn: psycopg.Connection) -> None:
+    _configure(conn)
+    statements.plan_on_connect(conn)  # a first page's planning, paid once per connection
+
+
 def get_pool(role: str = READER, settings: Settings | None = None) -> ConnectionPool:
     settings = settings or get_settings()
     url = pool_url(role, settings)
@@ -78,7 +83,7 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
                 max_size=settings.pool_max_size if role == READER else max(2, settings.pool_max_size // 2),
                 timeout=settings.pool_timeout_s,
                 check=ConnectionPool.check_connection,
-                configure=_configure,
+                configure=_configure_reader if role == READER else _configure,
                 reconnect_timeout=10,
                 name=application_name(role),
                 open=False,

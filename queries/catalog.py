@@ -10,6 +10,8 @@ with comment lines: the first is its description, the others may be
     -- optional: as_of               parameters that are NULL when not given
     -- fallback: live.total_posts    what answers instead where a table it reads is absent
                                      (a database without the growth rollup)
+    -- plan: on connect              planned (EXPLAIN, never run) when a reader connection
+                                     opens: the statements of a first page (db.pool)
 
 Only `read` statements run through the read paths (`queries.reads.run`, `fetch`,
 `python -m queries run`); `write` and `admin` statements run only on a
@@ -51,6 +53,7 @@ class Query:
     reads: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
     fallback: str | None = None
+    plan_on_connect: bool = False
     meta: dict = field(default_factory=dict, compare=False)
 
     @property
@@ -90,6 +93,10 @@ def parse(path: Path, name: str) -> Query:
     if statement_class not in CLASSES:
         raise ValueError(f"{path}: the header needs `-- class: read`, `write` or `admin`, got {statement_class!r}")
 
+    plan = meta.get("plan")
+    if plan not in (None, "on connect"):
+        raise ValueError(f"{path}: `-- plan:` takes only `on connect`, got {plan!r}")
+
     def _set(key: str) -> frozenset[str]:
         return frozenset(x.strip() for x in meta.get(key, "").split(",") if x.strip())
 
@@ -102,6 +109,7 @@ def parse(path: Path, name: str) -> Query:
         reads=_set("reads"),
         optional=_set("optional"),
         fallback=meta.get("fallback") or None,
+        plan_on_connect=plan == "on connect",
         meta=meta,
     )
 

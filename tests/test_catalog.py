@@ -73,3 +73,17 @@ def test_the_read_paths_refuse_writes_and_admin_actions(name):
         reads.run(name)
     with pytest.raises(catalog.NotARead):
         reads.fetch(name)
+
+
+def test_statements_planned_on_connect_are_plain_reads():
+    marked = [q for q in ALL if q.plan_on_connect]
+    assert {"growth_summary", "messages_summary"} <= {q.name for q in marked}
+    for query in marked:
+        assert query.statement_class == "read" and not re.search(r"\{\w+\}", query.text)
+
+
+def test_plan_takes_only_on_connect(tmp_path):
+    path = tmp_path / "x.sql"
+    path.write_text("-- Something.\n-- class: read\n-- plan: always\nSELECT 1\n")
+    with pytest.raises(ValueError, match="on connect"):
+        catalog.parse(path, "x")

@@ -1,6 +1,7 @@
 """Reader and writer pools (db/pool.py): the reader cannot write, has timeouts, may use a
 replica; dedicated connections."""
 
+import logging
 import uuid
 
 import psycopg
@@ -68,3 +69,29 @@ def test_a_dedicated_connection_that_is_refused_is_database_unavailable(db_url, 
     monkeypatch.setenv("CONNECTION_URL", db_url.replace("/t_", "/missing_t_"))
     with pytest.raises(DatabaseUnavailable, match="Cannot reach the database"), pool.dedicated("export"):
         pass
+
+
+def _planned_on_connect(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("planned on connect")]
+
+
+def test_a_new_reader_connection_plans_a_first_pages_statements_and_a_writer_does_not(db_url, caplog):
+    with caplog.at_level(logging.DEBUG, logger="cruddur.sql"):
+        with pool.connection(pool.READER) as conn:
+            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with pool.connection(pool.WRITER):
+            pass
+    planned = _planned_on_connect(caplog)
+    assert planned and all(pool.application_name(pool.READER) in line for line in planned)
+    for name in ("growth_summary", "messages_summary", "explore.new_posts", "explore.new_users"):
+        assert name in planned[0]
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_on_a_database_without_the_rollup_the_absent_statements_are_skipped_quietly(legacy_db_url, caplog):
+    with caplog.at_level(logging.DEBUG, logger="cruddur.sql"), pool.connection(pool.READER) as conn:
+        assert conn.execute("SELECT count(*) FROM users").fetchone()[0] == 0
+    planned = _planned_on_connect(caplog)
+    assert planned and all(line.endswith("ms: ") for line in planned)  # each reads the rollup
+    assert any("growth_summary: not planned on connect, a table is absent" in r.getMessage() for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]

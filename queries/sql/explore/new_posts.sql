@@ -1,5 +1,6 @@
 -- New posts per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first.
 -- class: read
+-- plan: on connect
 -- reads: activities
 -- fallback: live.explore.new_posts
 -- Buckets are built on local dates, never on hours, so a 23- or 25-hour DST day

@@ -1,5 +1,6 @@
 -- New users per bucket (day, ISO week from Monday, or month) of the report time zone's calendar, zero-filled, oldest first.
 -- class: read
+-- plan: on connect
 -- reads: users
 -- fallback: live.explore.new_users
 -- Buckets are built on local dates, never on hours, so a 23- or 25-hour DST day
