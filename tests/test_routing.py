@@ -20,3 +20,85 @@ def test_the_app_clears_the_guess_before_any_session(monkeypatch):
     navigation_only()
     PagesManager(str(ROOT / "dashboard.py"))
     assert PagesManager.uses_pages_directory is False
+
+
+def _served(base_url: str = ""):
+    """Streamlit's own static files (index.html for any unknown path) behind the middleware."""
+    from starlette.applications import Starlette
+    from starlette.middleware import Middleware
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+    from streamlit.web.server.starlette.starlette_static_routes import create_streamlit_static_assets_routes
+
+    from web.routing import OnePageSegment
+
+    prefix = f"/{base_url}" if base_url else ""
+    plain = Route(f"{prefix}/export/raw", lambda request: PlainTextResponse("a,b\n"))
+    app = Starlette(
+        routes=[plain, *create_streamlit_static_assets_routes(base_url or None)],
+        middleware=[Middleware(OnePageSegment)],
+    )
+    return _Client(app)
+
+
+class _Client:
+    """Requests straight to the ASGI app (httpx's ASGI transport), redirects not followed."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    def request(self, method: str, path: str):
+        import asyncio
+
+        import httpx
+
+        async def go():
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                return await client.request(method, path)
+
+        return asyncio.run(go())
+
+    def get(self, path: str):
+        return self.request("GET", path)
+
+    def head(self, path: str):
+        return self.request("HEAD", path)
+
+    def post(self, path: str):
+        return self.request("POST", path)
+
+
+def test_a_nested_path_goes_to_its_first_segment_instead_of_a_blank_page():
+    client = _served()
+    for path, location in [
+        ("/etc/passwd", "/etc"),
+        ("/explore/old/link?metric=posts&range=last_7_days", "/explore?metric=posts&range=last_7_days"),
+        ("/caf%C3%A9/x", "/caf%C3%A9"),
+        ("/a%2Fb/c", "/a%2Fb"),  # still one segment
+    ]:
+        response = client.get(path)
+        assert (response.status_code, response.headers["location"], response.content) == (307, location, b"")
+    assert client.head("/etc/passwd").status_code == 307
+    # A backslash is refused by Streamlit itself; never a protocol-relative //evil.com either way.
+    assert not client.get("/%5Cevil.com/x").headers.get("location", "").startswith(("//", "/\\"))
+
+
+def test_pages_assets_and_other_routes_are_left_alone():
+    client = _served()
+    assert client.get("/").status_code == 200 and b"<html" in client.get("/").content.lower()
+    assert client.get("/explore").status_code == 200  # a page: st.navigation routes it
+    assert client.get("/export/raw").text == "a,b\n"  # two segments, not HTML
+    assert client.get("/static/nothing-here.js").status_code in (200, 404)
+    assert "location" not in client.get("/static/nothing-here.js").headers
+    assert client.post("/etc/passwd").status_code != 307
+
+
+def test_under_a_base_path_only_what_follows_it_counts(monkeypatch):
+    from streamlit import config
+
+    monkeypatch.setattr(config, "get_option", lambda key: "dash" if key == "server.baseUrlPath" else None)
+    client = _served("dash")
+    assert client.get("/dash/explore").status_code == 200
+    response = client.get("/dash/explore/old")
+    assert (response.status_code, response.headers["location"]) == (307, "/dash/explore")

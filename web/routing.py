@@ -1,4 +1,4 @@
-"""The one workaround for Streamlit's legacy `pages/` routing.
+"""Workarounds for Streamlit's routing: its legacy `pages/` guess, and nested paths.
 
 Streamlit treats an app whose main script sits beside a `pages/` folder as an
 old-style multipage app until some session has run st.navigation: a deep link
@@ -29,3 +29,75 @@ def ensure_routed() -> None:
     if PagesManager.uses_pages_directory:
         navigation_only()
         st.rerun()
+
+
+# Streamlit's own path prefixes: never a page.
+_STREAMLIT_PREFIXES = frozenset({"_stcore", "static", "media", "component", "app"})
+
+
+class OnePageSegment:
+    """ASGI middleware: a page's address is one path segment (/explore).
+
+    Streamlit's static files answer any unknown path with index.html, whose script
+    paths are relative: on a nested path (/etc/passwd, /explore/old-link) they
+    resolve under it, every one fails and the visitor gets a blank page with status
+    200. Such a GET or HEAD answered with HTML is redirected to its first segment,
+    which st.navigation routes (an unknown one to the default page); the query
+    string is kept."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        target = self._first_segment(scope)
+        if target is None:
+            await self.app(scope, receive, send)
+            return
+        redirecting = False
+
+        async def send_or_redirect(message) -> None:
+            nonlocal redirecting
+            if message["type"] == "http.response.start":
+                headers = dict(message.get("headers") or [])
+                if message["status"] == 200 and headers.get(b"content-type", b"").startswith(b"text/html"):
+                    redirecting = True
+                    await send(
+                        {
+                            "type": "http.response.start",
+                            "status": 307,
+                            "headers": [
+                                (b"location", target),
+                                (b"content-length", b"0"),
+                                (b"cache-control", b"no-store"),
+                            ],
+                        }
+                    )
+                    await send({"type": "http.response.body", "body": b""})
+                    return
+            elif redirecting:
+                return  # index.html's body, replaced by the redirect
+            await send(message)
+
+        await self.app(scope, receive, send_or_redirect)
+
+    @staticmethod
+    def _first_segment(scope) -> bytes | None:
+        """Where a nested page path should go (base path + first segment + query), else None."""
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
+            return None
+        from urllib.parse import quote, unquote
+
+        from streamlit import config
+
+        base = [p for p in (config.get_option("server.baseUrlPath") or "").split("/") if p]
+        raw = scope.get("raw_path") or scope["path"].encode()
+        parts = [p for p in raw.split(b"?")[0].decode("latin-1").split("/") if p]
+        if parts[: len(base)] != base:
+            return None
+        parts = parts[len(base) :]
+        if len(parts) < 2 or unquote(parts[0]) in _STREAMLIT_PREFIXES:
+            return None
+        # Re-encoded: a segment like "\evil.com" must not become a protocol-relative address.
+        path = "/" + "/".join([*base, quote(unquote(parts[0]), safe="")])
+        query = scope.get("query_string") or b""
+        return path.encode("latin-1") + (b"?" + query if query else b"")
