@@ -41,13 +41,16 @@ WITH b AS (
     SELECT c.tbl, c.kind, c.day, c.through,
            (SELECT coalesce(sum(q.n), 0) FROM public.dashboard_rollup_quarter q
             WHERE q.tbl = c.tbl AND q.bucket >= c.m1 AND q.bucket < c.m2)
-           + CASE c.tbl
-               WHEN 'users' THEN
-                   (SELECT count(*) FROM users u WHERE u.created_at >= c.lo AND u.created_at < c.m1)
-                 + (SELECT count(*) FROM users u WHERE u.created_at >= c.m2 AND u.created_at < c.hi)
-               ELSE
-                   (SELECT count(*) FROM activities a WHERE a.created_at >= c.lo AND a.created_at < c.m1)
-                 + (SELECT count(*) FROM activities a WHERE a.created_at >= c.m2 AND a.created_at < c.hi)
+           -- The live edges; a CASE arm's subquery runs only where its range is not empty.
+           + CASE WHEN c.lo >= c.m1 THEN 0
+                  WHEN c.tbl = 'users' THEN
+                      (SELECT count(*) FROM users u WHERE u.created_at >= c.lo AND u.created_at < c.m1)
+                  ELSE (SELECT count(*) FROM activities a WHERE a.created_at >= c.lo AND a.created_at < c.m1)
+             END
+           + CASE WHEN c.m2 >= c.hi THEN 0
+                  WHEN c.tbl = 'users' THEN
+                      (SELECT count(*) FROM users u WHERE u.created_at >= c.m2 AND u.created_at < c.hi)
+                  ELSE (SELECT count(*) FROM activities a WHERE a.created_at >= c.m2 AND a.created_at < c.hi)
              END AS n
     FROM cut c
     UNION ALL
