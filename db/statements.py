@@ -90,14 +90,20 @@ def execute(
         log.debug("%s in %.1f ms", name, (time.perf_counter() - started) * 1000)
 
 
+# A new connection never queues behind a lock to plan: a table locked by a
+# migration or a VACUUM FULL would otherwise hold up every new connection, and
+# with it pages that do not read that table (the Database page's lock view).
+PLAN_ON_CONNECT_LOCK_TIMEOUT_MS = 50
+
+
 def plan_on_connect(conn: psycopg.Connection) -> None:
     """EXPLAIN (plan, never run) every read marked `-- plan: on connect`, parameters NULL.
 
     A new backend's first planning of the Growth statement loads its tables',
     indexes' and functions' catalog entries: about 1 ms, more than planning and
     running it on a connection that has seen it. The pool does this when it opens
-    a connection, so no page pays it. A statement that cannot be planned here
-    (a database without the rollup) is skipped: the page's own run reports it."""
+    a connection, so no page pays it. A statement that cannot be planned here (a
+    database without the rollup, a table locked) is left to the page that runs it."""
     started = time.perf_counter()
     planned = []
     for query in catalog.catalog().values():
@@ -105,9 +111,14 @@ def plan_on_connect(conn: psycopg.Connection) -> None:
             continue
         values = prepare_params(query, dict.fromkeys(query.params - {"tz"}))
         try:
-            conn.execute(sql.SQL("EXPLAIN ") + query.sql(), values)
+            with conn.transaction():
+                execute(conn, "database.set_lock_timeout", timeout_ms=PLAN_ON_CONNECT_LOCK_TIMEOUT_MS)
+                conn.execute(sql.SQL("EXPLAIN ") + query.sql(), values)
         except psycopg.errors.UndefinedTable:
             log.debug("%s: not planned on connect, a table is absent", query.name)
+        except psycopg.errors.LockNotAvailable:
+            log.info("%s: not planned on connect, a table it reads is locked; nor the rest", query.name)
+            break
         except psycopg.Error:
             log.warning("%s: not planned on connect", query.name, exc_info=True)
         else:

@@ -95,3 +95,13 @@ def test_on_a_database_without_the_rollup_the_absent_statements_are_skipped_quie
     assert planned and all(line.endswith("ms: ") for line in planned)  # each reads the rollup
     assert any("growth_summary: not planned on connect, a table is absent" in r.getMessage() for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_a_new_reader_connection_does_not_queue_behind_a_locked_table(db_url, caplog):
+    with psycopg.connect(db_url) as holder:
+        holder.execute("LOCK TABLE activities IN ACCESS EXCLUSIVE MODE")  # a migration, a VACUUM FULL
+        with caplog.at_level(logging.DEBUG, logger="cruddur.sql"), pool.connection(pool.READER) as conn:
+            # A page that does not read the locked table answers (it used to wait out the pool timeout).
+            assert conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0] >= 2
+        holder.rollback()
+    assert any("a table it reads is locked" in r.getMessage() for r in caplog.records)
