@@ -17,7 +17,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from db import guard, rds, statements
 from db.backends import register
 from db.errors import DatabaseUnavailable, safe_message
+from db.logs import logger
 from db.settings import APP_NAME, Settings, get_settings
+
+log = logger("cruddur.pool")
 
 READER = "reader"
 WRITER = "writer"
@@ -62,7 +65,11 @@ def _configure(conn: psycopg.Connection) -> None:
 
 def _configure_reader(conn: psycopg.Connection) -> None:
     _configure(conn)
-    statements.plan_on_connect(conn)  # a first page's planning, paid once per connection
+    try:
+        statements.plan_on_connect(conn)  # a first page's planning, paid once per connection
+    except Exception:
+        # Only a saving: the pool must not refuse every connection over it.
+        log.warning("planning on connect failed; the pages plan for themselves", exc_info=True)
 
 
 def get_pool(role: str = READER, settings: Settings | None = None) -> ConnectionPool:

@@ -105,3 +105,16 @@ def test_a_new_reader_connection_does_not_queue_behind_a_locked_table(db_url, ca
             assert conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0] >= 2
         holder.rollback()
     assert any("a table it reads is locked" in r.getMessage() for r in caplog.records)
+
+
+def test_a_bug_in_planning_on_connect_costs_the_saving_not_the_connection(db_url, caplog, monkeypatch):
+    from db import statements
+
+    def broken(conn):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(statements, "plan_on_connect", broken)
+    with caplog.at_level(logging.WARNING, logger="cruddur.pool"), pool.connection(pool.READER) as conn:
+        assert conn.execute("SELECT 1").fetchone()[0] == 1
+    records = [r for r in caplog.records if r.name == "cruddur.pool"]  # one per connection opened
+    assert records and all("planning on connect failed" in r.getMessage() and r.exc_info for r in records)

@@ -82,7 +82,8 @@ class OnePageSegment:
 
     @staticmethod
     def _first_segment(scope) -> bytes | None:
-        """Where a nested page path should go (base path + first segment + query), else None."""
+        """Where a nested page path should go, relative to it (../explore?query), else None.
+        Relative, so that a proxy serving the app under a prefix of its own keeps it."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return None
         from urllib.parse import quote, unquote
@@ -91,13 +92,13 @@ class OnePageSegment:
 
         base = [p for p in (config.get_option("server.baseUrlPath") or "").split("/") if p]
         raw = scope.get("raw_path") or scope["path"].encode()
-        parts = [p for p in raw.split(b"?")[0].decode("latin-1").split("/") if p]
-        if parts[: len(base)] != base:
+        segments = raw.split(b"?")[0].decode("latin-1").split("/")[1:]
+        if segments[: len(base)] != base:
             return None
-        parts = parts[len(base) :]
-        if len(parts) < 2 or unquote(parts[0]) in _STREAMLIT_PREFIXES:
+        rest = segments[len(base) :]
+        if len(rest) < 2 or not rest[0] or unquote(rest[0]) in _STREAMLIT_PREFIXES:
             return None
-        # Re-encoded: a segment like "\evil.com" must not become a protocol-relative address.
-        path = "/" + "/".join([*base, quote(unquote(parts[0]), safe="")])
+        # Re-encoded, after at least one "../": never a scheme or a protocol-relative address.
+        path = "../" * (len(rest) - 1) + quote(unquote(rest[0]), safe="")
         query = scope.get("query_string") or b""
         return path.encode("latin-1") + (b"?" + query if query else b"")
