@@ -112,3 +112,38 @@ def tables_open(at):
     for name in TABLE_POPOVERS:
         at.session_state[f"table-and-downloads-{name}"] = True
     return at
+
+
+class AsgiClient:
+    """Requests straight to an ASGI app through httpx's ASGI transport, cookies kept
+    between them and redirects not followed: Starlette's TestClient without its
+    deprecated httpx path."""
+
+    def __init__(self, app, base_url: str = "http://testserver") -> None:
+        import httpx
+
+        self.app, self.base_url = app, base_url
+        self.cookies = httpx.Cookies()
+
+    def request(self, method: str, path: str, **kwargs):
+        import asyncio
+
+        import httpx
+
+        async def go():
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url=self.base_url, cookies=self.cookies) as client:
+                response = await client.request(method, path, **kwargs)
+                self.cookies = httpx.Cookies(client.cookies)
+                return response
+
+        return asyncio.run(go())
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def head(self, path: str, **kwargs):
+        return self.request("HEAD", path, **kwargs)
+
+    def post(self, path: str, **kwargs):
+        return self.request("POST", path, **kwargs)

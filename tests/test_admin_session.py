@@ -7,8 +7,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
+from tests.helpers import AsgiClient
 from web import admin_session
 
 ORIGIN = {"origin": "http://testserver"}
@@ -18,7 +18,7 @@ ORIGIN = {"origin": "http://testserver"}
 def client(monkeypatch):
     monkeypatch.setenv("EXPORT_SIGNING_KEY", "k" * 40)
     monkeypatch.setenv("ADMIN_PASSWORD", "first-password")
-    return TestClient(Starlette(routes=admin_session.routes()))
+    return AsgiClient(Starlette(routes=admin_session.routes()))
 
 
 def signed_in(client) -> str:

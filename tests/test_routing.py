@@ -30,6 +30,7 @@ def _served(base_url: str = ""):
     from starlette.routing import Route
     from streamlit.web.server.starlette.starlette_static_routes import create_streamlit_static_assets_routes
 
+    from tests.helpers import AsgiClient
     from web.routing import OnePageSegment
 
     prefix = f"/{base_url}" if base_url else ""
@@ -38,35 +39,7 @@ def _served(base_url: str = ""):
         routes=[plain, *create_streamlit_static_assets_routes(base_url or None)],
         middleware=[Middleware(OnePageSegment)],
     )
-    return _Client(app)
-
-
-class _Client:
-    """Requests straight to the ASGI app (httpx's ASGI transport), redirects not followed."""
-
-    def __init__(self, app) -> None:
-        self.app = app
-
-    def request(self, method: str, path: str):
-        import asyncio
-
-        import httpx
-
-        async def go():
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-                return await client.request(method, path)
-
-        return asyncio.run(go())
-
-    def get(self, path: str):
-        return self.request("GET", path)
-
-    def head(self, path: str):
-        return self.request("HEAD", path)
-
-    def post(self, path: str):
-        return self.request("POST", path)
+    return AsgiClient(app)
 
 
 def _lands_on(path: str, location: str) -> str:
