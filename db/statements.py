@@ -101,9 +101,10 @@ def plan_on_connect(conn: psycopg.Connection) -> None:
 
     A new backend's first planning of the Growth statement loads its tables',
     indexes' and functions' catalog entries: about 1 ms, more than planning and
-    running it on a connection that has seen it. The pool does this when it opens
-    a connection, so no page pays it. A statement that cannot be planned here (a
-    database without the rollup, a table locked) is left to the page that runs it."""
+    running it on a connection that has seen it. The pool does this in its own
+    thread when it opens a connection; a page waits for it only when it waits for
+    a new connection anyway. A statement that cannot be planned here (a database
+    without the rollup, a table locked) is left to the page that runs it."""
     started = time.perf_counter()
     planned = []
     for query in catalog.catalog().values():
