@@ -3,7 +3,7 @@
 import streamlit as st
 
 from queries import blocking, sessions
-from ui.auth import is_admin
+from ui.auth import is_admin, rerun_if_admin_changed
 from ui.common import csv_download, database_guard
 from ui.sessions import (
     PENDING,
@@ -59,6 +59,7 @@ st.button(
 
 @st.fragment(run_every=lim.refresh_s if auto and PENDING not in st.session_state else None)
 def live() -> None:
+    rerun_if_admin_changed(admin)  # an auto refresh after sign-out shows the visitor's view
     with database_guard("the sessions"):
         snap = sessions.snapshot(all_databases=not this_db, lim=lim)
     if not admin:

@@ -240,3 +240,31 @@ def test_sign_out_is_one_click_with_the_password(monkeypatch):
     assert at.markdown[0].value == "admin: admin"
     at.button[0].click().run()
     assert at.markdown[0].value == "admin: None" and not at.button
+
+
+def _fragment_page():
+    import streamlit as st
+
+    from ui.auth import is_admin, rerun_if_admin_changed
+
+    runs = st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+    stale = st.session_state.pop("fragment_thinks_admin", None)  # what a run_every fragment still holds
+    if stale is not None:
+        rerun_if_admin_changed(stale)
+    st.write(f"runs {runs}, admin {is_admin()}")
+
+
+def test_a_fragment_made_for_an_admin_reruns_the_page_once_signed_out(monkeypatch):
+    monkeypatch.setenv("ADMIN_PASSWORD", "secret-password")
+    at = AppTest.from_function(_fragment_page, default_timeout=30)
+    at.session_state["admin_user"] = "admin"
+    at.run()
+    assert at.markdown[0].value == "runs 1, admin True"
+    at.session_state["fragment_thinks_admin"] = True
+    at.run()
+    assert at.markdown[0].value == "runs 2, admin True"  # still signed in: nothing happens
+    at.session_state["admin_user"] = None  # signed out in another tab (ui.auth found the sid revoked)
+    at.session_state["fragment_thinks_admin"] = True
+    at.run()
+    # The stale admin decision made the whole page run again, this time as a visitor.
+    assert at.markdown[0].value == "runs 4, admin False" and not at.exception

@@ -156,6 +156,15 @@ def is_admin() -> bool:
     return current_admin() is not None
 
 
+def rerun_if_admin_changed(was_admin: bool) -> None:
+    """For a fragment that runs on its own (run_every): its page chose what to show, or
+    sign, by `was_admin` at its last full run. Signed out (or in) since, in another
+    tab or by a new password, the whole page runs again instead, so nothing made for
+    an admin outlives the admin's session."""
+    if is_admin() != was_admin:
+        st.rerun(scope="app")
+
+
 class SignInThrottle:
     """Token buckets of failed sign-ins: one per client address, one for the process.
 

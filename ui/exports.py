@@ -11,6 +11,7 @@ import streamlit as st
 
 from db.settings import ConfigError
 from exports import files, raw
+from ui import auth
 from web import export_route, signing
 
 STYLE_KEY = "provenance_style"
@@ -99,7 +100,7 @@ def raw_download(
     """A link to the extract, streamed by the server (web.export_route) straight from
     COPY: the page process never holds the file. With sidecar provenance it is a ZIP.
     With `pseudonym_key` (everyone but admins) personal data is hashed or masked."""
-    _raw_link(kind, tz, start_day, end_day, style(), max_rows, key, pseudonym_key)
+    _raw_link(kind, tz, start_day, end_day, style(), max_rows, key, pseudonym_key)  # None: for an admin
 
 
 # Links are signed for signing.TTL_S; re-signed halfway, so a page left open keeps a working one.
@@ -114,6 +115,7 @@ def _raw_link(
     key: str,
     pseudonym_key: str | None,
 ) -> None:
+    auth.rerun_if_admin_changed(pseudonym_key is None)  # never re-sign an admin's link after sign-out
     try:
         url = export_route.raw_link(
             kind,
