@@ -40,6 +40,7 @@ def _terminate(signum, frame):  # SIGTERM/SIGHUP: unwind through `finally` like 
 def prepare_embedded() -> str:
     t0 = time.perf_counter()
     server_url = embedded.start(log=log)
+    embedded.hold()  # another run that stops while this one serves leaves the server up
     url = embedded.ensure_database(server_url, DB_NAME)
     embedded_url_file().write_text(url + "\n")
     log(f"embedded PostgreSQL ready in {time.perf_counter() - t0:.1f} s ({describe(url)})")
@@ -177,9 +178,13 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 streamlit.kill()
         if owns_server:
-            embedded_url_file().unlink(missing_ok=True)
-            if embedded.stop(log=log):
-                log("embedded PostgreSQL stopped")
+            others = embedded.release()
+            if others:
+                log(f"embedded PostgreSQL left running for the run still serving from it (pid {others[0]})")
+            else:
+                embedded_url_file().unlink(missing_ok=True)
+                if embedded.stop(log=log):
+                    log("embedded PostgreSQL stopped")
 
 
 def _die_with_parent() -> None:

@@ -55,16 +55,57 @@ def running_pid(pgdata: Path | None = None) -> int | None:
     return pid
 
 
+def _holders_dir(pgdata: Path) -> Path:
+    return pgdata.parent / f"{pgdata.name}.holders"
+
+
+def holders(pgdata: Path | None = None) -> list[int]:
+    """Live processes that serve from this server (`hold`); a dead one's mark is dropped."""
+    folder = _holders_dir(pgdata or pg_dir())
+    alive = []
+    for mark in sorted(folder.glob("*")) if folder.is_dir() else []:
+        try:
+            pid = int(mark.name)
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            mark.unlink(missing_ok=True)
+            continue
+        except PermissionError:
+            pass
+        alive.append(pid)
+    return alive
+
+
+def hold(pgdata: Path | None = None) -> None:
+    """Mark this process as serving from the server: another run's exit leaves it up."""
+    folder = _holders_dir(pgdata or pg_dir())
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / str(os.getpid())).touch()
+
+
+def release(pgdata: Path | None = None) -> list[int]:
+    """Drop this process's mark; the live runs still serving from the server (stop it if none)."""
+    (_holders_dir(pgdata or pg_dir()) / str(os.getpid())).unlink(missing_ok=True)
+    return [pid for pid in holders(pgdata) if pid != os.getpid()]
+
+
 def start(pgdata: Path | None = None, log: Callable[[str], None] = print) -> str:
     """Start (or reuse) the server; returns a URL to its `postgres` database."""
     pgdata = pgdata or pg_dir()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     leftover = running_pid(pgdata)
     if leftover:
-        log(
-            f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); "
-            "it will be stopped on exit."
-        )
+        others = [pid for pid in holders(pgdata) if pid != os.getpid()]
+        if others:
+            log(
+                f"Sharing the embedded PostgreSQL (pid {leftover}) of the run still serving from it "
+                f"(pid {others[0]}); the last run to stop stops it."
+            )
+        else:
+            log(
+                f"Reusing the embedded PostgreSQL left running by an earlier run (pid {leftover}); "
+                "it will be stopped on exit."
+            )
     pkg = _pkg()
     if not leftover:
         # The package memoises servers per directory; a stopped one must start anew.

@@ -256,3 +256,24 @@ def test_warm_up_does_not_take_another_programs_health_for_ours(capsys):
 )
 def test_the_warm_up_and_the_announcement_go_where_host_binds(host, url):
     assert serve._local_url(host, "8501") == url
+
+
+@pytest.mark.slow
+def test_a_second_run_that_stops_leaves_the_database_to_the_first(tmp_path, data_dir):
+    first_port, second_port = free_port(), free_port()
+    first = start(tmp_path, first_port, data_dir)
+    try:
+        second = start(tmp_path, second_port, data_dir)
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+        log = (tmp_path / f"serve-{second_port}.log").read_text()
+        assert "Sharing the embedded PostgreSQL" in log and "left running for the run still serving" in log
+        assert our_postgres(data_dir), "the first run's database must stay up"
+        with urllib.request.urlopen(f"http://127.0.0.1:{first_port}/_stcore/health", timeout=5) as resp:
+            assert resp.read() == b"ok"
+        assert (data_dir / "embedded-url").exists()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        first.wait(30)
+    assert "embedded PostgreSQL stopped" in (tmp_path / f"serve-{first_port}.log").read_text()
+    assert not our_postgres(data_dir)
