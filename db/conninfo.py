@@ -140,6 +140,31 @@ def endpoint(conninfo: str) -> tuple[frozenset[str], int, str]:
     return frozenset(addresses), port, dbname
 
 
+def endpoints(conninfo: str) -> tuple[tuple[frozenset[str], int], ...]:
+    """Each server libpq may try for this URL, in order: (its addresses, its port).
+
+    A host list pairs with a port list position by position (one port serves them
+    all), as libpq pairs them; addresses are normalised as in `endpoint`."""
+    p = parse(conninfo)
+    hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or "/var/run/postgresql").split(",")
+    ports = [x.strip() for x in str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")]
+    if len(ports) == 1:
+        ports *= len(hosts)
+    if len(ports) != len(hosts):
+        raise ConfigError(f"The database URL names {len(hosts)} hosts but {len(ports)} ports.")
+    found = []
+    for host, port_text in zip(hosts, ports, strict=True):
+        host = host.strip() or "/var/run/postgresql"
+        one = f"host={_quote(host)} port={_quote(port_text or '5432')}"
+        addresses, port, _ = endpoint(one)
+        found.append((addresses, port))
+    return tuple(found)
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def _canonical_ip(text: str) -> str | None:
     try:
         address = ipaddress.ip_address(text.strip("[]"))

@@ -78,18 +78,18 @@ def forget() -> None:
 
 
 def _compare(url: str, prod_url: str) -> Verdict:
-    addresses, port, _ = conninfo.endpoint(url)
-    prod_addresses, prod_port, _ = conninfo.endpoint(prod_url)
-    if port == prod_port and addresses & prod_addresses:
+    # Every server a host list may reach counts: libpq tries them in turn.
+    mine, theirs = conninfo.endpoints(url), conninfo.endpoints(prod_url)
+    if any(port == prod_port and addresses & prod for addresses, port in mine for prod, prod_port in theirs):
         return Verdict(True, "it is the server PROD_CONNECTION_URL names (same address and port)")
-    if _is_embedded(addresses):
+    if all(_is_embedded(addresses) for addresses, _ in mine):
         return Verdict(False, "it is the embedded server of `make run`")
-    mine, theirs = server_identity(url), server_identity(prod_url)
-    if mine and theirs:
-        if mine == theirs:
+    my_id, prod_id = server_identity(url), server_identity(prod_url)
+    if my_id and prod_id:
+        if my_id == prod_id:
             return Verdict(True, "it is the server PROD_CONNECTION_URL names (same system identifier)")
         return Verdict(False, "its system identifier differs from production's")
-    who = "production (PROD_CONNECTION_URL)" if not theirs else "this server"
+    who = "production (PROD_CONNECTION_URL)" if not prod_id else "this server"
     return Verdict(
         True,
         f"{who} could not be asked for its identity, so production cannot be ruled out; "

@@ -17,6 +17,7 @@ import pytest
 
 from db import conninfo
 from db.errors import safe_message, scrub
+from db.settings import ConfigError
 from tests.conftest import ROOT
 
 # (id, secret, form): {sock} is the test server's socket directory, {db} the database.
@@ -225,3 +226,12 @@ def test_a_configuration_error_names_nothing_to_a_visitor(monkeypatch, tmp_path)
     assert "rds.amazonaws.com" not in text and "missing.pem" not in text
     at.session_state["admin_user"] = "admin"
     assert "missing.pem" in " ".join(e.value for e in at.run().error)
+
+
+def test_endpoints_pair_each_host_with_its_port_as_libpq_does():
+    two = conninfo.endpoints("postgresql://u@/db?host=/tmp/a,127.0.0.1&port=1,05432")
+    assert two == ((frozenset({"unix:/tmp/a"}), 1), (frozenset({"127.0.0.1"}), 5432))
+    assert [port for _, port in conninfo.endpoints("host=/tmp/a,/tmp/b port=6000 dbname=x")] == [6000, 6000]
+    assert conninfo.endpoints("postgresql://u@h1.invalid,h2.invalid:6001/db")[1][1] == 6001
+    with pytest.raises(ConfigError, match="2 hosts but 3 ports"):
+        conninfo.endpoints("host=/tmp/a,/tmp/b port=1,2,3 dbname=x")

@@ -89,6 +89,8 @@ SPELLINGS = {
     "key=value": "host=127.0.0.1 port={port} dbname={name} user=postgres",
     "hostaddr": "hostaddr=127.0.0.1 port={port} dbname={name} user=postgres",
     "another database on the server": "postgresql://postgres@127.0.0.1:{port}/postgres",
+    "second in a host list": "postgresql://postgres@/{name}?host=/nonexistent,127.0.0.1&port=1,{port}",
+    "first in a host list": "postgresql://postgres@/{name}?host=127.0.0.1,/nonexistent&port={port},1",
 }
 
 
@@ -144,6 +146,15 @@ def test_the_embedded_server_of_make_run_is_never_production(monkeypatch, tmp_pa
     monkeypatch.setenv("PROD_CONNECTION_URL", "postgresql://u:pw@db.example.invalid/cruddur")
     verdict = guard.production(f"postgresql://postgres@/cruddur?host={tmp_path / 'pg'}")
     assert not verdict.is_prod and "embedded" in verdict.reason
+
+
+def test_a_host_list_is_the_embedded_server_only_if_every_host_is(monkeypatch, tmp_path):
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PROD_CONNECTION_URL", "postgresql://u:pw@db.example.invalid/cruddur?connect_timeout=1")
+    guard.forget()
+    url = f"postgresql://postgres@/cruddur?host=/nonexistent,{tmp_path / 'pg'}&port=1,5432"
+    verdict = guard.production(url)
+    assert verdict.is_prod and "embedded" not in verdict.reason  # /nonexistent:1 could be anything
 
 
 # ---------------------------------------------------------------- every writing entry point
