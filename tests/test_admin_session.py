@@ -43,7 +43,9 @@ def test_refused_without_our_origin_or_with_a_changed_ticket(client):
     other = client.post("/auth/session", data={"ticket": ticket}, headers={"origin": "https://evil.example"})
     assert other.status_code == 403
     forged = ticket.replace("user=admin", "user=root")
-    assert client.post("/auth/session", data={"ticket": forged}, headers=ORIGIN).status_code == 403
+    refused = client.post("/auth/session", data={"ticket": forged}, headers=ORIGIN)
+    assert refused.status_code == 403 and "Sign in again on the Admin page" in refused.text
+    assert "download" not in refused.text  # not the export links' wording
     assert client.post("/auth/session", data={"ticket": ""}, headers=ORIGIN).status_code == 403
     huge = client.post("/auth/session", content=b"ticket=" + b"x" * 100_000, headers=ORIGIN)
     assert huge.status_code == 413

@@ -178,8 +178,9 @@ async def open_session(request: Request) -> Response:
     form = dict(parse_qsl(body.decode("utf-8", "replace")))
     try:
         fields = signing.verify(_purpose(_TICKET), parse_qsl(form.get("ticket", "")), FIELDS)
-    except LinkRefused as exc:
-        return _plain(exc.status, str(exc))
+    except LinkRefused as exc:  # its wording is the export links'; a ticket is no link
+        log.info("a sign-in ticket was refused: %s", exc)
+        return _plain(exc.status, "This sign-in is not valid or has expired. Sign in again on the Admin page.")
     with _lock:
         if fields["sid"] in _used_tickets:
             return _plain(403, "This sign-in was already used.")

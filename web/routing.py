@@ -43,7 +43,7 @@ class OnePageSegment:
     resolve under it, every one fails and the visitor gets a blank page with status
     200. Such a GET or HEAD answered with HTML is redirected to its first segment,
     which st.navigation routes (an unknown one to the default page); the query
-    string is kept."""
+    string is kept. Under Streamlit's own prefixes (/static/x) it goes to the app."""
 
     def __init__(self, app) -> None:
         self.app = app
@@ -96,9 +96,14 @@ class OnePageSegment:
         if segments[: len(base)] != base:
             return None
         rest = segments[len(base) :]
-        if len(rest) < 2 or not rest[0] or unquote(rest[0]) in _STREAMLIT_PREFIXES:
+        if len(rest) < 2 or not rest[0]:
             return None
+        first = unquote(rest[0])
+        if first in _STREAMLIT_PREFIXES:
+            if first == "app" and config.get_option("server.enableStaticServing"):
+                return None  # the app's own static files may be HTML
+            return ("../" * (len(rest) - 1)).encode()  # not a page under Streamlit's own paths: the app
         # Re-encoded, after at least one "../": never a scheme or a protocol-relative address.
-        path = "../" * (len(rest) - 1) + quote(unquote(rest[0]), safe="")
+        path = "../" * (len(rest) - 1) + quote(first, safe="")
         query = scope.get("query_string") or b""
         return path.encode("latin-1") + (b"?" + query if query else b"")
