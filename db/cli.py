@@ -39,3 +39,21 @@ def entry(main: Callable[[], int]) -> NoReturn:
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse `type=`: a whole number from `low` to `high`, refused in one line
+    naming the option otherwise (not clamped, and not left to fail deeper down)."""
+    import argparse
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {low:,} to {high:,}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its messages
+    return parse

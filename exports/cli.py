@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from db.cli import whole_number
 from exports import files, raw
 from exports.pseudonyms import checked_secret, pseudonyms_for
 
@@ -81,7 +82,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     common(p, [*files.FILE_FORMATS, *images])
     p = kinds.add_parser("raw", help="raw rows in a range, streamed from PostgreSQL (COPY)")
     p.add_argument("kind", choices=raw.RAW_KINDS)
-    p.add_argument("--max-rows", type=int, help="keep only the oldest N rows (the file says so); default: every row")
+    p.add_argument(
+        "--max-rows",
+        type=whole_number(1, 2**63 - 1),
+        help="keep only the oldest N rows (the file says so); default: every row",
+    )
     p.add_argument(
         "--pseudonymise",
         metavar="KEY",

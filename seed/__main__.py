@@ -21,10 +21,11 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sample", help="the original project's sample rows (idempotent)")
     gen = sub.add_parser("generate", help="synthetic users and posts on a growth curve, loaded with COPY")
-    gen.add_argument("--users", type=int, default=DEMO["users"])
-    gen.add_argument("--posts", type=int, default=DEMO["posts"])
-    gen.add_argument("--days", type=int, default=DEMO["days"])
-    gen.add_argument("--seed", type=int, default=DEMO["seed"])
+    # Bounds a demo load can meet: a billion rows, a century (Python's dates end in 9999).
+    gen.add_argument("--users", type=cli.whole_number(0, 10**9), default=DEMO["users"])
+    gen.add_argument("--posts", type=cli.whole_number(0, 10**9), default=DEMO["posts"])
+    gen.add_argument("--days", type=cli.whole_number(1, 36_500), default=DEMO["days"])
+    gen.add_argument("--seed", type=cli.whole_number(0, 2**32 - 1), default=DEMO["seed"])
     reset = sub.add_parser("reset", help="empty the users and activities tables")
     reset.add_argument("--yes", action="store_true", help="confirm: every user and activity is deleted")
     create = sub.add_parser("create-activity", help="post one activity, validated like the Admin page's form")
@@ -37,9 +38,9 @@ def main(argv: list[str] | None = None) -> int:
         help="synthetic DynamoDB stream records of conversations between existing users, "
         "through the messages metrics Lambda's own handler",
     )
-    msgs.add_argument("--messages", type=int, default=DEMO_MESSAGES["messages"])
-    msgs.add_argument("--days", type=int, default=DEMO_MESSAGES["days"])
-    msgs.add_argument("--seed", type=int, default=DEMO_MESSAGES["seed"])
+    msgs.add_argument("--messages", type=cli.whole_number(0, 10**9), default=DEMO_MESSAGES["messages"])
+    msgs.add_argument("--days", type=cli.whole_number(1, 36_500), default=DEMO_MESSAGES["days"])
+    msgs.add_argument("--seed", type=cli.whole_number(0, 2**32 - 1), default=DEMO_MESSAGES["seed"])
     args = parser.parse_args(argv)
 
     from actions.activities import ActivityRejected, create_activity

@@ -78,6 +78,24 @@ def test_cli_generate_reports_rows_per_second(db, capsys):
     assert counts(db) == (50, 500)
 
 
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("--users", "-1", "--users: -1 is out of range"),
+        ("--users", "99999999999999999999", "--users: 99999999999999999999 is out of range"),
+        ("--days", "100000000", "--days: 100000000 is out of range"),
+        ("--seed", "-1", "--seed: -1 is out of range"),
+        ("--posts", "1e3", "--posts: not a whole number"),
+    ],
+)
+def test_cli_generate_refuses_numbers_it_cannot_use_naming_the_option(db, capsys, option, value, says):
+    with pytest.raises(SystemExit) as exit_:
+        seed_cli(["generate", "--users", "5", "--posts", "5", "--days", "2", option, value])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and says in err and "Traceback" not in err
+    assert counts(db) == (0, 0)
+
+
 def test_cli_reset_needs_confirmation(db, capsys):
     seed_cli(["sample"])
     assert seed_cli(["reset"]) == 2
