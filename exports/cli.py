@@ -132,6 +132,14 @@ def _run(args: argparse.Namespace) -> int:
     from db.settings import get_settings, valid_timezone
 
     tz = valid_timezone(args.tz or get_settings().report_tz)
+    given = [
+        flag
+        for flag, value in (("--start", getattr(args, "start", None)), ("--end", getattr(args, "end", None)))
+        if value
+    ]
+    if given and getattr(args, "range", "custom") != "custom":
+        verb = "need" if len(given) > 1 else "needs"
+        raise ValueError(f"{' and '.join(given)} {verb} --range custom (the range is {args.range})")
     if args.what == "raw":
         return _raw(args, tz)
     made, chart = _aggregate(args, tz)

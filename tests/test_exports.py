@@ -650,3 +650,13 @@ def test_cli_pseudonymises_only_under_a_key_the_server_would_accept(posts, tmp_p
     assert main(["export", "raw", "users", "--pseudonymise", "study", "-o", str(out)]) == 2
     [line] = capsys.readouterr().err.splitlines()
     assert "EXPORT_SIGNING_KEY must be at least 32 characters" in line and not out.exists()
+
+
+def test_start_and_end_with_a_preset_range_are_refused_not_ignored(db, tmp_path, capsys):
+    out = tmp_path / "e.csv"
+    code = main(["export", "explore", "--range", "last_7_days", "--start", "2026-03-01", "-o", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--start needs --range custom (the range is last_7_days)" in err
+    assert not out.exists()
+    code = main(["export", "raw", "users", "--range", "all_time", "--start", "2026-03-01", "--end", "2026-03-02"])
+    assert code == 2 and "--start and --end need --range custom" in capsys.readouterr().err
