@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="migrations applied and pending, row counts, server version").set_defaults(
         func=cmd_status
     )
-    # The Database pages' twins read only; each takes --prod after its name too (as the README shows).
+    # The Database pages' twins read only.
     sessions = sub.add_parser("sessions", help="who is connected to this database, what runs, who is blocked")
     sessions.add_argument("--all", action="store_true", help="every database on the server, not just this one")
     connections = sub.add_parser("connections", help="connection slots used against max_connections, by state/user/app")
@@ -370,8 +370,6 @@ def build_parser() -> argparse.ArgumentParser:
     for twin, func in ((sessions, cmd_sessions), (connections, cmd_connections), (statements, cmd_statements)):
         twin.set_defaults(func=func)
     health.set_defaults(func=cmd_health)
-    for twin in (sessions, connections, statements, health):
-        twin.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
     seed = sub.add_parser("seed", help="load the original sample rows (never into production)")
     seed.add_argument("--demo", action="store_true", help="also generate the demo growth data")
     seed.set_defaults(func=cmd_seed)
@@ -389,6 +387,12 @@ def build_parser() -> argparse.ArgumentParser:
     roll.add_argument("--rebuild", action="store_true", help="first recount every rolled-up hour (repair)")
     roll.add_argument("--wait", type=float, default=30.0, help="seconds to wait for open writers (default 30)")
     roll.set_defaults(func=cmd_rollup)
+    # Every command takes --prod (and --yes-i-mean-prod) after its name too, as the README shows them.
+    for command in sub.choices.values():
+        command.add_argument("--prod", action="store_true", default=argparse.SUPPRESS, help="same as the global --prod")
+        command.add_argument(
+            "--yes-i-mean-prod", action="store_true", default=argparse.SUPPRESS, help="same as the global one"
+        )
     return parser
 
 

@@ -209,3 +209,16 @@ def test_a_command_line_prints_no_traceback_when_the_database_is_down(tmp_path):
         assert proc.returncode != 0 and "Traceback" not in proc.stderr + proc.stdout, proc.stderr
         assert proc.stderr.strip().splitlines()[-1].startswith("error:"), proc.stderr
         assert not (tmp_path / "x.csv").exists()
+
+
+def test_prod_after_the_command_is_the_same_switch(db_url, pg_server, capsys, monkeypatch):
+    name = dbname(db_url)
+    monkeypatch.setenv("PROD_CONNECTION_URL", with_password(db_url))
+    code, out = run(capsys, "drop", "--prod", stdin="cruddur\n", monkeypatch=monkeypatch)
+    assert code == 2 and "did not match" in out and exists(pg_server, name)  # production's own guard asked
+    code, out = run(capsys, "status", "--prod")
+    assert code == 0
+    code, out = run(capsys, "setup", "--prod", "--yes-i-mean-prod")
+    assert code == 2 and "never runs against production" in out
+    code, out = run(capsys, "drop", "--prod", "--yes-i-mean-prod")
+    assert code == 0 and not exists(pg_server, name)
