@@ -120,6 +120,8 @@ def _report(exc: BaseException, target: Path) -> int:
         message, status = "interrupted", 130
     elif isinstance(exc, OSError) and exc.strerror and not exc.filename:  # "No space left on device"
         message, status = exc.strerror, 2
+    elif isinstance(exc, OSError) and exc.strerror:  # "/tmp/x: Is a directory", not "[Errno 21] ..."
+        message, status = f"{exc.filename}: {exc.strerror}", 2
     elif isinstance(exc, (ValueError, OSError)):  # ExploreError and ConfigError are ValueErrors
         message, status = str(exc), 2
     else:

@@ -660,3 +660,9 @@ def test_start_and_end_with_a_preset_range_are_refused_not_ignored(db, tmp_path,
     assert not out.exists()
     code = main(["export", "raw", "users", "--range", "all_time", "--start", "2026-03-01", "--end", "2026-03-02"])
     assert code == 2 and "--start and --end need --range custom" in capsys.readouterr().err
+
+
+def test_a_directory_as_the_output_is_one_plain_line(db, tmp_path, capsys):
+    assert main(["export", "explore", "--range", "last_7_days", "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: Is a directory" in err and "Errno" not in err
