@@ -93,5 +93,8 @@ class QuietPoolDuringOutage(logging.Filter):
         super().__init__()
         self.outage = outage
 
+    # A failed attempt, and the pool giving up its attempts (every reconnect_timeout).
+    NOISE = ("error connecting", "reconnection attempt")
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.outage.since is None or not str(record.msg).startswith("error connecting")
+        return self.outage.since is None or not str(record.msg).startswith(self.NOISE)
