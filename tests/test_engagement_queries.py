@@ -59,9 +59,8 @@ def generated_rows(seed: int = 11):
     return users, posts
 
 
-@pytest.fixture
-def rows(db):
-    users, posts = generated_rows()
+def insert(db, users, posts) -> None:
+    """(uuid, created_at) users and (user uuid, created_at) posts, as given."""
     with db.cursor() as cur:
         cur.executemany(
             "INSERT INTO users (uuid, display_name, handle, email, cognito_user_id, created_at) "
@@ -69,6 +68,12 @@ def rows(db):
             users,
         )
         cur.executemany("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', %s)", posts)
+
+
+@pytest.fixture
+def rows(db):
+    users, posts = generated_rows()
+    insert(db, users, posts)
     return users, posts
 
 
@@ -392,13 +397,7 @@ def test_a_sign_up_between_posts_where_the_local_date_steps_back(db):
         (user[0], datetime(2010, 11, 7, 2, 40)),  # 23:10 on 6 Nov, before the sign-up
         (user[0], datetime(2010, 11, 7, 3, 40)),  # 00:10 on 7 Nov (dated ahead), after it
     ]
-    with db.cursor() as cur:
-        cur.executemany(
-            "INSERT INTO users (uuid, display_name, handle, email, cognito_user_id, created_at) "
-            "VALUES (%s, 'x', 'x', 'x@test.com', 'T', %s)",
-            users,
-        )
-        cur.executemany("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', %s)", posts)
+    insert(db, users, posts)
     rng = resolve_range("custom", tz=tz, start=date(2010, 10, 18), end=date(2010, 11, 6), now=now)
     assert rng.today == date(2010, 11, 6)
     built(tz, rng.today)
