@@ -335,17 +335,6 @@ def cmd_rollup(args: argparse.Namespace) -> int:
     return 0
 
 
-def statement_limit(text: str) -> int:
-    """--limit of `statements`: a whole number from 1 to 500, refused otherwise (not silently clamped)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 1 <= value <= 500:
-        raise argparse.ArgumentTypeError(f"{value} is out of range: use 1 to 500")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m db", description="Manage the dashboard's database.")
     parser.add_argument("--prod", action="store_true", help="target PROD_CONNECTION_URL (same as APP_ENV=prod)")
@@ -365,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     connections = sub.add_parser("connections", help="connection slots used against max_connections, by state/user/app")
     statements = sub.add_parser("statements", help="top statements from pg_stat_statements")
     statements.add_argument("--by", choices=["total", "mean", "calls", "rows"], default="total")
-    statements.add_argument("--limit", type=statement_limit, default=20, help="1 to 500 (default 20)")
+    statements.add_argument("--limit", type=cli.whole_number(1, 500), default=20, help="1 to 500 (default 20)")
     health = sub.add_parser("health", help="sizes, unused/duplicate indexes, dead rows, wraparound, cache hits")
     for twin, func in ((sessions, cmd_sessions), (connections, cmd_connections), (statements, cmd_statements)):
         twin.set_defaults(func=func)

@@ -117,27 +117,9 @@ def endpoint(conninfo: str) -> tuple[frozenset[str], int, str]:
     PGHOST/PGPORT/PGDATABASE. Two spellings of one server share an address."""
     p = parse(conninfo)
     hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or "/var/run/postgresql")
-    port_text = str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")[0].strip() or "5432"
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise ConfigError(f"The database port {port_text!r} is not a number.") from None
+    port = _port(str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")[0])
     dbname = str(p.get("dbname") or os.environ.get("PGDATABASE") or p.get("user") or os.environ.get("PGUSER") or "")
-    addresses: set[str] = set()
-    for host in hosts.split(","):
-        host = host.strip()
-        if host.startswith("/") or host.startswith("@"):
-            addresses.add("unix:" + os.path.realpath(host) if host.startswith("/") else "unix:" + host)
-            continue
-        name = host.lower().rstrip(".")
-        addresses.add(_canonical_ip(name) or name)
-        try:
-            for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM):
-                address = str(info[4][0])
-                addresses.add(_canonical_ip(address) or address)
-        except (OSError, UnicodeError):
-            pass  # not resolvable here: the normalised name stands for itself
-    return frozenset(addresses), port, dbname
+    return frozenset().union(*(_addresses(host, port) for host in hosts.split(","))), port, dbname
 
 
 def endpoints(conninfo: str) -> tuple[tuple[frozenset[str], int], ...]:
@@ -147,22 +129,41 @@ def endpoints(conninfo: str) -> tuple[tuple[frozenset[str], int], ...]:
     all), as libpq pairs them; addresses are normalised as in `endpoint`."""
     p = parse(conninfo)
     hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or "/var/run/postgresql").split(",")
-    ports = [x.strip() for x in str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")]
+    ports = str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")
     if len(ports) == 1:
         ports *= len(hosts)
     if len(ports) != len(hosts):
         raise ConfigError(f"The database URL names {len(hosts)} hosts but {len(ports)} ports.")
-    found = []
-    for host, port_text in zip(hosts, ports, strict=True):
-        host = host.strip() or "/var/run/postgresql"
-        one = f"host={_quote(host)} port={_quote(port_text or '5432')}"
-        addresses, port, _ = endpoint(one)
-        found.append((addresses, port))
-    return tuple(found)
+    return tuple(
+        (_addresses(host.strip() or "/var/run/postgresql", port), port)
+        for host, port in ((host, _port(text)) for host, text in zip(hosts, ports, strict=True))
+    )
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def _port(text: str) -> int:
+    text = text.strip() or "5432"
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(f"The database port {text!r} is not a number.") from None
+
+
+def _addresses(host: str, port: int) -> frozenset[str]:
+    """One host's normalised addresses: a socket directory made absolute, a name and what it resolves to."""
+    host = host.strip()
+    if host.startswith("/"):
+        return frozenset({"unix:" + os.path.realpath(host)})
+    if host.startswith("@"):
+        return frozenset({"unix:" + host})
+    name = host.lower().rstrip(".")
+    addresses = {_canonical_ip(name) or name}
+    try:
+        for info in socket.getaddrinfo(name, port, type=socket.SOCK_STREAM):
+            address = str(info[4][0])
+            addresses.add(_canonical_ip(address) or address)
+    except (OSError, UnicodeError):
+        pass  # not resolvable here: the normalised name stands for itself
+    return frozenset(addresses)
 
 
 def _canonical_ip(text: str) -> str | None:

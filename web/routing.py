@@ -12,6 +12,8 @@ setting it, and this can go.
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote
+
 
 def navigation_only() -> None:
     """Route every request through dashboard.py's st.navigation, the first one included."""
@@ -86,8 +88,6 @@ class OnePageSegment:
         Relative, so that a proxy serving the app under a prefix of its own keeps it."""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return None
-        from urllib.parse import quote, unquote
-
         from streamlit import config
 
         base = [p for p in (config.get_option("server.baseUrlPath") or "").split("/") if p]
