@@ -12,10 +12,10 @@ span left by an earlier run is reused (--fresh to rebuild).
 
 Each round, in this order:
   rebuild   `python -m db rollup --rebuild` in a process of its own, as an operator runs it
-  (a) ours  a fresh Python process: its result cache is empty and its connection
-            has no prepared plans; it opens its pool (not counted: a new reader
-            connection plans a first page's statements then, see
-            db.statements.plan_on_connect), then computes the Growth page's answer
+  (a) ours  a fresh Python process: its result cache is empty; it opens its pool
+            (not counted: a new reader connection prepares a first page's
+            statements then, runs the generic ones once and plans the others,
+            see db.statements.plan_on_connect), then computes the Growth page's answer
             once (queries.growth.growth); then, its result cache emptied, once
             more on the same connection, as every page of a running server is
             answered; then, for comparison, runs the Growth statement on a new
@@ -168,8 +168,8 @@ def _page(tz: str) -> None:
         conn.execute(PSS)
         answer = growth(tz=tz)
         server_ms, calls, exec_ms = conn.execute(DB_TIME).fetchone()
-        # The same page again in this process, its result cache emptied: the pool's
-        # connection has planned it once, as every connection of a running server has.
+        # The same page again in this process, its result cache emptied, on the
+        # pool's connection, as every page of a running server is answered.
         clear_cache()
         conn.execute(PSS)
         again = growth(tz=tz)

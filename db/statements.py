@@ -4,7 +4,7 @@
     execute(conn, name, allow="write", **params)       a write (the caller holds a writer connection)
     copy(cursor, name, **params)                       COPY ... TO STDOUT, piece by piece
     one(execute(...)), scalar(execute(...))            the row, or its first value, of a one-row answer
-    plan_on_connect(conn)                              plan a first page's statements on a new connection
+    plan_on_connect(conn)                              ready a first page's statements on a new connection
 
 Every statement of the app goes through here (reads through queries.reads,
 writes, migrations, rollup, exports, sessions, server chores): the statement
@@ -82,44 +82,95 @@ def execute(
     **params: Any,
 ) -> psycopg.Cursor:
     """Run one catalog statement on `conn` (see the module docstring)."""
-    _, composed, values = statement(name, params, allow=allow, identifiers=identifiers, directory=directory)
+    query, composed, values = statement(name, params, allow=allow, identifiers=identifiers, directory=directory)
     started = time.perf_counter()
     try:
+        if query.generic_plan and _between_transactions(conn):
+            return _run_generic(conn, composed, values)
         return conn.execute(composed, values)
     finally:
         log.debug("%s in %.1f ms", name, (time.perf_counter() - started) * 1000)
 
 
-# A new connection never queues behind a lock to plan: a table locked by a
-# migration or a VACUUM FULL would otherwise hold up every new connection, and
-# with it pages that do not read that table (the Database page's lock view).
+def _between_transactions(conn: psycopg.Connection) -> bool:
+    """An autocommit connection outside any transaction: where a
+    transaction-local setting ends with the statement it was made for."""
+    return (
+        conn.autocommit
+        and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        and psycopg.Pipeline.is_supported()
+    )
+
+
+def _run_generic(
+    conn: psycopg.Connection,
+    composed: sql.SQL | sql.Composed,
+    values: Mapping[str, Any],
+    *first: tuple[str, dict[str, Any]],
+) -> psycopg.Cursor:
+    """A `-- plan: generic` statement as this connection's prepared statement,
+    under its one generic plan: planned once per connection, then only executed.
+
+    One round trip, one Sync: the settings (`first`, then plan_cache_mode) and
+    the statement share the pipeline's implicit transaction, so the settings end
+    with it. No BEGIN: a ROLLBACK would make psycopg forget every statement it
+    prepared on the connection."""
+    with conn.pipeline():
+        for name, params in first:
+            execute(conn, name, **params)
+        execute(conn, "database.set_generic_plan")
+        cursor = conn.execute(composed, values, prepare=True)
+    return cursor
+
+
+# A new connection never queues behind a lock to plan, nor counts for long: a
+# table locked by a migration or a VACUUM FULL would otherwise hold up every new
+# connection, and with it pages that do not read that table (the Database page's
+# lock view); a rollup left far behind would make a generic statement count
+# whole tables. The run's limit is the longer, so that a lock reads as a lock.
 PLAN_ON_CONNECT_LOCK_TIMEOUT_MS = 50
+PLAN_ON_CONNECT_RUN_TIMEOUT_MS = 100
 
 
 def plan_on_connect(conn: psycopg.Connection) -> None:
-    """EXPLAIN (plan, never run) every read marked `-- plan: on connect`, parameters NULL.
+    """Ready every read marked `-- plan:` on a new reader connection, parameters NULL.
 
-    A new backend's first planning of the Growth statement loads its tables',
-    indexes' and functions' catalog entries: about 1 ms, more than planning and
-    running it on a connection that has seen it. The pool does this in its own
-    thread when it opens a connection; a page waits for it only when it waits for
-    a new connection anyway. A statement that cannot be planned here (a database
-    without the rollup, a table locked) is left to the page that runs it."""
+    `generic`: prepared, planned once with a generic plan and run once, so the
+    connection's first page only executes it (_run_generic). `on connect`:
+    EXPLAINed, never run, which loads its tables', indexes' and functions'
+    catalog entries (a new backend's first planning of such a statement costs
+    about 1 ms more). The pool does this in its own thread when it opens a
+    connection; a page waits for it only when it waits for a new connection
+    anyway. A statement that cannot be readied here (a database without the
+    rollup, a table locked, 100 ms spent) is left to the page that runs it."""
+    if not psycopg.Pipeline.is_supported():
+        log.debug("nothing planned on connect: this libpq has no pipeline mode")
+        return
     started = time.perf_counter()
     planned = []
+    limits: list[tuple[str, dict[str, Any]]] = [
+        ("database.set_lock_timeout", {"timeout_ms": PLAN_ON_CONNECT_LOCK_TIMEOUT_MS}),
+        ("database.set_statement_timeout", {"timeout_ms": PLAN_ON_CONNECT_RUN_TIMEOUT_MS}),
+    ]
     for query in catalog.catalog().values():
         if not query.plan_on_connect or query.statement_class != "read":
             continue
         values = prepare_params(query, dict.fromkeys(query.params - {"tz"}))
         try:
-            with conn.transaction():
-                execute(conn, "database.set_lock_timeout", timeout_ms=PLAN_ON_CONNECT_LOCK_TIMEOUT_MS)
-                conn.execute(sql.SQL("EXPLAIN ") + query.sql(), values)
+            if query.generic_plan:
+                _run_generic(conn, query.sql(), values, *limits)
+            else:
+                with conn.pipeline():  # the limits end with the pipeline's implicit transaction
+                    for name, params in limits:
+                        execute(conn, name, **params)
+                    conn.execute(sql.SQL("EXPLAIN ") + query.sql(), values)
         except psycopg.errors.UndefinedTable:
             log.debug("%s: not planned on connect, a table is absent", query.name)
         except psycopg.errors.LockNotAvailable:
             log.info("%s: not planned on connect, a table it reads is locked; nor the rest", query.name)
             break
+        except psycopg.errors.QueryCanceled:
+            log.info("%s: not planned on connect, it ran past %d ms", query.name, PLAN_ON_CONNECT_RUN_TIMEOUT_MS)
         except psycopg.Error:
             log.warning("%s: not planned on connect", query.name, exc_info=True)
         else:

@@ -12,6 +12,10 @@ with comment lines: the first is its description, the others may be
                                      (a database without the growth rollup)
     -- plan: on connect              planned (EXPLAIN, never run) when a reader connection
                                      opens: the statements of a first page (db.pool)
+    -- plan: generic                 one plan whatever the values (a fixed shape of bounded
+                                     index probes): prepared with a generic plan and run once
+                                     when a reader connection opens, then run as that prepared
+                                     statement, never planned again (db.statements)
 
 Only `read` statements run through the read paths (`queries.reads.run`, `fetch`,
 `python -m queries run`); `write` and `admin` statements run only on a
@@ -36,6 +40,7 @@ _META = re.compile(r"^--\s*(\w+)\s*:\s*(.*)$")
 
 
 CLASSES = ("read", "write", "admin")
+PLANS = (None, "on connect", "generic")
 
 
 class UnknownQuery(KeyError):
@@ -53,8 +58,16 @@ class Query:
     reads: frozenset[str] = frozenset()
     optional: frozenset[str] = frozenset()
     fallback: str | None = None
-    plan_on_connect: bool = False
+    plan: str | None = None  # None | "on connect" | "generic"
     meta: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def plan_on_connect(self) -> bool:
+        return self.plan is not None
+
+    @property
+    def generic_plan(self) -> bool:
+        return self.plan == "generic"
 
     @property
     def params(self) -> frozenset[str]:
@@ -94,8 +107,8 @@ def parse(path: Path, name: str) -> Query:
         raise ValueError(f"{path}: the header needs `-- class: read`, `write` or `admin`, got {statement_class!r}")
 
     plan = meta.get("plan")
-    if plan not in (None, "on connect"):
-        raise ValueError(f"{path}: `-- plan:` takes only `on connect`, got {plan!r}")
+    if plan not in PLANS:
+        raise ValueError(f"{path}: `-- plan:` takes `on connect` or `generic`, got {plan!r}")
 
     def _set(key: str) -> frozenset[str]:
         return frozenset(x.strip() for x in meta.get(key, "").split(",") if x.strip())
@@ -109,7 +122,7 @@ def parse(path: Path, name: str) -> Query:
         reads=_set("reads"),
         optional=_set("optional"),
         fallback=meta.get("fallback") or None,
-        plan_on_connect=plan == "on connect",
+        plan=plan,
         meta=meta,
     )
 

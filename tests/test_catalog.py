@@ -77,13 +77,15 @@ def test_the_read_paths_refuse_writes_and_admin_actions(name):
 
 def test_statements_planned_on_connect_are_plain_reads():
     marked = [q for q in ALL if q.plan_on_connect]
-    assert {"growth_summary", "messages_summary"} <= {q.name for q in marked}
+    assert {"growth_summary", "messages_summary", "explore.new_posts"} <= {q.name for q in marked}
     for query in marked:
         assert query.statement_class == "read" and not re.search(r"\{\w+\}", query.text)
+    # One plan whatever the values only where the statement's shape is fixed; Explore's plans follow the range.
+    assert {q.name for q in ALL if q.generic_plan} == {"growth_summary", "messages_summary"}
 
 
-def test_plan_takes_only_on_connect(tmp_path):
+def test_plan_takes_on_connect_or_generic(tmp_path):
     path = tmp_path / "x.sql"
     path.write_text("-- Something.\n-- class: read\n-- plan: always\nSELECT 1\n")
-    with pytest.raises(ValueError, match="on connect"):
+    with pytest.raises(ValueError, match="`on connect` or `generic`"):
         catalog.parse(path, "x")

@@ -1,6 +1,6 @@
 -- The four growth questions in one statement, from the growth rollup plus live counts; exact at any size.
 -- class: read
--- plan: on connect
+-- plan: generic
 -- reads: users, activities
 -- optional: as_of
 -- Every number is a count of created_at in UTC ranges [lo, hi): the 7 report

@@ -1,6 +1,6 @@
 -- The Growth page's messaging part in one statement: messages per calendar day in the report zone for the last 7 days (today partial), the same span a week earlier to the same local time, and whether any message data exists.
 -- class: read
--- plan: on connect
+-- plan: generic
 -- reads: message_counts, message_events
 -- optional: as_of
 -- One row per day, oldest first; `current` (the 7 days' sum), `previous` and
