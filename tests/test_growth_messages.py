@@ -81,12 +81,18 @@ def test_weekly_delta_is_exact_to_the_same_local_time(messaged, tz):
     assert bool(summary["has_data"])
 
 
-def test_the_cut_off_inside_a_quarter_hour_counts_only_messages_before_it(db):
-    # Only the four messages around last week's cut-off: two before it, two at or after.
-    for t in ["2026-03-03 15:00:00", "2026-03-03 15:07:29.999999", "2026-03-03 15:07:30", "2026-03-03 15:14:59"]:
+@pytest.mark.parametrize("seconds", [0, 240, 450, 451, 660, 899.999999])
+def test_the_cut_off_inside_a_quarter_hour_counts_only_messages_before_it(db, seconds):
+    # Messages only around last week's cut-off; past the quarter's middle the statement
+    # takes the whole quarter hour and subtracts what follows the cut-off.
+    as_of = datetime(2026, 3, 10, 15, 0) + timedelta(seconds=seconds)
+    cut, tick = as_of - timedelta(days=7), timedelta(microseconds=1)
+    quarter = datetime(2026, 3, 3, 15, 0)
+    times = [quarter, cut - tick, cut, cut + tick, quarter + timedelta(minutes=15) - tick]
+    for t in times:
         add_message(db, t)
-    summary = fetch("messages_summary", tz="UTC", as_of=AS_OF).iloc[0]
-    assert (int(summary["current"]), int(summary["previous"])) == (0, 2)
+    summary = fetch("messages_summary", tz="UTC", as_of=as_of.isoformat() + "+00").iloc[0]
+    assert (int(summary["current"]), int(summary["previous"])) == (0, sum(t < cut for t in times))
 
 
 def test_not_connected_on_an_empty_migrated_database(db):

@@ -113,6 +113,21 @@ def test_a_manual_backfill_older_than_the_recheck_needs_a_rebuild(generated):
     assert u
 
 
+@pytest.mark.parametrize("minutes", [0, 4, 7.5, 11, 14.99])
+def test_the_same_time_last_week_is_exact_wherever_it_falls_in_its_quarter_hour(generated, minutes):
+    # Past the middle, the statement takes the whole quarter hour and subtracts its rest.
+    as_of = rollup.floor_bucket(utc_now() - timedelta(days=3)) + timedelta(minutes=minutes)
+    cut = as_of - timedelta(days=7)
+    quarter = rollup.floor_bucket(cut)
+    tick = timedelta(microseconds=1)
+    u = add_user(generated, "edge", cut)
+    for at in (quarter, cut - tick, cut, cut + tick, quarter + timedelta(minutes=15) - tick):
+        add_post(generated, u, at)
+    with writing("users", "activities") as conn:
+        rollup.rebuild(conn)
+    assert_exact(generated, as_ofs=(as_of.isoformat() + "+00",))
+
+
 def test_exact_after_deletes_old_and_new(generated):
     generated.execute(
         "DELETE FROM activities WHERE created_at < now() - interval '4 days' AND created_at > now() - interval '6 days'"

@@ -10,6 +10,9 @@
 -- the created_at indexes: the tail from `through` on, the partial quarter hour
 -- of the same-time-last-week cut-off, and the edges of a day that does not
 -- start on a quarter hour (none in any zone in use today, but exact if so).
+-- A range that ends past the middle of a rolled-up quarter hour takes the whole
+-- quarter and subtracts its rest, counted live: at most half a quarter hour of
+-- rows is ever counted for an edge, however busy the platform.
 -- "All time" is the rollup's running total (every row before `through`) plus
 -- the live tail: a cost that does not grow with the length of history.
 WITH b AS (
@@ -26,16 +29,23 @@ WITH b AS (
            ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
     FROM b
 ), cut AS MATERIALIZED (
-    -- [m1, m2): the whole rolled-up quarter hours inside [lo, hi); empty (m1 = m2 = hi) when there are none.
+    -- [m1, m2): the whole rolled-up quarter hours that [lo, hi) starts in or
+    -- before and ends in (its quarter taken whole when hi is past its middle) or
+    -- after; empty (m1 = m2 = hi) when there are none.
     SELECT s.tbl, sp.kind, sp.day, sp.lo, sp.hi, s.through,
            CASE WHEN r.rlo < r.rhi THEN r.rlo ELSE sp.hi END AS m1,
            CASE WHEN r.rlo < r.rhi THEN r.rhi ELSE sp.hi END AS m2
     FROM public.dashboard_rollup_state s
     CROSS JOIN spans sp
     CROSS JOIN LATERAL (
+        SELECT date_bin('15 minutes', sp.hi, timestamp '2000-01-01') AS q
+    ) AS h
+    CROSS JOIN LATERAL (
         SELECT date_bin('15 minutes', sp.lo - interval '1 microsecond', timestamp '2000-01-01')
                    + interval '15 minutes' AS rlo,
-               least(date_bin('15 minutes', sp.hi, timestamp '2000-01-01'), s.through) AS rhi
+               least(CASE WHEN sp.hi - h.q > interval '7 minutes 30 seconds'
+                          THEN h.q + interval '15 minutes' ELSE h.q END,
+                     s.through) AS rhi
     ) AS r
 ), counted AS (
     SELECT c.tbl, c.kind, c.day, c.through,
@@ -47,11 +57,15 @@ WITH b AS (
                       (SELECT count(*) FROM users u WHERE u.created_at >= c.lo AND u.created_at < c.m1)
                   ELSE (SELECT count(*) FROM activities a WHERE a.created_at >= c.lo AND a.created_at < c.m1)
              END
-           + CASE WHEN c.m2 >= c.hi THEN 0
-                  WHEN c.tbl = 'users' THEN
-                      (SELECT count(*) FROM users u WHERE u.created_at >= c.m2 AND u.created_at < c.hi)
-                  ELSE (SELECT count(*) FROM activities a WHERE a.created_at >= c.m2 AND a.created_at < c.hi)
-             END AS n
+           -- Between m2 and hi: added when m2 is before hi, subtracted when after.
+           + CASE WHEN c.m2 = c.hi THEN 0 WHEN c.m2 < c.hi THEN 1 ELSE -1 END
+             * CASE WHEN c.m2 = c.hi THEN 0
+                    WHEN c.tbl = 'users' THEN
+                        (SELECT count(*) FROM users u
+                         WHERE u.created_at >= least(c.m2, c.hi) AND u.created_at < greatest(c.m2, c.hi))
+                    ELSE (SELECT count(*) FROM activities a
+                          WHERE a.created_at >= least(c.m2, c.hi) AND a.created_at < greatest(c.m2, c.hi))
+               END AS n
     FROM cut c
     UNION ALL
     -- "< infinity" is always true; with both bounds the planner estimates a narrow

@@ -11,16 +11,21 @@
 -- previous: same rule as the posts' delta, to the microsecond: it starts 7 days
 -- before the first day and stops at the same local time a week ago (prev_end);
 -- whole quarter hours before prev_end come from message_counts, the partial
--- quarter hour holding prev_end from message_events through the sent_at index.
+-- quarter hour holding prev_end from message_events through the sent_at index
+-- (past the quarter's middle: the whole quarter, less its rest counted live, so
+-- at most half a quarter hour of messages is counted).
 -- has_data: message_counts holds any row at all (false: nothing connected yet).
 WITH b AS (
     SELECT local_now, local_now::date AS today
     FROM (SELECT coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s AS local_now) AS x
 ), w AS MATERIALIZED (
-    SELECT b.today, x.prev_end, date_bin('15 minutes', x.prev_end, timestamp '2000-01-01') AS prev_cut,
+    SELECT b.today, x.prev_end,
+           CASE WHEN x.prev_end - x.q > interval '7 minutes 30 seconds' THEN x.q + interval '15 minutes'
+                ELSE x.q END AS prev_cut,
            ((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_start
     FROM b CROSS JOIN LATERAL (
-        SELECT ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_end
+        SELECT y.prev_end, date_bin('15 minutes', y.prev_end, timestamp '2000-01-01') AS q
+        FROM (SELECT ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_end) AS y
     ) AS x
 ), per_day AS MATERIALIZED (
     -- Each local day is a UTC range of whole quarter hours: one index range sum per day.
@@ -36,7 +41,10 @@ WITH b AS (
 ), previous AS MATERIALIZED (
     SELECT (SELECT coalesce(sum(m.messages), 0) FROM public.message_counts m
             WHERE m.bucket >= w.prev_start AND m.bucket < w.prev_cut)
-         + (SELECT count(*) FROM public.message_events e WHERE e.sent_at >= w.prev_cut AND e.sent_at < w.prev_end)
+         -- Between prev_cut and prev_end: added when the cut is before the end, subtracted when after.
+         + CASE WHEN w.prev_cut <= w.prev_end THEN 1 ELSE -1 END
+           * (SELECT count(*) FROM public.message_events e
+              WHERE e.sent_at >= least(w.prev_cut, w.prev_end) AND e.sent_at < greatest(w.prev_cut, w.prev_end))
            AS n
     FROM w
 )
