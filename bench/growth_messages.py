@@ -291,8 +291,9 @@ def report(machine: str, version: str, load: dict, results: dict, conditions: di
         "",
         "Where the time goes (medians, ms): PostgreSQL's planning + execution per statement (EXPLAIN ANALYZE), "
         "and the floor of any one read in the app (reader checkout, which runs the pool's connection check, "
-        "plus SELECT 1). messages_summary counts the quarter hour that holds the same time a week ago from "
-        "message_events, so its time grows with the minutes into the current quarter hour (0 to 15).",
+        "plus SELECT 1). messages_summary counts part of the quarter hour that holds the same time a week ago "
+        "from message_events: the minutes before it up to the quarter's middle, the minutes after it past that, "
+        "so its time is highest 7.5 minutes into the current quarter hour.",
         "",
         "| zone | growth_summary in PostgreSQL | messages_summary in PostgreSQL "
         "| one read's floor (checkout + SELECT 1) | minutes into the quarter hour at start |",
