@@ -109,7 +109,8 @@ def _run_generic(
     *first: tuple[str, dict[str, Any]],
 ) -> psycopg.Cursor:
     """A `-- plan: generic` statement as this connection's prepared statement,
-    under its one generic plan: planned once per connection, then only executed.
+    under its one generic plan: planned once per connection (and again only
+    after PostgreSQL invalidated that plan), then only executed.
 
     One round trip, one Sync: the settings (`first`, then plan_cache_mode) and
     the statement share the pipeline's implicit transaction, so the settings end
@@ -143,8 +144,8 @@ def plan_on_connect(conn: psycopg.Connection) -> None:
     connection; a page waits for it only when it waits for a new connection
     anyway. A statement that cannot be readied here (a database without the
     rollup, a table locked, 100 ms spent) is left to the page that runs it."""
-    if not psycopg.Pipeline.is_supported():
-        log.debug("nothing planned on connect: this libpq has no pipeline mode")
+    if not _between_transactions(conn):
+        log.debug("nothing planned on connect: not an idle autocommit connection, or no pipeline mode")
         return
     started = time.perf_counter()
     planned = []
@@ -170,7 +171,11 @@ def plan_on_connect(conn: psycopg.Connection) -> None:
             log.info("%s: not planned on connect, a table it reads is locked; nor the rest", query.name)
             break
         except psycopg.errors.QueryCanceled:
-            log.info("%s: not planned on connect, it ran past %d ms", query.name, PLAN_ON_CONNECT_RUN_TIMEOUT_MS)
+            log.info(
+                "%s: not planned on connect, cancelled (its %d ms limit, or an operator)",
+                query.name,
+                PLAN_ON_CONNECT_RUN_TIMEOUT_MS,
+            )
         except psycopg.Error:
             log.warning("%s: not planned on connect", query.name, exc_info=True)
         else:

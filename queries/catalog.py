@@ -15,7 +15,8 @@ with comment lines: the first is its description, the others may be
     -- plan: generic                 one plan whatever the values (a fixed shape of bounded
                                      index probes): prepared with a generic plan and run once
                                      when a reader connection opens, then run as that prepared
-                                     statement, never planned again (db.statements)
+                                     statement, planned again only when PostgreSQL invalidates
+                                     the plan (db.statements)
 
 Only `read` statements run through the read paths (`queries.reads.run`, `fetch`,
 `python -m queries run`); `write` and `admin` statements run only on a

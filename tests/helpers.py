@@ -3,6 +3,8 @@
 import signal
 import uuid
 
+from psycopg import sql
+
 
 def add_user(conn, handle: str, created_at=None, **extra):
     """Insert a user (created_at: naive UTC wall-clock, like production)."""
@@ -147,3 +149,20 @@ class AsgiClient:
 
     def post(self, path: str, **kwargs):
         return self.request("POST", path, **kwargs)
+
+
+def rows_read_from(conn, table: str, name: str, **params) -> int:
+    """Rows a catalog statement reads from `table` itself (EXPLAIN ANALYZE's actual rows of
+    its scans of that table), with the report zone UTC and unnamed optional parameters NULL."""
+    from queries import catalog
+
+    query = catalog.get(name)
+    values = {**dict.fromkeys(query.params), "tz": "UTC", **params}
+    [(plan,)] = conn.execute(sql.SQL("EXPLAIN (ANALYZE, FORMAT JSON) ") + query.sql(), values).fetchall()
+    nodes, rows = [plan[0]["Plan"]], 0
+    while nodes:
+        node = nodes.pop()
+        nodes += node.get("Plans", [])
+        if node.get("Relation Name") == table:
+            rows += round(node["Actual Rows"] * node["Actual Loops"])
+    return rows

@@ -11,7 +11,7 @@ from exports import files
 from queries.growth import messages
 from queries.reads import fetch
 from tests.conftest import ROOT
-from tests.helpers import add_message, add_post, add_user, tables_open
+from tests.helpers import add_message, add_post, add_user, rows_read_from, tables_open
 
 PAGE = str(ROOT / "pages" / "growth.py")
 # Not on a quarter hour, so the "same time last week" cut-off falls inside a bucket.
@@ -93,6 +93,20 @@ def test_the_cut_off_inside_a_quarter_hour_counts_only_messages_before_it(db, se
         add_message(db, t)
     summary = fetch("messages_summary", tz="UTC", as_of=as_of.isoformat() + "+00").iloc[0]
     assert (int(summary["current"]), int(summary["previous"])) == (0, sum(t < cut for t in times))
+
+
+@pytest.mark.parametrize(("seconds", "before", "after"), [(240, 2, 10), (660, 10, 2)])
+def test_at_most_half_a_quarter_hour_of_messages_is_counted_at_the_cut_off(db, seconds, before, after):
+    as_of = datetime(2026, 3, 10, 15, 0) + timedelta(seconds=seconds)
+    cut, quarter = as_of - timedelta(days=7), datetime(2026, 3, 3, 15, 0)
+    for i in range(before):
+        add_message(db, quarter + (cut - quarter) * i / before)
+    for i in range(after):
+        add_message(db, cut + (quarter + timedelta(minutes=15) - cut) * i / after)
+    # Only the smaller side of the cut-off is read from message_events: 2 rows, not 10.
+    assert rows_read_from(db, "message_events", "messages_summary", as_of=as_of.isoformat() + "+00") == 2
+    summary = fetch("messages_summary", tz="UTC", as_of=as_of.isoformat() + "+00").iloc[0]
+    assert int(summary["previous"]) == before
 
 
 def test_not_connected_on_an_empty_migrated_database(db):

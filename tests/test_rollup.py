@@ -25,7 +25,7 @@ from queries import catalog, reads
 from queries.growth import _legacy_until, growth
 from queries.reads import fetch
 from seed import generate
-from tests.helpers import add_post, add_user
+from tests.helpers import add_post, add_user, rows_read_from
 
 ZONES = ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "Pacific/Chatham", "Australia/Lord_Howe"]
 
@@ -126,6 +126,22 @@ def test_the_same_time_last_week_is_exact_wherever_it_falls_in_its_quarter_hour(
     with writing("users", "activities") as conn:
         rollup.rebuild(conn)
     assert_exact(generated, as_ofs=(as_of.isoformat() + "+00",))
+
+
+@pytest.mark.parametrize(("minutes", "before", "after"), [(4, 2, 10), (11, 10, 2)])
+def test_at_most_half_a_quarter_hour_is_counted_live_at_the_cut_off(db, minutes, before, after):
+    as_of = rollup.floor_bucket(utc_now() - timedelta(days=3)) + timedelta(minutes=minutes)
+    cut = as_of - timedelta(days=7)
+    quarter = rollup.floor_bucket(cut)
+    u = add_user(db, "edge", quarter - timedelta(days=1))
+    for i in range(before):
+        add_post(db, u, quarter + (cut - quarter) * i / before)
+    for i in range(after):
+        add_post(db, u, cut + (quarter + timedelta(minutes=15) - cut) * i / after)
+    assert rollup.refresh()  # the first refresh rolls up everything before its mark
+    # Only the smaller side of the cut-off is read from the table: 2 rows, not 10.
+    assert rows_read_from(db, "activities", "growth_summary", as_of=as_of.isoformat() + "+00") == 2
+    assert_exact(db, zones=["UTC"], as_ofs=(as_of.isoformat() + "+00",))
 
 
 def test_exact_after_deletes_old_and_new(generated):

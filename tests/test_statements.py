@@ -86,5 +86,12 @@ def test_readying_a_statement_on_connect_gives_up_after_its_time_and_the_connect
         assert _plan_cache_mode(conn) == "auto"
         assert conn.execute("SHOW statement_timeout").fetchone()[0] != "100ms"
     messages = [r.getMessage() for r in caplog.records]
-    assert "slow: not planned on connect, it ran past 100 ms" in messages
+    assert "slow: not planned on connect, cancelled (its 100 ms limit, or an operator)" in messages
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_readying_on_connect_leaves_a_connection_in_a_transaction_alone(db_url):
+    with psycopg.connect(db_url) as conn:  # not autocommit: its settings would outlive the statement
+        statements.plan_on_connect(conn)
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert _plans(conn, GROWTH) == [] and _plan_cache_mode(conn) == "auto"
