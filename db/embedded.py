@@ -59,8 +59,19 @@ def _holders_dir(pgdata: Path) -> Path:
     return pgdata.parent / f"{pgdata.name}.holders"
 
 
+def _started(pid: int) -> str:
+    """When process `pid` started (clock ticks since boot, /proc/<pid>/stat field 22), or ""
+    where there is no /proc: a mark carries it, so a pid reused by another process is not a holder."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
 def holders(pgdata: Path | None = None) -> list[int]:
-    """Live processes that serve from this server (`hold`); a dead one's mark is dropped."""
+    """Live processes that serve from this server (`hold`); a dead one's mark is dropped, and so
+    is one whose pid now belongs to a process started later."""
     folder = _holders_dir(pgdata or pg_dir())
     alive = []
     for mark in sorted(folder.glob("*")) if folder.is_dir() else []:
@@ -72,6 +83,10 @@ def holders(pgdata: Path | None = None) -> list[int]:
             continue
         except PermissionError:
             pass
+        recorded = mark.read_text().strip() if mark.is_file() else ""
+        if recorded and recorded != _started(pid):
+            mark.unlink(missing_ok=True)
+            continue
         alive.append(pid)
     return alive
 
@@ -80,7 +95,7 @@ def hold(pgdata: Path | None = None) -> None:
     """Mark this process as serving from the server: another run's exit leaves it up."""
     folder = _holders_dir(pgdata or pg_dir())
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / str(os.getpid())).touch()
+    (folder / str(os.getpid())).write_text(_started(os.getpid()))
 
 
 def release(pgdata: Path | None = None) -> list[int]:

@@ -13,6 +13,7 @@ import psutil
 import pytest
 
 import serve
+from db import embedded
 from serve import ensure_admin_password
 from tests.conftest import ROOT, server_dir
 from tests.helpers import ctrl_c_reaches_it
@@ -35,8 +36,6 @@ def our_postgres(data_dir) -> list[psutil.Process]:
 @pytest.fixture
 def data_dir():
     import shutil
-
-    from db import embedded
 
     path = server_dir("serve")
     yield path
@@ -277,3 +276,20 @@ def test_a_second_run_that_stops_leaves_the_database_to_the_first(tmp_path, data
         first.wait(30)
     assert "embedded PostgreSQL stopped" in (tmp_path / f"serve-{first_port}.log").read_text()
     assert not our_postgres(data_dir)
+
+
+def test_a_holders_mark_whose_pid_now_belongs_to_another_process_is_not_a_holder(tmp_path):
+    pgdata = tmp_path / "pg"
+    embedded.hold(pgdata)
+    assert embedded.holders(pgdata) == [os.getpid()]
+    marks = tmp_path / "pg.holders"
+    # Our pid recorded with another start time: the run that wrote it is gone, its pid reused.
+    (marks / str(os.getpid())).write_text("1")
+    # A dead run's mark, and an old run's mark without a start time (still honoured while alive).
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (marks / str(dead.pid)).write_text("")
+    (marks / "1").write_text("")
+    assert embedded.holders(pgdata) == [1]
+    assert sorted(p.name for p in marks.iterdir()) == ["1"]
+    assert embedded.release(pgdata) == [1]
