@@ -56,7 +56,9 @@ def test_a_changed_expired_or_forged_cookie_signs_nobody_in(client, monkeypatch)
     assert set(cookie) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
     signed = base64.urlsafe_b64decode(cookie + "=" * (-len(cookie) % 4)).decode()
     fields = dict(parse_qsl(signed))
-    changed = signed.replace(fields["sid"], "x" + fields["sid"][1:])
+    sid = fields["sid"]
+    changed = signed.replace(sid, ("y" if sid[0] == "x" else "x") + sid[1:])  # one character changed
+    assert changed != signed
     assert admin_session.user_of(base64.urlsafe_b64encode(changed.encode()).decode()) is None
     assert admin_session.user_of("user=admin") is None and admin_session.user_of(None) is None
     monkeypatch.setenv("ADMIN_PASSWORD", "second-password")  # a new password ends every session
