@@ -325,6 +325,11 @@ def test_an_unknown_time_zone_in_a_link_is_named_in_the_sidebar(some_rows):
     assert not at.exception and at.sidebar.selectbox(key="report_tz").value == "UTC"
     [note] = [w.value for w in at.sidebar.warning]
     assert "is not known; showing UTC" in note and note.count("`") == 2
+    assert at.query_params["tz"] == "UTC"  # the URL names the view shown
+    at.run()  # a later run (a background refresh landing, a click) keeps the note
+    assert [w.value for w in at.sidebar.warning] == [note] and not at.exception
+    at.sidebar.selectbox(key="report_tz").set_value("Asia/Kolkata").run()
+    assert not at.sidebar.warning  # until another zone is chosen
 
 
 def test_a_link_sets_its_widgets_without_streamlits_default_and_state_warning(some_rows, monkeypatch):

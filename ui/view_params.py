@@ -19,6 +19,7 @@ from typing import Any
 import streamlit as st
 
 _SEEN = "_url_params_seen"  # parameter -> the URL text last adopted or published
+_TZ_NOTE = "_url_tz_note"  # (the zone shown instead, the note) after a link's unknown zone
 
 
 @dataclass(frozen=True)
@@ -118,14 +119,25 @@ def publish(values: dict[str, str | None]) -> None:
 
 def adopt_tz(valid: Callable[[str], str]) -> str | None:
     """The sidebar's part of `adopt`: a `tz` in the URL becomes the report time
-    zone (`valid` raises ValueError for an unknown zone); the note when it cannot."""
+    zone (`valid` raises ValueError for an unknown zone). An unknown one leaves
+    the zone as it was, names itself in a note that stays while that zone is
+    shown (a page's later reruns included), and gives way in the URL to the zone
+    shown."""
     text = st.query_params.get("tz")
     seen = _seen()
-    if text is None or seen.get("tz") == text:
-        return None
-    seen["tz"] = text
-    try:
-        st.session_state["report_tz"] = valid(text)
-    except ValueError:
-        return f"The link's time zone {quoted(text)} is not known; showing {st.session_state.get('report_tz')}."
+    if text is not None and seen.get("tz") != text:
+        seen["tz"] = text
+        st.session_state.pop(_TZ_NOTE, None)
+        try:
+            st.session_state["report_tz"] = valid(text)
+        except ValueError:
+            shown = st.session_state.get("report_tz")
+            if shown:
+                note = f"The link's time zone {quoted(text)} is not known; showing {shown}."
+                st.session_state[_TZ_NOTE] = (shown, note)
+                st.query_params["tz"] = seen["tz"] = shown
+    kept = st.session_state.get(_TZ_NOTE)
+    if kept and kept[0] == st.session_state.get("report_tz"):
+        return kept[1]
+    st.session_state.pop(_TZ_NOTE, None)  # another zone was chosen since
     return None
