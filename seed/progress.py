@@ -16,10 +16,16 @@ class ProgressBar:
         frac = done / total if total else 1.0
         filled = int(self.width * frac)
         rate = done / max(time.perf_counter() - self.started, 1e-9)
-        self.stream.write(
-            f"\r{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
+        line = (
+            f"{self.label} [{'#' * filled}{'.' * (self.width - filled)}] "
             f"{frac:6.1%} {done:,}/{total:,} rows  {rate:,.0f} rows/s"
         )
-        if done >= total:
-            self.stream.write("\n")
+        if self._terminal():  # redrawn in place
+            self.stream.write(f"\r{line}" + ("\n" if done >= total else ""))
+        else:  # a log file or a pipe: one line each, never run together
+            self.stream.write(f"{line}\n")
         self.stream.flush()
+
+    def _terminal(self) -> bool:
+        isatty = getattr(self.stream, "isatty", None)
+        return bool(isatty and isatty())

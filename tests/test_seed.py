@@ -156,3 +156,23 @@ def test_cli_create_activity_shares_the_page_rules(db, capsys):
 def test_generator_rejects_impossible_requests(db, bad):
     with pytest.raises(ValueError), writing("users", "activities") as conn:
         generate(conn, **bad)
+
+
+def test_the_progress_bar_redraws_on_a_terminal_and_writes_whole_lines_to_a_log():
+    import io
+
+    from seed.progress import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    log, terminal = io.StringIO(), Terminal()
+    for stream in (log, terminal):
+        bar = ProgressBar("[serve] demo data", stream=stream)
+        bar(1, 10)
+        bar(10, 10)
+    lines = log.getvalue().splitlines()
+    assert "\r" not in log.getvalue() and len(lines) == 2
+    assert lines[0].startswith("[serve] demo data [###") and lines[1].count("[serve]") == 1 and "100.0%" in lines[1]
+    assert terminal.getvalue().count("\r") == 2 and terminal.getvalue().endswith("rows/s\n")
