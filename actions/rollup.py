@@ -87,7 +87,7 @@ def _recount(conn: psycopg.Connection, table: str, *, lo: Any, hi: datetime | No
     _run(conn, "rollup.lock_table", table)
     _run(conn, "rollup.lock", tbl=table)
     through = statements.scalar(_run(conn, "rollup.through", tbl=table))
-    _run(conn, "rollup.set_timeout", timeout_ms=RECOUNT_TIMEOUT_MS)
+    _run(conn, "database.set_statement_timeout", timeout_ms=RECOUNT_TIMEOUT_MS)
     if lo is _FROM_MARK:
         lo = None if through is None else through - RECHECK
     top = hi if advance and (through is None or hi > through) else through

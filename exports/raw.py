@@ -190,7 +190,7 @@ def open_raw(
         conn.isolation_level = IsolationLevel.REPEATABLE_READ
         conn.read_only = True
         with conn.transaction():
-            statements.execute(conn, "explore.set_export_timeout", timeout_ms=str(timeout_ms_setting()))
+            statements.execute(conn, "database.set_statement_timeout", timeout_ms=timeout_ms_setting())
             total = statements.scalar(
                 statements.execute(conn, f"explore.count_raw_{kind}", tz=tz, start_day=start_day, end_day=end_day)
             )

@@ -63,7 +63,7 @@ def _reading() -> Iterator[tuple[psycopg.Connection, dict[str, Any]]]:
     """A reader connection in one transaction with the short session-list timeout, and who we are."""
     lim = sessions.limits()
     with pool.connection(pool.READER) as conn, conn.transaction():
-        execute(conn, "sessions.set_statement_timeout", timeout_ms=lim.timeout_ms)
+        execute(conn, "database.set_statement_timeout", timeout_ms=lim.timeout_ms)
         # The size functions lock; the statements skip contested relations, and this catches a race.
         execute(conn, "database.set_lock_timeout", timeout_ms=min(lim.timeout_ms, LOCK_TIMEOUT_MS))
         viewer = records(execute(conn, "sessions.get_viewer"))[0]

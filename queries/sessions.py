@@ -108,7 +108,7 @@ def snapshot(*, all_databases: bool = False, lim: Limits | None = None) -> Snaps
     lim = lim or limits()
     started = datetime.now(UTC)
     with pool.connection(pool.READER) as conn, conn.transaction():
-        execute(conn, "sessions.set_statement_timeout", timeout_ms=lim.timeout_ms)
+        execute(conn, "database.set_statement_timeout", timeout_ms=lim.timeout_ms)
         cur = execute(conn, "sessions.get_viewer")
         viewer = dict(zip(columns(cur), one(cur), strict=True))
         cur = execute(conn, "sessions.get_activity", all_databases=all_databases)

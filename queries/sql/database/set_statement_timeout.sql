@@ -1,3 +1,3 @@
--- A statement timeout for the rest of the current transaction only: a new connection warming a first page's statements (db.statements.plan_on_connect) gives up instead of counting a rollup left behind.
+-- A statement timeout for the rest of the current transaction only: the session list's short one, a raw extract's or a rollup recount's long one, a new connection's readying (db.statements.plan_on_connect).
 -- class: read
-SELECT set_config('statement_timeout', %(timeout_ms)s::text, true) AS statement_timeout
+SELECT set_config('statement_timeout', %(timeout_ms)s::text, true) AS setting
