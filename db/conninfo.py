@@ -29,6 +29,8 @@ MALFORMED = "is malformed: a password holding @ or / must be percent-encoded in 
 # else (an unescaped `@` of a password, say) is not shown.
 _HOST = re.compile(r"^[\w.\-:/\[\]%~+ ,]*$")
 
+DEFAULT_SOCKET_DIR = "/var/run/postgresql"  # libpq's host when none is given (Debian's build)
+
 
 def parse(conninfo: str, what: str = "The database URL") -> dict[str, Any]:
     """The fields libpq reads from `conninfo`. Raises ConfigError whose text holds
@@ -116,10 +118,10 @@ def endpoint(conninfo: str) -> tuple[frozenset[str], int, str]:
     directories made absolute, the port a number (05432 is 5432), defaults from
     PGHOST/PGPORT/PGDATABASE. Two spellings of one server share an address."""
     p = parse(conninfo)
-    hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or "/var/run/postgresql")
-    port = _port(str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")[0])
+    hosts, ports = _host_and_port_lists(p)
+    port = _port(ports[0])
     dbname = str(p.get("dbname") or os.environ.get("PGDATABASE") or p.get("user") or os.environ.get("PGUSER") or "")
-    return frozenset().union(*(_addresses(host, port) for host in hosts.split(","))), port, dbname
+    return frozenset().union(*(_addresses(host, port) for host in hosts)), port, dbname
 
 
 def endpoints(conninfo: str) -> tuple[tuple[frozenset[str], int], ...]:
@@ -127,17 +129,22 @@ def endpoints(conninfo: str) -> tuple[tuple[frozenset[str], int], ...]:
 
     A host list pairs with a port list position by position (one port serves them
     all), as libpq pairs them; addresses are normalised as in `endpoint`."""
-    p = parse(conninfo)
-    hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or "/var/run/postgresql").split(",")
-    ports = str(p.get("port") or os.environ.get("PGPORT") or "5432").split(",")
+    hosts, ports = _host_and_port_lists(parse(conninfo))
     if len(ports) == 1:
         ports *= len(hosts)
     if len(ports) != len(hosts):
         raise ConfigError(f"The database URL names {len(hosts)} hosts but {len(ports)} ports.")
     return tuple(
-        (_addresses(host.strip() or "/var/run/postgresql", port), port)
+        (_addresses(host.strip() or DEFAULT_SOCKET_DIR, port), port)
         for host, port in ((host, _port(text)) for host, text in zip(hosts, ports, strict=True))
     )
+
+
+def _host_and_port_lists(p: dict) -> tuple[list[str], list[str]]:
+    """The URL's host and port lists as written, PGHOST/PGPORT and libpq's defaults filling in."""
+    hosts = str(p.get("hostaddr") or p.get("host") or os.environ.get("PGHOST") or DEFAULT_SOCKET_DIR)
+    ports = str(p.get("port") or os.environ.get("PGPORT") or "5432")
+    return hosts.split(","), ports.split(",")
 
 
 def _port(text: str) -> int:

@@ -110,17 +110,26 @@ def _run_generic(
 ) -> psycopg.Cursor:
     """A `-- plan: generic` statement as this connection's prepared statement,
     under its one generic plan: planned once per connection (and again only
-    after PostgreSQL invalidated that plan), then only executed.
+    after PostgreSQL invalidated that plan), then only executed."""
+    return _after_settings(conn, [*first, ("database.set_generic_plan", {})], composed, values, prepare=True)
 
-    One round trip, one Sync: the settings (`first`, then plan_cache_mode) and
-    the statement share the pipeline's implicit transaction, so the settings end
-    with it. No BEGIN: a ROLLBACK would make psycopg forget every statement it
-    prepared on the connection."""
+
+def _after_settings(
+    conn: psycopg.Connection,
+    settings: list[tuple[str, dict[str, Any]]],
+    composed: sql.SQL | sql.Composed,
+    values: Mapping[str, Any],
+    *,
+    prepare: bool = False,
+) -> psycopg.Cursor:
+    """`settings` (transaction-local set_config statements), then the statement, in
+    one round trip and one Sync: they share the pipeline's implicit transaction, so
+    the settings end with the statement. No BEGIN: a ROLLBACK would make psycopg
+    forget every statement it prepared on the connection."""
     with conn.pipeline():
-        for name, params in first:
+        for name, params in settings:
             execute(conn, name, **params)
-        execute(conn, "database.set_generic_plan")
-        cursor = conn.execute(composed, values, prepare=True)
+        cursor = conn.execute(composed, values, prepare=prepare)
     return cursor
 
 
@@ -161,10 +170,7 @@ def plan_on_connect(conn: psycopg.Connection) -> None:
             if query.generic_plan:
                 _run_generic(conn, query.sql(), values, *limits)
             else:
-                with conn.pipeline():  # the limits end with the pipeline's implicit transaction
-                    for name, params in limits:
-                        execute(conn, name, **params)
-                    conn.execute(sql.SQL("EXPLAIN ") + query.sql(), values)
+                _after_settings(conn, limits, sql.SQL("EXPLAIN ") + query.sql(), values)
         except psycopg.errors.UndefinedTable:
             log.debug("%s: not planned on connect, a table is absent", query.name)
         except psycopg.errors.LockNotAvailable:
