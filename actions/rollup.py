@@ -1,4 +1,5 @@
-"""Keeping the growth rollup (quarter hours and a running total, migration 0006) moving.
+"""Keeping the growth rollup (quarter hours with their minute counts and a running total,
+migrations 0006 and 0009) moving.
 
 Readers never depend on this for correctness of recent data: `growth_summary`
 counts live whatever the rollup does not cover, so advancing `through` only

@@ -20,6 +20,10 @@ class DatabaseUnavailable(RuntimeError):
         self.public = public
 
 
+# What a statement meets on a database our migrations have not reached (a table or a
+# column a later one adds): the same answer comes from the live statements instead.
+SCHEMA_BEHIND = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
+
 FOR_ADMINS = "Details are shown to signed-in admins and in the server log."
 
 

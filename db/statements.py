@@ -26,6 +26,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from db.errors import SCHEMA_BEHIND
 from db.logs import logger
 from db.settings import get_settings, valid_timezone
 from queries import catalog
@@ -171,8 +172,8 @@ def plan_on_connect(conn: psycopg.Connection) -> None:
                 _run_generic(conn, query.sql(), values, *limits)
             else:
                 _after_settings(conn, limits, sql.SQL("EXPLAIN ") + query.sql(), values)
-        except psycopg.errors.UndefinedTable:
-            log.debug("%s: not planned on connect, a table is absent", query.name)
+        except SCHEMA_BEHIND:
+            log.debug("%s: not planned on connect, a table or column it reads is absent", query.name)
         except psycopg.errors.LockNotAvailable:
             log.info("%s: not planned on connect, a table it reads is locked; nor the rest", query.name)
             break

@@ -14,6 +14,7 @@ from datetime import datetime
 import pandas as pd
 import psycopg
 
+from db.errors import SCHEMA_BEHIND
 from queries.memo import per_answer
 from queries.reads import run
 
@@ -66,7 +67,7 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
     if _legacy_until.get(url, 0) < time.monotonic():
         try:
             summary = run("growth_summary", fresh=fresh, tz=tz)
-        except psycopg.errors.UndefinedTable:
+        except SCHEMA_BEHIND:
             _legacy_until[url] = time.monotonic() + LEGACY_RECHECK_S
         else:
             return _from_summary(summary)

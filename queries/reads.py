@@ -46,10 +46,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-import psycopg
 
 from db import pool, statements
-from db.errors import DatabaseUnavailable, safe_message
+from db.errors import SCHEMA_BEHIND, DatabaseUnavailable, safe_message
 from db.logs import logger
 from db.settings import get_settings
 from db.statements import prepare_params
@@ -125,11 +124,12 @@ def _read(query: catalog.Query, params: dict[str, Any], identifiers: dict[str, s
             cur = statements.execute(conn, query.name, identifiers=identifiers, **params)
             rows = cur.fetchall()
             columns = [c.name for c in cur.description or ()]
-    except psycopg.errors.UndefinedTable:
+    except SCHEMA_BEHIND:
         if not query.fallback:
             raise
-        # A database without the tables this answer is kept in (the growth rollup): same answer, counted live.
-        log.debug("%s: a table it reads is absent; answering with %s", query.name, query.fallback)
+        # A database without the tables this answer is kept in (the growth rollup), or an older
+        # shape of them: same answer, counted live.
+        log.debug("%s: a table or column it reads is absent; answering with %s", query.name, query.fallback)
         frame, _ = _read(catalog.get_read(query.fallback), params, identifiers)
         return frame, (time.perf_counter() - started) * 1000
     db_ms = (time.perf_counter() - started) * 1000

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from actions import rollup
 from actions.writing import writing
@@ -65,6 +66,21 @@ def assert_exact(db, zones=ZONES, as_ofs=(None,)):
         " FROM dashboard_rollup_state s"
     ).fetchall():
         assert total == summed, table
+    # Each rolled-up quarter hour's minute counts are its rows' minutes, and sum to it.
+    for table in ("users", "activities"):
+        wrong = db.execute(
+            sql.SQL(
+                "WITH live AS (SELECT date_trunc('minute', t.created_at) AS minute, count(*) AS n FROM {} t,"
+                " dashboard_rollup_state s WHERE s.tbl = %(tbl)s AND t.created_at < s.through GROUP BY 1),"
+                " rolled AS (SELECT q.bucket + (i - 1) * interval '1 minute' AS minute, q.minutes[i] AS n,"
+                " q.n AS total, (SELECT sum(v) FROM unnest(q.minutes) v) AS summed"
+                " FROM dashboard_rollup_quarter q, generate_series(1, 15) i WHERE q.tbl = %(tbl)s)"
+                " SELECT count(*) FROM rolled r FULL JOIN live l USING (minute)"
+                " WHERE coalesce(r.n, 0) <> coalesce(l.n, 0) OR r.total <> r.summed"
+            ).format(sql.Identifier(table)),
+            {"tbl": table},
+        ).fetchone()[0]
+        assert wrong == 0, table
 
 
 def rolled(db, table="activities"):
@@ -113,33 +129,36 @@ def test_a_manual_backfill_older_than_the_recheck_needs_a_rebuild(generated):
     assert u
 
 
-@pytest.mark.parametrize("minutes", [0, 4, 7.5, 11, 14.99])
+@pytest.mark.parametrize("minutes", [0, 0.5, 4, 4.25, 4.5, 7.5, 11, 11.75, 14, 14.99])
 def test_the_same_time_last_week_is_exact_wherever_it_falls_in_its_quarter_hour(generated, minutes):
-    # Past the middle, the statement takes the whole quarter hour and subtracts its rest.
+    # Past the middle of its minute, the statement takes the whole minute and subtracts its rest.
     as_of = rollup.floor_bucket(utc_now() - timedelta(days=3)) + timedelta(minutes=minutes)
     cut = as_of - timedelta(days=7)
-    quarter = rollup.floor_bucket(cut)
+    quarter, minute = rollup.floor_bucket(cut), cut.replace(second=0, microsecond=0)
     tick = timedelta(microseconds=1)
     u = add_user(generated, "edge", cut)
-    for at in (quarter, cut - tick, cut, cut + tick, quarter + timedelta(minutes=15) - tick):
+    edges = (quarter, minute - tick, minute, cut - tick, cut, cut + tick, minute + timedelta(minutes=1) - tick)
+    for at in (*edges, minute + timedelta(minutes=1), quarter + timedelta(minutes=15) - tick):
         add_post(generated, u, at)
     with writing("users", "activities") as conn:
         rollup.rebuild(conn)
     assert_exact(generated, as_ofs=(as_of.isoformat() + "+00",))
 
 
-@pytest.mark.parametrize(("minutes", "before", "after"), [(4, 2, 10), (11, 10, 2)])
-def test_at_most_half_a_quarter_hour_is_counted_live_at_the_cut_off(db, minutes, before, after):
-    as_of = rollup.floor_bucket(utc_now() - timedelta(days=3)) + timedelta(minutes=minutes)
+@pytest.mark.parametrize(("seconds", "before", "after"), [(4 * 60 + 20, 2, 10), (11 * 60 + 40, 10, 2)])
+def test_at_most_half_a_minute_is_counted_live_at_the_cut_off(db, seconds, before, after):
+    as_of = rollup.floor_bucket(utc_now() - timedelta(days=3)) + timedelta(seconds=seconds)
     cut = as_of - timedelta(days=7)
-    quarter = rollup.floor_bucket(cut)
+    quarter, minute = rollup.floor_bucket(cut), cut.replace(second=0)
     u = add_user(db, "edge", quarter - timedelta(days=1))
+    for at in (quarter, minute - timedelta(seconds=1), minute + timedelta(minutes=1), quarter + timedelta(minutes=14)):
+        add_post(db, u, at)  # the rest of the quarter hour: from its minute counts
     for i in range(before):
-        add_post(db, u, quarter + (cut - quarter) * i / before)
+        add_post(db, u, minute + (cut - minute) * i / before)
     for i in range(after):
-        add_post(db, u, cut + (quarter + timedelta(minutes=15) - cut) * i / after)
+        add_post(db, u, cut + (minute + timedelta(minutes=1) - cut) * i / after)
     assert rollup.refresh()  # the first refresh rolls up everything before its mark
-    # Only the smaller side of the cut-off is read from the table: 2 rows, not 10.
+    # Only the smaller side of the cut-off within its minute is read from the table: 2 rows, not 10 or 16.
     assert rows_read_from(db, "activities", "growth_summary", as_of=as_of.isoformat() + "+00") == 2
     assert_exact(db, zones=["UTC"], as_ofs=(as_of.isoformat() + "+00",))
 
@@ -213,6 +232,17 @@ def test_growth_matches_the_live_path_on_a_legacy_database(legacy_db_url):
     assert data.totals == {"users": 1, "posts": 1}
     assert data.weekly["posts"].current == 1
     assert legacy_db_url in _legacy_until
+    _legacy_until.clear()
+
+
+def test_a_database_not_yet_migrated_to_minute_counts_answers_live(generated, db_url):
+    # New code on a database an operator has not migrated yet (0006's rollup, without 0009's minutes).
+    generated.execute("ALTER TABLE dashboard_rollup_quarter DROP COLUMN minutes")
+    users, posts = generated.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities)").fetchone()
+    data = growth(tz="Asia/Kathmandu", fresh=True)
+    assert data.totals == {"users": users, "posts": posts}
+    assert not data.rolled_up
+    assert db_url in _legacy_until
     _legacy_until.clear()
 
 

@@ -5,14 +5,14 @@
 -- optional: as_of
 -- Every number is a count of created_at in UTC ranges [lo, hi): the 7 report
 -- days and the comparison span a week earlier (to the same local time). Whole
--- UTC quarter hours before the rollup's `through` mark are summed from
--- dashboard_rollup_quarter (migration 0006); the rest is counted live through
--- the created_at indexes: the tail from `through` on, the partial quarter hour
--- of the same-time-last-week cut-off, and the edges of a day that does not
--- start on a quarter hour (none in any zone in use today, but exact if so).
--- A range that ends past the middle of a rolled-up quarter hour takes the whole
--- quarter and subtracts its rest, counted live: at most half a quarter hour of
--- rows is ever counted for an edge, however busy the platform.
+-- minutes before the rollup's `through` mark come from dashboard_rollup_quarter
+-- (migrations 0006, 0009): sums of whole UTC quarter hours, and the per-minute
+-- counts of a quarter hour an edge falls in (the same-time-last-week cut-off;
+-- a day that does not start on a quarter hour, none in any zone in use today).
+-- The rest is counted live through the created_at indexes: the tail from
+-- `through` on, and an edge's part-minute. An edge past the middle of its
+-- minute takes the whole minute and subtracts its rest, counted live: at most
+-- half a minute of rows is ever counted for an edge, however busy the platform.
 -- "All time" is the rollup's running total (every row before `through`) plus
 -- the live tail: a cost that does not grow with the length of history.
 WITH b AS (
@@ -29,28 +29,35 @@ WITH b AS (
            ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
     FROM b
 ), cut AS MATERIALIZED (
-    -- [m1, m2): the whole rolled-up quarter hours that [lo, hi) starts in or
-    -- before and ends in (its quarter taken whole when hi is past its middle) or
-    -- after; empty (m1 = m2 = hi) when there are none.
-    SELECT s.tbl, sp.kind, sp.day, sp.lo, sp.hi, s.through,
-           CASE WHEN r.rlo < r.rhi THEN r.rlo ELSE sp.hi END AS m1,
-           CASE WHEN r.rlo < r.rhi THEN r.rhi ELSE sp.hi END AS m2
+    -- [m1, m2): the rolled-up part of [lo, hi) on minute boundaries: lo rounded up
+    -- to its minute, hi to the nearest one (up only past the minute's middle),
+    -- neither past `through`; empty (m1 = m2 = hi) when there is none. k1, k2:
+    -- the minutes of their quarter hours (q1, q2) that m1 and m2 start.
+    SELECT s.tbl, sp.kind, sp.day, sp.lo, sp.hi, s.through, e.m1, e.m2,
+           date_bin('15 minutes', e.m1, timestamp '2000-01-01') AS q1, date_part('minute', e.m1)::int %% 15 AS k1,
+           date_bin('15 minutes', e.m2, timestamp '2000-01-01') AS q2, date_part('minute', e.m2)::int %% 15 AS k2
     FROM public.dashboard_rollup_state s
     CROSS JOIN spans sp
     CROSS JOIN LATERAL (
-        SELECT date_bin('15 minutes', sp.hi, timestamp '2000-01-01') AS q
-    ) AS h
-    CROSS JOIN LATERAL (
-        SELECT date_bin('15 minutes', sp.lo - interval '1 microsecond', timestamp '2000-01-01')
-                   + interval '15 minutes' AS rlo,
-               least(CASE WHEN sp.hi - h.q > interval '7 minutes 30 seconds'
-                          THEN h.q + interval '15 minutes' ELSE h.q END,
-                     s.through) AS rhi
+        SELECT date_trunc('minute', sp.lo - interval '1 microsecond') + interval '1 minute' AS rlo,
+               least(date_trunc('minute', sp.hi + interval '29.999999 seconds'), s.through) AS rhi
     ) AS r
+    CROSS JOIN LATERAL (
+        SELECT CASE WHEN r.rlo < r.rhi THEN r.rlo ELSE sp.hi END AS m1,
+               CASE WHEN r.rlo < r.rhi THEN r.rhi ELSE sp.hi END AS m2
+    ) AS e
 ), counted AS (
+    -- Rolled up in [m1, m2): the quarter hours from q1 up to q2, less q1's minutes
+    -- before m1, plus q2's minutes before m2 (read from the row only when k > 0).
     SELECT c.tbl, c.kind, c.day, c.through,
            (SELECT coalesce(sum(q.n), 0) FROM public.dashboard_rollup_quarter q
-            WHERE q.tbl = c.tbl AND q.bucket >= c.m1 AND q.bucket < c.m2)
+            WHERE q.tbl = c.tbl AND q.bucket >= c.q1 AND q.bucket < c.q2)
+           - CASE WHEN c.k1 = 0 OR c.m1 = c.m2 THEN 0 ELSE coalesce(
+                 (SELECT (SELECT sum(v) FROM unnest(q.minutes[1:c.k1]) AS v) FROM public.dashboard_rollup_quarter q
+                  WHERE q.tbl = c.tbl AND q.bucket = c.q1), 0) END
+           + CASE WHEN c.k2 = 0 OR c.m1 = c.m2 THEN 0 ELSE coalesce(
+                 (SELECT (SELECT sum(v) FROM unnest(q.minutes[1:c.k2]) AS v) FROM public.dashboard_rollup_quarter q
+                  WHERE q.tbl = c.tbl AND q.bucket = c.q2), 0) END
            -- The live edges; a CASE arm's subquery runs only where its range is not empty.
            + CASE WHEN c.lo >= c.m1 THEN 0
                   WHEN c.tbl = 'users' THEN
