@@ -238,7 +238,9 @@ def test_growth_matches_the_live_path_on_a_legacy_database(legacy_db_url):
 def test_a_database_not_yet_migrated_to_minute_counts_answers_live(generated, db_url):
     # New code on a database an operator has not migrated yet (0006's rollup, without 0009's minutes).
     generated.execute("ALTER TABLE dashboard_rollup_quarter DROP COLUMN minutes")
-    users, posts = generated.execute("SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities)").fetchone()
+    users, posts = generated.execute(
+        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities)"
+    ).fetchone()
     data = growth(tz="Asia/Kathmandu", fresh=True)
     assert data.totals == {"users": users, "posts": posts}
     assert not data.rolled_up
