@@ -35,6 +35,7 @@ import psycopg
 
 from actions.background import Chore
 from db import pool, statements
+from db.errors import SchemaBehind
 from db.logs import logger
 
 if TYPE_CHECKING:
@@ -72,7 +73,14 @@ def _run(conn: psycopg.Connection, name: str, table: str | None = None, **params
 
 
 def available(conn: psycopg.Connection) -> bool:
-    return bool(statements.scalar(_run(conn, "rollup.available")))
+    """Whether the database has the rollup; SchemaBehind if only in a shape older than this code writes."""
+    present, current = statements.one(_run(conn, "rollup.available"))
+    if present and not current:
+        raise SchemaBehind(
+            "the growth rollup predates migration 0009 (minute counts), which this code writes:"
+            " run `python -m db migrate` first"
+        )
+    return bool(present)
 
 
 _FROM_MARK = object()
@@ -85,6 +93,8 @@ def _recount(conn: psycopg.Connection, table: str, *, lo: Any, hi: datetime | No
     With `advance`, `through` moves to hi. Returns the mark (None: nothing rolled up)."""
     if table not in TABLES:
         raise ValueError(f"no rollup for table {table!r}")
+    if not available(conn):
+        raise SchemaBehind("this database has no growth rollup: run `python -m db migrate` first")
     _run(conn, "rollup.lock_table", table)
     _run(conn, "rollup.lock", tbl=table)
     through = statements.scalar(_run(conn, "rollup.through", tbl=table))

@@ -20,9 +20,14 @@ class DatabaseUnavailable(RuntimeError):
         self.public = public
 
 
+class SchemaBehind(RuntimeError):
+    """The database lacks a migration this code writes through; the message names the fix."""
+
+
 # What a statement meets on a database our migrations have not reached (a table or a
 # column a later one adds): the same answer comes from the live statements instead.
 SCHEMA_BEHIND = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
+_PENDING_HINT = " (if this database is behind this code, `python -m db status` lists the migrations it lacks)"
 
 FOR_ADMINS = "Details are shown to signed-in admins and in the server log."
 
@@ -69,8 +74,10 @@ def scrub(text: str) -> str:
 
 def safe_message(exc: BaseException) -> str:
     """One line describing a database error for a person, without secrets."""
-    if isinstance(exc, DatabaseUnavailable):
+    if isinstance(exc, (DatabaseUnavailable, SchemaBehind)):
         return str(exc)
+    if isinstance(exc, (*SCHEMA_BEHIND, psycopg.errors.UndefinedFunction)):
+        return "Database error: " + scrub(_first_line(exc)) + _PENDING_HINT
     if isinstance(exc, psycopg.errors.QueryCanceled):
         return "The query took longer than the statement timeout and was cancelled."
     if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):

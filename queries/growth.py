@@ -14,9 +14,12 @@ from datetime import datetime
 import pandas as pd
 import psycopg
 
-from db.errors import SCHEMA_BEHIND
+from db.errors import SCHEMA_BEHIND, safe_message
+from db.logs import logger
 from queries.memo import per_answer
 from queries.reads import run
+
+log = logger("cruddur.growth")
 
 # Where the rollup is absent (a database our migrations never touched): live counts.
 PER_DAY = {"users": "live.new_users_per_day", "posts": "live.new_posts_per_day"}
@@ -67,8 +70,10 @@ def growth(*, tz: str | None = None, fresh: bool = False) -> Growth:
     if _legacy_until.get(url, 0) < time.monotonic():
         try:
             summary = run("growth_summary", fresh=fresh, tz=tz)
-        except SCHEMA_BEHIND:
+        except SCHEMA_BEHIND as exc:
             _legacy_until[url] = time.monotonic() + LEGACY_RECHECK_S
+            if isinstance(exc, psycopg.errors.UndefinedColumn):  # our tables, an older shape: say so
+                log.warning("growth: answering live until the database is migrated: %s", safe_message(exc))
         else:
             return _from_summary(summary)
     return _live(tz=tz, fresh=fresh)

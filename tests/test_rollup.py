@@ -13,6 +13,8 @@ backfill, delete, update, truncate, refresh, rebuild, the page's keep_up) needs
 its own setup, and all share the one exactness check.
 """
 
+import logging
+import shutil
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -22,7 +24,11 @@ from psycopg import sql
 
 from actions import rollup
 from actions.writing import writing
+from db.__main__ import main as db_main
+from db.errors import SchemaBehind
+from db.migrate import MIGRATIONS_DIR, migrate
 from queries import catalog, reads
+from queries.__main__ import main as queries_main
 from queries.growth import _legacy_until, growth
 from queries.reads import fetch
 from seed import generate
@@ -235,17 +241,34 @@ def test_growth_matches_the_live_path_on_a_legacy_database(legacy_db_url):
     _legacy_until.clear()
 
 
-def test_a_database_not_yet_migrated_to_minute_counts_answers_live(generated, db_url):
-    # New code on a database an operator has not migrated yet (0006's rollup, without 0009's minutes).
-    generated.execute("ALTER TABLE dashboard_rollup_quarter DROP COLUMN minutes")
-    users, posts = generated.execute(
-        "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM activities)"
-    ).fetchone()
-    data = growth(tz="Asia/Kathmandu", fresh=True)
-    assert data.totals == {"users": users, "posts": posts}
-    assert not data.rolled_up
-    assert db_url in _legacy_until
+def test_a_database_not_yet_migrated_to_minute_counts_answers_live(empty_db_url, tmp_path, capsys, caplog):
+    # This code on a database an operator has migrated only to 0008, its rollup built by the code of then.
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0009":
+            shutil.copy(migration, tmp_path)
+    migrate(empty_db_url, tmp_path, log=lambda _: None)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        u = add_user(conn, "then", utc_now() - timedelta(days=9))
+        for days in (8, 3, 0):
+            add_post(conn, u, utc_now() - timedelta(days=days, minutes=7))
+        conn.execute(
+            "INSERT INTO dashboard_rollup_quarter (tbl, bucket, n) SELECT 'activities',"
+            " date_bin('15 minutes', created_at, timestamp '2000-01-01'), count(*) FROM activities GROUP BY 2"
+        )
+    with caplog.at_level(logging.WARNING, logger="cruddur.growth"):
+        data = growth(tz="Asia/Kathmandu", fresh=True)
+    assert data.totals == {"users": 1, "posts": 3} and not data.rolled_up
+    assert "answering live until the database is migrated" in caplog.text
     _legacy_until.clear()
+    # The refresh, the CLI's and seeding's, says what to run instead of failing in SQL.
+    assert db_main(["rollup"]) == 1
+    err = capsys.readouterr().err
+    assert "predates migration 0009" in err and "python -m db migrate" in err and "Traceback" not in err
+    with writing("users", "activities") as conn, pytest.raises(SchemaBehind, match="python -m db migrate"):
+        generate(conn, users=1, posts=1, days=1, seed=1)
+    # A statement the CLI runs by name points at the pending migration.
+    assert queries_main(["run", "growth_summary"]) == 1
+    assert "python -m db status" in capsys.readouterr().err
 
 
 def test_concurrent_deletes_during_refreshes_stay_exact(db, db_url):

@@ -10,9 +10,11 @@
 -- counts of a quarter hour an edge falls in (the same-time-last-week cut-off;
 -- a day that does not start on a quarter hour, none in any zone in use today).
 -- The rest is counted live through the created_at indexes: the tail from
--- `through` on, and an edge's part-minute. An edge past the middle of its
+-- `through` on, and an edge's part-minute. An end past the middle of its
 -- minute takes the whole minute and subtracts its rest, counted live: at most
--- half a minute of rows is ever counted for an edge, however busy the platform.
+-- half a minute of rows is counted at the cut-off, however busy the platform
+-- (a start is rounded up, up to a minute, and only a day of a zone on local
+-- mean time starts mid-minute).
 -- "All time" is the rollup's running total (every row before `through`) plus
 -- the live tail: a cost that does not grow with the length of history.
 WITH b AS (
