@@ -330,6 +330,25 @@ def test_an_unknown_time_zone_in_a_link_is_named_in_the_sidebar(some_rows):
     assert [w.value for w in at.sidebar.warning] == [note] and not at.exception
     at.sidebar.selectbox(key="report_tz").set_value("Asia/Kolkata").run()
     assert not at.sidebar.warning  # until another zone is chosen
+    assert at.query_params["tz"] == "Asia/Kolkata"
+
+
+def test_a_links_time_zone_in_the_url_follows_the_sidebar_on_growth(some_rows):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params["tz"] = "Asia/Kathmandu"
+    at.run()
+    assert at.sidebar.selectbox(key="report_tz").value == "Asia/Kathmandu" and not at.exception
+    at.sidebar.selectbox(key="report_tz").set_value("Asia/Tokyo").run()
+    assert at.query_params["tz"] == "Asia/Tokyo" and not at.sidebar.warning  # a reload opens Tokyo
+    at.run()
+    assert at.sidebar.selectbox(key="report_tz").value == "Asia/Tokyo"
+
+
+def test_an_empty_time_zone_in_a_link_says_so(some_rows):
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    at.query_params["tz"] = ""
+    at.run()
+    assert [w.value for w in at.sidebar.warning] == ["The link's time zone is empty; showing UTC."]
 
 
 def test_a_link_sets_its_widgets_without_streamlits_default_and_state_warning(some_rows, monkeypatch):

@@ -50,7 +50,7 @@ def sidebar() -> None:
     if "report_tz" not in st.session_state:
         st.session_state["report_tz"] = settings.report_tz
     from db.settings import valid_timezone
-    from ui.view_params import adopt_tz
+    from ui.view_params import adopt_tz, publish_tz
 
     tz_note = adopt_tz(valid_timezone)  # a shared link's ?tz= (Explore puts it there)
     if st.session_state["report_tz"] not in zones:
@@ -61,6 +61,7 @@ def sidebar() -> None:
         key="report_tz",
         help="Days are calendar days in this zone. The default comes from REPORT_TZ.",
     )
+    publish_tz(st.session_state["report_tz"])
     if tz_note:
         st.sidebar.warning(tz_note, icon=":material/link_off:")
     from ui.auth import is_admin, sign_out_button

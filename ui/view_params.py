@@ -133,7 +133,8 @@ def adopt_tz(valid: Callable[[str], str]) -> str | None:
         except ValueError:
             shown = st.session_state.get("report_tz")
             if shown:
-                note = f"The link's time zone {quoted(text)} is not known; showing {shown}."
+                named = f"time zone {quoted(text)} is not known" if text.strip() else "time zone is empty"
+                note = f"The link's {named}; showing {shown}."
                 st.session_state[_TZ_NOTE] = (shown, note)
                 st.query_params["tz"] = seen["tz"] = shown
     kept = st.session_state.get(_TZ_NOTE)
@@ -141,3 +142,10 @@ def adopt_tz(valid: Callable[[str], str]) -> str | None:
         return kept[1]
     st.session_state.pop(_TZ_NOTE, None)  # another zone was chosen since
     return None
+
+
+def publish_tz(shown: str) -> None:
+    """After the sidebar's zone box: a `tz` in the URL follows the zone shown, so a
+    reload or a copied link opens the view on screen (a URL without one stays so)."""
+    if st.query_params.get("tz") not in (None, shown):
+        st.query_params["tz"] = _seen()["tz"] = shown
