@@ -16,7 +16,13 @@ from datetime import UTC, datetime
 
 from exports.charts import FONT, INK, MUTED
 
-SOURCE = "Source: Cruddur production database (users, activities; messages from DynamoDB) · cruddur-dashboard"
+
+def source_line(*, production: bool, messages: bool) -> str:
+    """A slide's footer: which database the numbers came from, and DynamoDB only when messages are shown."""
+    tables = "users, activities; messages from DynamoDB" if messages else "users, activities"
+    return f"Source: Cruddur {'production' if production else 'development'} database ({tables}) · cruddur-dashboard"
+
+
 FORMATS = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/pdf"}
 WIDTH = 1280  # CSS pixels of a 16:9 slide; PNGs are drawn at PNG_SCALE (1920 x 1080)
 HEIGHT = 720
@@ -32,7 +38,7 @@ class Caption:
     range_text: str  # e.g. "Sat 21 Nov – Fri 27 Nov 2026"
     tz: str
     as_of: datetime  # UTC, when the numbers were read
-    source: str = SOURCE
+    source: str  # source_line(...)
 
     def as_of_text(self) -> str:
         import zoneinfo

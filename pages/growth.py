@@ -10,8 +10,9 @@ import streamlit as st
 
 from actions import rollup
 from db.logs import logger
+from db.settings import get_settings
 from exports.files import per_day_provenance
-from exports.slides import Caption, Kpi
+from exports.slides import Caption, Kpi, source_line
 from queries import reads
 from queries.growth import Messages, growth, messages
 from ui import brand, growth_cards
@@ -110,13 +111,14 @@ elif shown is None and not present:
     st.caption("No messaging data connected.")
 
 TITLES = {"users": "New users per day", "posts": "New posts per day", "messages": "New messages per day"}
+source = source_line(production=get_settings().is_prod, messages=shown is not None)
 specs: dict[str, dict] = {}
 ranges: dict[str, str] = {}  # the days each chart shows, as the captions write them
 
 
 def caption_of(kind: str, per_day: pd.DataFrame) -> Caption:
     at = per_day.attrs.get("computed_at") or computed_at
-    return Caption(TITLES[kind], ranges[kind], data.tz, at)
+    return Caption(TITLES[kind], ranges[kind], data.tz, at, source)
 
 
 def per_day_chart(kind: str, per_day: pd.DataFrame) -> None:
@@ -159,12 +161,7 @@ if not present:
         freshness_text(computed_at, data.tz, refreshing=False),
         kpis,
         [specs["users"], specs["posts"]],
-        Caption(
-            TITLE,
-            ranges["users"],
-            data.tz,
-            computed_at,
-        ),
+        Caption(TITLE, ranges["users"], data.tz, computed_at, source),
     )
     if is_admin():
         with st.expander("For analysts", icon=":material/science:"):

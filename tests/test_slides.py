@@ -69,7 +69,9 @@ def test_a_chart_slide_carries_title_range_zone_as_of_and_source(some_rows, monk
     texts = re.sub(r"<[^>]+>", "", svg)
     days = at.dataframe[1].value.iloc[:, 0]
     first, last = date.fromisoformat(str(days.iloc[0])[:10]), date.fromisoformat(str(days.iloc[-1])[:10])
-    assert "New posts per day" in texts and "days in UTC" in texts and "Source:" in texts
+    assert "New posts per day" in texts and "days in UTC" in texts
+    # The test database is a development one, and no messaging is connected: the footer says so.
+    assert "Source: Cruddur development database (users, activities)" in texts and "DynamoDB" not in texts
     assert f"{first:%a} {first.day} {first:%b}" in texts and f"{last.day} {last:%b %Y}" in texts
     assert re.search(r"As of \d\d:\d\d UTC", texts)
     png = Image.open(io.BytesIO(downloads.bytes_of(buttons["chart-posts-png"])))
@@ -115,6 +117,7 @@ def test_the_snapshot_matches_the_page_in_kathmandu_with_messages(some_rows, mon
     assert "Messages, last 7 days" in [m.label for m in at.metric]
     text = _pdf_has_every_card(at, downloads.bytes_of(buttons["snapshot-pdf"]))
     assert squeeze(at.caption[0].value.split(" · ")[0]) in text and "Asia/Kathmandu" in text
+    assert squeeze("messages from DynamoDB") in text
     posts = at.dataframe[1].value.iloc[:, 1].tolist()
     assert all(str(n) in text for n in posts)
     assert Image.open(io.BytesIO(downloads.bytes_of(buttons["snapshot-png"]))).format == "PNG"
