@@ -373,8 +373,12 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_roles
     )
     roll = sub.add_parser("rollup", help="advance the growth rollup to the last closed quarter hour (cron-able)")
-    roll.add_argument("--rebuild", action="store_true", help="first recount every rolled-up hour (repair)")
-    roll.add_argument("--wait", type=float, default=30.0, help="seconds to wait for open writers (default 30)")
+    roll.add_argument(
+        "--rebuild", action="store_true", help="first recount every rolled-up quarter hour and its minutes (repair)"
+    )
+    roll.add_argument(
+        "--wait", type=cli.seconds(3600), default=30.0, help="seconds to wait for open writers (default 30)"
+    )
     roll.set_defaults(func=cmd_rollup)
     # Every command takes --prod (and --yes-i-mean-prod) after its name too, as the README shows them.
     for command in sub.choices.values():

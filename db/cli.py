@@ -57,3 +57,21 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
 
     parse.__name__ = "whole number"  # argparse names the type in its messages
     return parse
+
+
+def seconds(high: float) -> Callable[[str], float]:
+    """An argparse `type=`: a number of seconds from 0 to `high` (fractions allowed), refused in one line otherwise."""
+    import argparse
+    import math
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not (math.isfinite(value) and 0 <= value <= high):
+            raise argparse.ArgumentTypeError(f"{text} is out of range: use 0 to {high:,g} seconds")
+        return value
+
+    parse.__name__ = "seconds"
+    return parse

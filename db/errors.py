@@ -27,7 +27,10 @@ class SchemaBehind(RuntimeError):
 # What a statement meets on a database our migrations have not reached (a table or a
 # column a later one adds): the same answer comes from the live statements instead.
 SCHEMA_BEHIND = (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedColumn)
-_PENDING_HINT = " (if this database is behind this code, `python -m db status` lists the migrations it lacks)"
+_PENDING_HINT = (
+    " (if this database is behind this code, `python -m db status` lists the migrations it lacks"
+    " and `python -m db migrate` applies them)"
+)
 
 FOR_ADMINS = "Details are shown to signed-in admins and in the server log."
 

@@ -222,3 +222,12 @@ def test_prod_after_the_command_is_the_same_switch(db_url, pg_server, capsys, mo
     assert code == 2 and "never runs against production" in out
     code, out = run(capsys, "drop", "--prod", "--yes-i-mean-prod")
     assert code == 0 and not exists(pg_server, name)
+
+
+@pytest.mark.parametrize("wait", ["abc", "-5", "nan", "inf", "99999"])
+def test_rollup_wait_must_be_seconds_it_can_use(wait, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["rollup", "--wait", wait])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --wait:" in err and "Traceback" not in err
