@@ -7,11 +7,13 @@ import streamlit as st
 from exports import charts, files
 from exports.formats import presentable
 from exports.raw import max_rows_setting
+from queries import reads
 from queries.explore import GRANULARITIES, METRICS, PRESETS, ExploreError, explore, raw_count, resolve_range, today_in
 from ui.auth import is_admin
 from ui.charts import show_chart
-from ui.common import as_of_line, database_guard, report_tz
+from ui.common import database_guard, report_tz
 from ui.exports import chart_downloads, provenance_style, raw_download, table_downloads
+from ui.freshness import freshness
 from ui.tables import show_table
 from ui.view_params import Param, adopt, publish
 from web.routing import ensure_routed
@@ -76,7 +78,7 @@ publish(
 )
 refresh = st.button("Refresh", icon=":material/refresh:", help="Ask the database now instead of the cache")
 
-with database_guard("the explore numbers"):
+with reads.recording() as seen, database_guard("the explore numbers"):
     try:
         rng = resolve_range(preset, tz=tz, start=start, end=end, fresh=refresh, metric=metric)
         data = explore(metric, rng=rng, granularity=granularity, tz=tz, cumulative=cumulative, fresh=refresh)
@@ -84,10 +86,9 @@ with database_guard("the explore numbers"):
         st.warning(str(exc), icon=":material/tune:")
         st.stop()
 
-st.caption(
-    f"{PRESETS[preset]}: {rng.start:%a %d %b %Y} to {rng.end:%a %d %b %Y} · "
-    + as_of_line(data.computed_at, data.tz, data.from_cache)
-)
+st.caption(f"{PRESETS[preset]}: {rng.start:%a %d %b %Y} to {rng.end:%a %d %b %Y}")
+# As on Growth and Engagement: the age, "refreshing" while a stale result is renewed, and the outage banner.
+freshness(seen, data.computed_at, data.tz, reads.outage_since())
 chart = charts.bucket_chart(data.frame, data.chart_title, granularity, cumulative=cumulative)
 show_chart(chart, width="stretch")
 if cumulative:

@@ -7,6 +7,7 @@ its files, raw extracts (full and pseudonymised), and the view in its URL.
 import asyncio
 import io
 import json
+import re
 import zipfile
 from datetime import UTC, datetime, timedelta
 
@@ -363,3 +364,18 @@ def test_a_link_sets_its_widgets_without_streamlits_default_and_state_warning(so
         at = page(url=url)
         assert not at.exception
     assert warned == []
+
+
+def test_through_an_outage_explore_keeps_its_numbers_and_says_since_when(some_rows, tmp_path, monkeypatch):
+    at = page()
+    assert not at.exception
+    table = at.dataframe[0].value.copy()
+    assert "updated just now" in " ".join(c.value for c in at.caption)
+    monkeypatch.setenv("CONNECTION_URL", f"postgresql://nobody@/cruddur?host={tmp_path}")  # nobody listens
+    monkeypatch.setenv("POOL_TIMEOUT_MS", "300")
+    monkeypatch.setenv("CACHE_TTL", "0")  # every read goes to the database, which is gone
+    at.run()
+    assert not at.exception and not at.error
+    assert at.dataframe[0].value.equals(table)  # the last good numbers, not an error
+    [banner] = [w.value for w in at.warning if "Database unreachable since" in w.value]
+    assert re.search(r"since \d\d:\d\d · showing numbers as of \d\d:\d\d", banner)
