@@ -249,6 +249,11 @@ class Settings:
         """The database URL, checked to parse (so no libpq message quoting a piece of it,
         password included, can come from a connection attempt later)."""
         url = self.database_url
+        if not url and not self.is_prod and embedded_url_file(self.dashboard_data_dir).exists():
+            raise ConfigError(
+                f"{self.url_setting_name} is not set, and the embedded database `make run` started is not"
+                " running now: start `make run` again (or export the setting)."
+            )
         if not url:
             raise ConfigError(
                 f"{self.url_setting_name} is not set: export it, put it in .streamlit/secrets.toml, "

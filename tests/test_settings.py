@@ -266,3 +266,15 @@ def test_app_code_reads_settings_through_get_settings_only():
             if re.search(r"\b(number_setting|setting)\(|from db\.settings import[^\n]*\bsetting\b", text):
                 offenders.append(rel)
     assert offenders == []
+
+
+def test_a_stopped_embedded_database_is_named_as_stopped(monkeypatch, tmp_path):
+    from db import settings as module
+
+    monkeypatch.delenv("CONNECTION_URL", raising=False)
+    monkeypatch.setenv("DASHBOARD_DATA_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="start with `make run`"):
+        get_settings().require_url()  # never started here
+    module.embedded_url_file(tmp_path).write_text(f"postgresql://postgres@/cruddur?host={tmp_path}/pg")
+    with pytest.raises(ConfigError, match="`make run` started is not running now"):
+        get_settings().require_url()  # started once, its server gone (no postmaster.pid)
