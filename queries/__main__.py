@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+import psycopg
+
 from db import cli
-from db.errors import safe_message
+from db.errors import safe_message, scrub
 from db.settings import ConfigError
 
 
@@ -52,6 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except BrokenPipeError:
         raise
+    except psycopg.DataError as exc:  # a value given with -p that the statement cannot use (or answer for)
+        detail = scrub(exc.diag.message_primary or str(exc).splitlines()[0])
+        print(f"error: the statement cannot use the parameters given: {detail}", file=sys.stderr)
+        return 2
     except Exception as exc:
         print(f"error: {safe_message(exc)}", file=sys.stderr)
         return 1

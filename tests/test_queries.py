@@ -225,3 +225,16 @@ def test_query_list_shows_each_class_and_survives_a_closed_pipe(db_url):
             executable="/bin/bash",
         )
         assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [("garbage", 'invalid input syntax for type timestamp with time zone: "garbage"'), ("infinity", "date too large")],
+)
+def test_the_query_cli_names_a_parameter_the_statement_cannot_use(value, says, db_url, capsys):
+    from queries.__main__ import main
+
+    assert main(["run", "growth_summary", "-p", f"as_of={value}", "--fresh"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the statement cannot use the parameters given: ") and says in err
+    assert "CONTEXT" not in err and "Traceback" not in err and len(err.splitlines()) == 1
