@@ -107,7 +107,8 @@ with seed_tab:
     n_days = c3.number_input("Days of history", min_value=1, max_value=3650, value=DEMO["days"])
     rng_seed = c4.number_input("Random seed", min_value=0, max_value=2**32 - 1, value=DEMO["seed"])
     if st.button("Generate", icon=":material/auto_awesome:"):
-        bar = st.progress(0.0, text="Starting…")
+        slot = st.empty()  # the bar goes when the run fails: a refusal is the one thing left
+        bar = slot.progress(0.0, text="Starting…")
         result = attempt(
             lambda: actions.seed_generate(
                 users=int(n_users),
@@ -119,7 +120,9 @@ with seed_tab:
             ),
             "generate data",
         )
-        if result is not None:
+        if result is None:
+            slot.empty()
+        else:
             st.success(
                 f"Added {result.users:,} users and {result.posts:,} posts in {result.seconds:.1f} s "
                 f"({result.rows_per_second:,.0f} rows/s)."

@@ -281,6 +281,17 @@ def test_generate_shows_progress_and_rows_per_second(db, admin_password):
     assert metric_values(at) == {"Users": "40", "Posts": "400"}
 
 
+def test_generate_on_a_database_behind_this_code_says_to_migrate_and_leaves_no_bar(db, admin_password):
+    db.execute("ALTER TABLE dashboard_rollup_quarter DROP COLUMN minutes")  # as before migration 0009
+    at = signed_in_page(admin_password)
+    next(n for n in at.number_input if n.label == "Posts").set_value(10)
+    click(at, "Generate")
+    [error] = errors(at)
+    assert error.startswith("Could not generate data: the growth rollup predates migration 0009")
+    assert "python -m db migrate" in error and not at.get("progress") and not at.exception
+    assert counts(db) == (0, 0)  # nothing written
+
+
 def test_reset_needs_the_confirmation(db, admin_password):
     add_user(db, "andrewbrown")
     at = click(signed_in_page(admin_password), "Reset users and posts")

@@ -8,7 +8,7 @@ from typing import TypeVar
 
 import streamlit as st
 
-from db.errors import DatabaseUnavailable, safe_message
+from db.errors import DatabaseUnavailable, SchemaBehind, safe_message
 from db.guard import WriteRefused
 from db.logs import logger
 from db.settings import ConfigError
@@ -35,7 +35,7 @@ def _refusal_text(exc: Exception, what: str) -> tuple[str, str]:
     """What the page says about a failed action, and its icon."""
     if isinstance(exc, WriteRefused):
         return str(exc), ":material/block:"
-    if isinstance(exc, DatabaseUnavailable | ConfigError):
+    if isinstance(exc, DatabaseUnavailable | ConfigError | SchemaBehind):
         return f"Could not {what}: {exc}", ":material/cloud_off:"
     if isinstance(exc, ValueError):  # our own input checks: the message is for people
         return f"Could not {what}: {exc}", ":material/error:"
