@@ -6,7 +6,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 
 def entry(main: Callable[[], int]) -> NoReturn:
@@ -44,34 +44,27 @@ def _interrupt(signum, frame):
 def whole_number(low: int, high: int) -> Callable[[str], int]:
     """An argparse `type=`: a whole number from `low` to `high`, refused in one line
     naming the option otherwise (not clamped, and not left to fail deeper down)."""
+    return _bounded(int, "whole number", "a whole number", low, high)
+
+
+def seconds(high: int) -> Callable[[str], float]:
+    """An argparse `type=`: a number of seconds from 0 to `high` (fractions allowed), refused likewise."""
+    return _bounded(float, "seconds", "a number of seconds", 0, high, unit=" seconds")
+
+
+def _bounded(
+    convert: Callable[[str], Any], name: str, what: str, low: int, high: int, unit: str = ""
+) -> Callable[[str], Any]:
     import argparse
 
-    def parse(text: str) -> int:
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = convert(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range: use {low:,} to {high:,}")
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not low <= value <= high:  # NaN fails this too
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use {low:,} to {high:,}{unit}")
         return value
 
-    parse.__name__ = "whole number"  # argparse names the type in its messages
-    return parse
-
-
-def seconds(high: float) -> Callable[[str], float]:
-    """An argparse `type=`: a number of seconds from 0 to `high` (fractions allowed), refused in one line otherwise."""
-    import argparse
-    import math
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-        if not (math.isfinite(value) and 0 <= value <= high):
-            raise argparse.ArgumentTypeError(f"{text} is out of range: use 0 to {high:,g} seconds")
-        return value
-
-    parse.__name__ = "seconds"
+    parse.__name__ = name  # argparse names the type in its messages
     return parse
