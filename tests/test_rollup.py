@@ -271,6 +271,47 @@ def test_a_database_not_yet_migrated_to_minute_counts_answers_live(empty_db_url,
     assert "python -m db status" in capsys.readouterr().err
 
 
+def test_the_inlined_minute_helpers_of_0010_answer_as_those_of_0009(empty_db_url, tmp_path):
+    import random
+
+    rng = random.Random(10)
+    cases = [([], [])] + [
+        (minutes, [rng.randint(-5, 10**12) for _ in minutes])
+        for minutes in (rng.sample(range(15), rng.randint(1, 15)) for _ in range(60))
+    ]
+    pairs = [
+        ([rng.randint(-(10**9), 10**9) for _ in range(15)], [rng.randint(0, 10**6) for _ in range(15)])
+        for _ in range(20)
+    ]
+
+    def answers(conn):
+        of = [
+            conn.execute("SELECT dashboard_rollup_minutes_of(%s::int[], %s::bigint[])", c).fetchone()[0] for c in cases
+        ]
+        plus_sql = "SELECT dashboard_rollup_minutes_plus(%s::bigint[], %s::bigint[], %s)"
+        plus = [conn.execute(plus_sql, (a, b, f)).fetchone()[0] for a, b in pairs for f in (1, -1, 3)]
+        return of, plus
+
+    for migration in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if migration.name < "0010":
+            shutil.copy(migration, tmp_path)
+    migrate(empty_db_url, tmp_path, log=lambda _: None)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        before = answers(conn)
+    migrate(empty_db_url, log=lambda _: None)
+    with psycopg.connect(empty_db_url, autocommit=True) as conn:
+        assert answers(conn) == before
+        assert before[0][0] == [0] * 15
+        minutes, counts = cases[1]
+        assert before[0][1] == [counts[minutes.index(i)] if i in minutes else 0 for i in range(15)]
+        # Inlined: the statement's plan shows the expression, not a call.
+        plan = conn.execute(
+            "EXPLAIN VERBOSE SELECT dashboard_rollup_minutes_of(array_agg(k), array_agg(n)) "
+            "FROM (VALUES (1, 2::bigint)) AS v(k, n)"
+        ).fetchall()
+        assert "array_position" in " ".join(r[0] for r in plan)
+
+
 def test_concurrent_deletes_during_refreshes_stay_exact(db, db_url):
     with writing("users", "activities") as conn:
         generate(conn, users=50, posts=3000, days=10, seed=5)
