@@ -73,7 +73,7 @@ def test_weekly_delta_is_exact_to_the_same_local_time(messaged, tz):
     [(previous,)] = messaged.execute(
         "WITH b AS (SELECT %(as_of)s::timestamptz AT TIME ZONE %(tz)s AS local_now) "
         "SELECT count(*) FROM message_events, b "
-        "WHERE sent_at >= ((local_now::date - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' "
+        "WHERE ((sent_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date >= local_now::date - 13 "
         "AND sent_at < ((local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'",
         {"as_of": AS_OF, "tz": tz},
     ).fetchall()

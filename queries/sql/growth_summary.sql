@@ -17,17 +17,22 @@
 -- mean time starts mid-minute).
 -- "All time" is the rollup's running total (every row before `through`) plus
 -- the live tail: a cost that does not grow with the length of history.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH b AS (
     SELECT local_now, local_now::date AS today
     FROM (SELECT coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s AS local_now) AS x
 ), spans AS (
     SELECT 'day' AS kind, b.today - 6 + i AS day,
-           ((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS lo,
-           ((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS hi
+           least(((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((b.today - 6 + i)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS lo,
+           least(((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((b.today - 5 + i)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS hi
     FROM b, generate_series(0, 6) AS i
     UNION ALL
     SELECT 'previous', NULL,
-           ((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+           least(((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((b.today - 13)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond'),
            ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
     FROM b
 ), cut AS MATERIALIZED (

@@ -15,6 +15,8 @@
 -- (past the quarter's middle: the whole quarter, less its rest counted live, so
 -- at most half a quarter hour of messages is counted).
 -- has_data: message_counts holds any row at all (false: nothing connected yet).
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH b AS (
     SELECT local_now, local_now::date AS today
     FROM (SELECT coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s AS local_now) AS x
@@ -22,7 +24,8 @@ WITH b AS (
     SELECT b.today, x.prev_end,
            CASE WHEN x.prev_end - x.q > interval '7 minutes 30 seconds' THEN x.q + interval '15 minutes'
                 ELSE x.q END AS prev_cut,
-           ((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_start
+           least(((b.today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((b.today - 13)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS prev_start
     FROM b CROSS JOIN LATERAL (
         SELECT y.prev_end, date_bin('15 minutes', y.prev_end, timestamp '2000-01-01') AS q
         FROM (SELECT ((b.local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_end) AS y
@@ -34,8 +37,10 @@ WITH b AS (
             WHERE m.bucket >= d.lo AND m.bucket < d.hi) AS n
     FROM (
         SELECT b.today - 6 + i AS day,
-               ((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS lo,
-               ((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS hi
+               least(((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                     (((b.today - 6 + i)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS lo,
+               least(((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                     (((b.today - 5 + i)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS hi
         FROM b, generate_series(0, 6) AS i
     ) AS d
 ), previous AS MATERIALIZED (

@@ -7,6 +7,8 @@
 -- straddles a local midnight: converting each bucket to the report zone and
 -- summing by local date equals a count of message_events by local day, exactly.
 -- The range is given in UTC on bucket so the primary key index is used.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH bounds AS (
     SELECT (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s)::date AS today
 ), days AS (
@@ -14,8 +16,10 @@ WITH bounds AS (
 ), counts AS (
     SELECT ((m.bucket AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day, sum(m.messages) AS n
     FROM public.message_counts m, bounds b
-    WHERE m.bucket >= ((b.today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
-      AND m.bucket < ((b.today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
+    WHERE m.bucket >= least(((b.today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                            (((b.today - 6)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
+      AND m.bucket < least(((b.today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                           (((b.today + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
     GROUP BY 1
 )
 SELECT d.day, coalesce(c.n, 0)::bigint AS count, d.day = b.today AS partial

@@ -6,6 +6,8 @@
 -- From the growth rollup as growth_summary counts them: whole quarter hours
 -- before `through` summed from dashboard_rollup_quarter, the rest (the tail
 -- from `through` on, edges of a day not on a quarter hour) counted live.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH b AS (
     SELECT (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s)::date AS today
 ), cut AS MATERIALIZED (
@@ -15,8 +17,10 @@ WITH b AS (
     FROM public.dashboard_rollup_state s
     CROSS JOIN LATERAL (
         SELECT b.today - 6 + i AS day,
-               ((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS lo,
-               ((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS hi
+               least(((b.today - 6 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                     (((b.today - 6 + i)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS lo,
+               least(((b.today - 5 + i)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                     (((b.today - 5 + i)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS hi
         FROM b, generate_series(0, 6) AS i
     ) AS d
     CROSS JOIN LATERAL (

@@ -8,6 +8,8 @@
 -- with their UTC offset, as in copy_raw_users.sql; with the pseudonym keys given
 -- (only whether outer_key is given matters here: activities hold no e-mail column),
 -- e-mail-like text in messages and handles is masked.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 COPY (
     -- Text a spreadsheet would run as a formula (starting with = + - @, tab or CR)
     -- gets a leading quote, as exports.formats.neutralise does for other CSVs.
@@ -32,8 +34,10 @@ COPY (
                     ELSE regexp_replace(a.message, '[^\s@]+@[^\s@]+\.[^\s@]+', '[e-mail removed]', 'g')
                END AS message
     ) p
-    WHERE a.created_at >= (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
-      AND a.created_at < ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
+    WHERE a.created_at >= least((%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                                ((%(start_day)s::date::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
+      AND a.created_at < least(((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                               (((%(end_day)s::date + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
     ORDER BY a.created_at, a.uuid
     LIMIT %(max_rows)s
 ) TO STDOUT WITH (FORMAT csv, HEADER true)

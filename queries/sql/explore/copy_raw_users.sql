@@ -9,6 +9,8 @@
 -- XORed with ipad/opad, exports.raw.hmac_pads) e-mail and cognito_user_id become the
 -- first 32 hex digits of HMAC-SHA256(key, value), built from the built-in sha256()
 -- (no pgcrypto needed), and e-mail-like text in names is masked.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 COPY (
     -- Text a spreadsheet would run as a formula (starting with = + - @, tab or CR)
     -- gets a leading quote, as exports.formats.neutralise does for other CSVs.
@@ -43,8 +45,10 @@ COPY (
                            || sha256(%(inner_key)s::bytea || convert_to(u.cognito_user_id, 'UTF8'))), 'hex'), 32)
                END AS cognito_user_id
     ) p
-    WHERE u.created_at >= (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
-      AND u.created_at < ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
+    WHERE u.created_at >= least((%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                                ((%(start_day)s::date::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
+      AND u.created_at < least(((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                               (((%(end_day)s::date + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
     ORDER BY u.created_at, u.uuid
     LIMIT %(max_rows)s
 ) TO STDOUT WITH (FORMAT csv, HEADER true)

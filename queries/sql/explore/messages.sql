@@ -7,10 +7,14 @@
 -- straddles a local midnight and summing buckets by local date equals a count
 -- of message_events by local date, exactly. The range is given in UTC on
 -- bucket so the primary key index is used.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH r AS (
     SELECT %(start_day)s::date AS start_day, %(end_day)s::date AS end_day, %(today)s::date AS today,
-           (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS start_utc,
-           ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS end_utc
+           least((%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 ((%(start_day)s::date::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS start_utc,
+           least(((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((%(end_day)s::date + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS end_utc
 ), buckets AS (
     SELECT b::date AS bucket, (b + ('1 ' || %(unit)s)::interval)::date - 1 AS natural_end
     FROM r, generate_series(date_trunc(%(unit)s, r.start_day::timestamp), r.end_day::timestamp,

@@ -11,10 +11,14 @@
 -- two-year range reads 70,000 index entries instead of every row. The running
 -- total starts from the rows before the range (asked only when cumulative): the
 -- rollup's total less the quarter hours from the range start to its mark.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH r AS (
     SELECT %(start_day)s::date AS start_day, %(end_day)s::date AS end_day, %(today)s::date AS today,
-           (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS start_utc,
-           ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS end_utc
+           least((%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 ((%(start_day)s::date::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS start_utc,
+           least(((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((%(end_day)s::date + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS end_utc
 ), s AS (
     SELECT through, total FROM public.dashboard_rollup_state WHERE tbl = 'activities'
 ), buckets AS (

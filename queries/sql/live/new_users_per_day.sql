@@ -4,6 +4,8 @@
 -- optional: as_of
 -- created_at holds UTC wall-clock time: it is converted to the report zone for
 -- bucketing, and the range is given in UTC so the created_at index is used.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH bounds AS (
     SELECT (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s)::date AS today
 ), days AS (
@@ -11,8 +13,10 @@ WITH bounds AS (
 ), counts AS (
     SELECT ((u.created_at AT TIME ZONE 'UTC') AT TIME ZONE %(tz)s)::date AS day, count(*) AS n
     FROM users u, bounds b
-    WHERE u.created_at >= ((b.today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
-      AND u.created_at < ((b.today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC'
+    WHERE u.created_at >= least(((b.today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                                (((b.today - 6)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
+      AND u.created_at < least(((b.today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                               (((b.today + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond')
     GROUP BY 1
 )
 SELECT d.day, coalesce(c.n, 0)::bigint AS count, d.day = b.today AS partial

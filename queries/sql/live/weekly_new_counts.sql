@@ -5,14 +5,19 @@
 -- "current" is exactly the 7 daily buckets of the charts (today included).
 -- "previous" starts 7 days earlier and stops at the same local time a week
 -- ago, so a partial today is compared with the same part of that day.
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH b AS (
     SELECT local_now, local_now::date AS today
     FROM (SELECT coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE %(tz)s AS local_now) AS x
 ), w AS (
-    SELECT ((today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_start,
+    SELECT least(((today - 13)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((today - 13)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS prev_start,
            ((local_now - interval '7 days') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS prev_end,
-           ((today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS cur_start,
-           ((today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS cur_end
+           least(((today - 6)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((today - 6)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS cur_start,
+           least(((today + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((today + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS cur_end
     FROM b
 )
 SELECT 'users' AS metric,

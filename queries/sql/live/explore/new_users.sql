@@ -6,10 +6,14 @@
 -- UTC wall-clock time; the range is given in UTC so the created_at index is used.
 -- A bucket is partial when the range cuts it or it has not ended yet. The
 -- running total starts from the rows before the range (counted only when asked).
+-- A local day d starts at least(d's midnight as PostgreSQL reads it, just after d - 1's last
+-- microsecond): PostgreSQL reads a repeated midnight (America/Havana, 1 November) as its later instant.
 WITH r AS (
     SELECT %(start_day)s::date AS start_day, %(end_day)s::date AS end_day, %(today)s::date AS today,
-           (%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS start_utc,
-           ((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' AS end_utc
+           least((%(start_day)s::date::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 ((%(start_day)s::date::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS start_utc,
+           least(((%(end_day)s::date + 1)::timestamp AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC',
+                 (((%(end_day)s::date + 1)::timestamp - interval '1 microsecond') AT TIME ZONE %(tz)s) AT TIME ZONE 'UTC' + interval '1 microsecond') AS end_utc
 ), buckets AS (
     SELECT b::date AS bucket, (b + ('1 ' || %(unit)s)::interval)::date - 1 AS natural_end
     FROM r, generate_series(date_trunc(%(unit)s, r.start_day::timestamp), r.end_day::timestamp,
