@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from actions.background import Chore
+from actions.writing import writing
 from db import pool, statements
 from db.errors import SchemaBehind
 from db.logs import logger
@@ -118,11 +119,17 @@ def recount_loaded(conn: psycopg.Connection, table: str, since: datetime) -> Non
     _recount(conn, table, lo=floor_bucket(since), hi=None, advance=False)
 
 
-def rebuild(conn: psycopg.Connection) -> None:
-    """Recount every rolled-up quarter hour and the totals (repair; one pass over both tables).
-    The caller commits, then calls `settle()` so the first read after it is as cheap as any."""
+def rebuild() -> None:
+    """Recount every rolled-up quarter hour and the totals (repair; one pass over each table),
+    then `settle()` so the first read after it is as cheap as any.
+
+    One transaction per table, as `refresh` does: holding both tables' exclusive locks at
+    once would deadlock with a writer that changes old rows of both tables in the other
+    order (its triggers take the same locks, shared)."""
     for table in TABLES:
-        _recount(conn, table, lo=None, hi=None, advance=False)
+        with writing(table) as conn:
+            _recount(conn, table, lo=None, hi=None, advance=False)
+    settle()
 
 
 def settle() -> None:

@@ -316,15 +316,12 @@ def cmd_roles(args: argparse.Namespace) -> int:
 
 def cmd_rollup(args: argparse.Namespace) -> int:
     from actions import rollup
-    from actions.writing import writing
     from queries.reads import fetch
 
     t = _target()
     t = deliberate(args, t, "maintain the rollup")
     if args.rebuild:
-        with writing("users", "activities") as conn:
-            rollup.rebuild(conn)
-        rollup.settle()
+        rollup.rebuild()
         print("rollup recounted")
     marks = rollup.refresh(wait_s=args.wait)
     if marks is None:

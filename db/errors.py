@@ -87,15 +87,30 @@ def safe_message(exc: BaseException) -> str:
         return "This connection is read-only."
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
         return "The database user lacks a privilege this needs: " + scrub(_first_line(exc))
-    if isinstance(exc, psycopg.OperationalError):
+    if isinstance(exc, psycopg.Error) and (exc.sqlstate or "").startswith("40"):  # a deadlock, a serialization failure
+        return (
+            "The database undid this to settle a conflict with another session, and nothing it did was kept: "
+            + scrub(_first_line(exc, lines=1))
+            + ". Try again."
+        )
+    if isinstance(exc, psycopg.errors.LockNotAvailable):
+        return "Another session holds a lock this needs: " + scrub(_first_line(exc, lines=1))
+    if isinstance(exc, psycopg.OperationalError) and is_connection_error(exc):
         return "Cannot reach the database: " + scrub(_first_line(exc))
     if isinstance(exc, psycopg.Error):
         return "Database error: " + scrub(_first_line(exc))
     return scrub(f"{type(exc).__name__}: {_first_line(exc)}")
 
 
-def _first_line(exc: BaseException) -> str:
-    """The error text on one line, at most 300 characters."""
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+def is_connection_error(exc: psycopg.Error) -> bool:
+    """Lost or refused connections (no SQLSTATE, class 08, or the server shutting
+    down), as opposed to errors of a statement such as a timeout or a deadlock."""
+    state = exc.sqlstate
+    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
+
+
+def _first_line(exc: BaseException, lines: int | None = None) -> str:
+    """The error text on one line (its first `lines` lines), at most 300 characters."""
+    text = " ".join([line.strip() for line in str(exc).splitlines() if line.strip()][:lines])
     text = text or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."

@@ -16,7 +16,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from db import guard, rds, statements
 from db.backends import register
-from db.errors import DatabaseUnavailable, safe_message
+from db.errors import DatabaseUnavailable, is_connection_error, safe_message
 from db.logs import logger
 from db.settings import APP_NAME, Settings, get_settings
 
@@ -150,13 +150,6 @@ def dedicated(purpose: str, role: str = READER) -> Iterator[psycopg.Connection]:
         raise DatabaseUnavailable(safe_message(exc)) from exc
     with conn:
         yield conn
-
-
-def is_connection_error(exc: psycopg.Error) -> bool:
-    """Lost or refused connections (no SQLSTATE, class 08, or the server shutting
-    down), as opposed to errors of a statement such as a timeout or a deadlock."""
-    state = exc.sqlstate
-    return state is None or state.startswith("08") or state in ("57P01", "57P02", "57P03")
 
 
 def _discard(pool: ConnectionPool) -> None:

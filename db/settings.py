@@ -131,7 +131,7 @@ def parse_number(
 _zone_names: frozenset[str] | None = None
 
 
-def _known_zone_names() -> frozenset[str]:
+def known_zone_names() -> frozenset[str]:
     """IANA names on this machine, read once (available_timezones walks the disk).
     Not ZoneInfo(name): it also opens right/UTC, posixrules, posix/... and
     localtime (a host-specific link), which PostgreSQL rejects."""
@@ -143,7 +143,7 @@ def _known_zone_names() -> frozenset[str]:
 
 def valid_timezone(name: str) -> str:
     """Return `name` if it is an IANA time zone, else raise ConfigError."""
-    if not isinstance(name, str) or name not in _known_zone_names():
+    if not isinstance(name, str) or name not in known_zone_names():
         raise ConfigError(f"Unknown time zone {name!r}: use an IANA name such as Europe/Berlin")
     return name
 

@@ -16,6 +16,7 @@ its own setup, and all share the one exactness check.
 import logging
 import shutil
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -129,8 +130,7 @@ def test_a_manual_backfill_older_than_the_recheck_needs_a_rebuild(generated):
     users = generated.execute("SELECT count(*) FROM users").fetchone()[0]
     total = fetch("growth_summary", tz="UTC").query("metric == 'users' and kind == 'total'")["count"].iloc[0]
     assert total == users - 1  # the documented blind spot
-    with writing("users") as conn:
-        rollup.rebuild(conn)
+    rollup.rebuild()
     assert_exact(generated, zones=["UTC"])
     assert u
 
@@ -146,8 +146,7 @@ def test_the_same_time_last_week_is_exact_wherever_it_falls_in_its_quarter_hour(
     edges = (quarter, minute - tick, minute, cut - tick, cut, cut + tick, minute + timedelta(minutes=1) - tick)
     for at in (*edges, minute + timedelta(minutes=1), quarter + timedelta(minutes=15) - tick):
         add_post(generated, u, at)
-    with writing("users", "activities") as conn:
-        rollup.rebuild(conn)
+    rollup.rebuild()
     assert_exact(generated, as_ofs=(as_of.isoformat() + "+00",))
 
 
@@ -206,6 +205,39 @@ def test_a_refresh_waits_for_transactions_that_were_writing(generated, db_url):
     assert rollup.refresh(wait_s=0.3) is not None
     assert_exact(generated, zones=["UTC"])
     assert u
+
+
+def test_a_rebuild_does_not_deadlock_with_a_writer_changing_old_rows_of_both_tables(generated, db_url):
+    # The writer's triggers take the rollup's locks shared in the order it meets the tables
+    # (activities, then users); a rebuild holding both exclusively at once would deadlock with it.
+    rollup.refresh()
+    old = utc_now() - timedelta(days=3)
+    errors = []
+    with psycopg.connect(db_url) as writer:
+        assert writer.execute("DELETE FROM activities WHERE created_at < %s", (old,)).rowcount > 0
+        thread = threading.Thread(target=lambda: _catching(errors, rollup.rebuild))
+        thread.start()
+        with psycopg.connect(db_url, autocommit=True) as watch:
+            for _ in range(200):  # until the rebuild waits for the writer's activities lock
+                waiting = watch.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory'"
+                ).fetchone()[0]
+                if waiting:
+                    break
+                time.sleep(0.05)
+            assert waiting
+        writer.execute("UPDATE users SET created_at = created_at - interval '1 minute' WHERE created_at < %s", (old,))
+        writer.commit()
+    thread.join(60)
+    assert not thread.is_alive() and not errors
+    assert_exact(generated, zones=["UTC"])
+
+
+def _catching(errors: list, work) -> None:
+    try:
+        work()
+    except Exception as exc:  # reported by the test
+        errors.append(exc)
 
 
 def test_only_one_refresher_at_a_time(generated, db_url):
@@ -333,8 +365,7 @@ def test_concurrent_deletes_during_refreshes_stay_exact(db, db_url):
     thread.join()
     assert not errors
     assert_exact(db, zones=["UTC"])
-    with writing("activities") as conn:
-        rollup.rebuild(conn)
+    rollup.rebuild()
     assert_exact(db, zones=["UTC"])
 
 
@@ -401,10 +432,18 @@ def test_a_rebuild_is_not_cut_short_by_the_page_statement_timeout(generated, mon
 
     monkeypatch.setenv("STATEMENT_TIMEOUT_MS", "300")
     pool.close_all()
-    with writing("users", "activities") as conn:
-        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "300ms"
-        rollup.rebuild(conn)
-        assert conn.execute("SHOW statement_timeout").fetchone()[0] == "1h"
+    timeouts = []
+    recount = rollup._recount
+
+    def watched(conn, table, **kwargs):
+        timeouts.append(conn.execute("SHOW statement_timeout").fetchone()[0])
+        found = recount(conn, table, **kwargs)
+        timeouts.append(conn.execute("SHOW statement_timeout").fetchone()[0])
+        return found
+
+    monkeypatch.setattr(rollup, "_recount", watched)
+    rollup.rebuild()
+    assert timeouts == ["300ms", "1h"] * len(rollup.TABLES)
     pool.close_all()
     monkeypatch.delenv("STATEMENT_TIMEOUT_MS")
     assert_exact(generated, zones=["UTC"])

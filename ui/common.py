@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from functools import cache
 
 import pandas as pd
 import streamlit as st
@@ -12,7 +13,7 @@ import streamlit as st
 from db import conninfo
 from db.errors import DatabaseUnavailable, public_detail, safe_message
 from db.logs import logger
-from db.settings import ConfigError, get_settings
+from db.settings import ConfigError, get_settings, known_zone_names
 
 log = logger("cruddur.page")
 
@@ -34,6 +35,14 @@ COMMON_ZONES = [
 ]
 
 
+@cache
+def zone_choices(default: str) -> tuple[str, ...]:
+    """The sidebar's zones: REPORT_TZ, the common ones, then every other place's zone
+    A-Z (the box filters as one types: "Havana" finds America/Havana)."""
+    places = sorted(name for name in known_zone_names() if "/" in name and not name.startswith(("Etc/", "SystemV/")))
+    return tuple(dict.fromkeys([default, *COMMON_ZONES, *places]))
+
+
 def report_tz() -> str:
     """The report time zone: the sidebar's choice, else REPORT_TZ."""
     return st.session_state.get("report_tz") or get_settings().report_tz
@@ -46,7 +55,7 @@ def sidebar() -> None:
     except ConfigError as exc:
         st.sidebar.error(str(exc))
         return
-    zones = COMMON_ZONES if settings.report_tz in COMMON_ZONES else [settings.report_tz, *COMMON_ZONES]
+    zones = zone_choices(settings.report_tz)
     if "report_tz" not in st.session_state:
         st.session_state["report_tz"] = settings.report_tz
     from db.settings import valid_timezone
@@ -54,7 +63,7 @@ def sidebar() -> None:
 
     tz_note = adopt_tz(valid_timezone)  # a shared link's ?tz= (Explore puts it there)
     if st.session_state["report_tz"] not in zones:
-        zones = [*zones, st.session_state["report_tz"]]
+        zones = (*zones, st.session_state["report_tz"])
     st.sidebar.selectbox(
         "Report time zone",
         zones,
