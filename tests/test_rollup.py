@@ -179,6 +179,14 @@ def test_exact_after_deletes_old_and_new(generated):
     assert_exact(generated, zones=["UTC", "America/New_York"])
 
 
+def test_a_row_dated_infinity_counts_in_the_totals(generated):
+    u = add_user(generated, "far")
+    generated.execute("INSERT INTO activities (user_uuid, message, created_at) VALUES (%s, 'x', 'infinity')", (u,))
+    rollup.refresh()
+    assert_exact(generated, zones=["UTC"])
+    assert fetch("total_posts")["count"].iloc[0] == generated.execute("SELECT count(*) FROM activities").fetchone()[0]
+
+
 def test_exact_after_created_at_changes(generated):
     generated.execute(
         "UPDATE activities SET created_at = created_at - interval '3 days 30 minutes' "

@@ -82,14 +82,15 @@ WITH b AS (
                END AS n
     FROM cut c
     UNION ALL
-    -- "< infinity" is always true; with both bounds the planner estimates a narrow
-    -- range (not a third of the table) and keeps to the created_at index.
+    -- "<= infinity" is always true (a row dated infinity counts too); with both
+    -- bounds the planner estimates a narrow range (not a third of the table) and
+    -- keeps to the created_at index.
     SELECT s.tbl, 'total', NULL, s.through,
            s.total + CASE s.tbl
                WHEN 'users' THEN
-                   (SELECT count(*) FROM users u WHERE u.created_at >= s.through AND u.created_at < 'infinity')
+                   (SELECT count(*) FROM users u WHERE u.created_at >= s.through AND u.created_at <= 'infinity')
                ELSE
-                   (SELECT count(*) FROM activities a WHERE a.created_at >= s.through AND a.created_at < 'infinity')
+                   (SELECT count(*) FROM activities a WHERE a.created_at >= s.through AND a.created_at <= 'infinity')
            END
     FROM public.dashboard_rollup_state s
 )

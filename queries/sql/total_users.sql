@@ -6,6 +6,6 @@
 -- (migration 0006), the rest is counted through the created_at index (the
 -- always-true upper bound makes the planner expect a narrow range, so it uses it).
 SELECT (s.total + (SELECT count(*) FROM public.users u WHERE u.created_at >= s.through
-                               AND u.created_at < 'infinity'))::bigint AS count
+                               AND u.created_at <= 'infinity'))::bigint AS count
 FROM public.dashboard_rollup_state s
 WHERE s.tbl = 'users'
