@@ -15,9 +15,11 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached right now; the message is safe to show to an
     admin. `public`: our own wording, which names no server, fit for any visitor."""
 
-    def __init__(self, message: str, *, public: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, public: bool = False, detail: str | None = None) -> None:
+        """`detail`: why, for admins and terminals only (libpq's text may name the server)."""
+        super().__init__(f"{message} {detail}" if detail else message)
         self.public = public
+        self.public_text = message
 
 
 class SchemaBehind(RuntimeError):
@@ -40,7 +42,7 @@ def public_detail(exc: BaseException) -> str:
     names no server, else nothing of it (libpq's text and configuration errors can name
     the host, a file path or a setting's value)."""
     if isinstance(exc, DatabaseUnavailable) and exc.public:
-        return str(exc)
+        return exc.public_text
     return FOR_ADMINS
 
 

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import atexit
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
@@ -27,6 +29,30 @@ WRITER = "writer"
 
 _pools: dict[tuple[str, str], ConnectionPool] = {}
 _lock = threading.Lock()
+
+
+# psycopg_pool says why it could not connect only in its log (which the CLIs quiet): the
+# last reason per URL, so a timeout can say why (no such database, a refused password).
+_connect_failures: dict[str, tuple[float, BaseException]] = {}
+FAILURE_RECENT_S = 60.0
+
+
+class _RecordingConnection(psycopg.Connection):
+    @classmethod
+    def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
+        try:
+            return super().connect(conninfo, **kwargs)
+        except psycopg.Error as exc:
+            _connect_failures[conninfo] = (time.monotonic(), exc)
+            raise
+
+
+def _recent_failure(url: str) -> str | None:
+    """Why the pool's last connection attempt failed, if that was recent (safe to show an admin)."""
+    at, exc = _connect_failures.get(url, (0.0, None))
+    if exc is None or time.monotonic() - at > FAILURE_RECENT_S:
+        return None
+    return safe_message(exc)
 
 
 def application_name(role: str) -> str:
@@ -92,6 +118,7 @@ def get_pool(role: str = READER, settings: Settings | None = None) -> Connection
                 check=ConnectionPool.check_connection,
                 configure=_configure_reader if role == READER else _configure,
                 reconnect_timeout=10,
+                connection_class=_RecordingConnection,
                 name=application_name(role),
                 open=False,
             )
@@ -124,7 +151,9 @@ def connection(role: str = READER) -> Iterator[psycopg.Connection]:
                 f"All {pool.max_size} database connections stayed busy for {pool.timeout:g} s; try again in a moment.",
                 public=True,
             ) from exc
-        raise DatabaseUnavailable(f"No connection to the database within {pool.timeout:g} s.", public=True) from exc
+        why = _recent_failure(pool.conninfo) if isinstance(pool.conninfo, str) else None
+        waited = f"No connection to the database within {pool.timeout:g} s."
+        raise DatabaseUnavailable(waited, public=True, detail=why) from exc
     except psycopg.OperationalError as exc:
         if not is_connection_error(exc):
             raise

@@ -71,6 +71,20 @@ def test_a_dedicated_connection_that_is_refused_is_database_unavailable(db_url, 
         pass
 
 
+def test_a_pool_that_cannot_connect_says_why_to_admins_and_only_how_long_to_visitors(db_url, monkeypatch):
+    from db.errors import DatabaseUnavailable, public_detail
+
+    monkeypatch.setenv("CONNECTION_URL", db_url.replace("/t_", "/missing_t_"))
+    monkeypatch.setenv("POOL_TIMEOUT_MS", "1000")
+    with pytest.raises(DatabaseUnavailable) as caught, pool.connection(pool.READER):
+        pass
+    said = str(caught.value)
+    assert said.startswith("No connection to the database within 1 s. Cannot reach the database: ")
+    assert "does not exist" in said  # the pool's own attempt, not a second connection
+    assert public_detail(caught.value) == "No connection to the database within 1 s."
+    pool.close_all()
+
+
 def _planned_on_connect(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("planned on connect")]
 
