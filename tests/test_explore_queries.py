@@ -159,6 +159,17 @@ def test_all_time_starts_at_the_first_row_and_raw_counts_match(db):
     assert raw_count("users", rng=march_8, tz=NY) == 0
 
 
+def test_all_time_starts_at_the_first_dated_row_when_one_is_dated_minus_infinity(db):
+    u = add_user(db, "old", "2026-01-05 12:00:00")
+    add_post(db, u, "-infinity")
+    add_post(db, u, "2026-02-01 12:00:00")
+    rng = resolve_range("all_time", tz=NY, now=NOW)
+    assert rng.start == date(2026, 1, 5)
+    result = explore("new_posts", rng=rng, granularity="month", tz=NY, cumulative=True)
+    assert int(result.frame["count"].sum()) == 1
+    assert int(result.frame["cumulative"].iloc[-1]) == 2 == result.total  # it counts before every range
+
+
 def test_bad_choices_are_refused_with_a_clear_message(db):
     with pytest.raises(ExploreError, match="after the end"):
         custom(date(2026, 3, 2), date(2026, 3, 1))
