@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import sys
 import time
-import zoneinfo
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -48,9 +47,10 @@ def _run(conn: psycopg.Connection, name: str, **params: Any) -> psycopg.Cursor:
     return statements.execute(conn, name, allow="write", **params)
 
 
-def closed_until(utc_now: datetime, tz: str) -> date:
-    """The first local day of `tz` that is not closed yet at `utc_now` (naive UTC)."""
-    return (utc_now - SETTLE).replace(tzinfo=UTC).astimezone(zoneinfo.ZoneInfo(tz)).date()
+def closed_until(conn: psycopg.Connection, utc_now: datetime, tz: str) -> date:
+    """The first local day of `tz` that is not closed yet at `utc_now` (naive UTC), by the
+    database's zone rules (the statement says why)."""
+    return statements.scalar(_run(conn, "engagement.state.closed_until", utc_now=utc_now, settle=SETTLE, tz=tz))
 
 
 def refresh(
@@ -81,7 +81,7 @@ def _refresh(
         if time.monotonic() > deadline:
             return None
         time.sleep(0.05)
-    target = closed_until(utc_now, tz)
+    target = closed_until(conn, utc_now, tz)
     if until is not None:
         target = min(target, until)
     _run(conn, "engagement.state.ensure", tz=tz)

@@ -110,7 +110,7 @@ def test_the_dashboard_routes_to_it(some_rows):
 def test_a_page_view_brings_the_zones_state_up_to_today(some_rows):
     from actions import engagement as state
 
-    before = state.closed_until(datetime.now(UTC).replace(tzinfo=None), "Australia/Lord_Howe")
+    before = state.closed_until(some_rows, datetime.now(UTC).replace(tzinfo=None), "Australia/Lord_Howe")
     page("Australia/Lord_Howe")
     assert state.wait_idle(60)
     through, dirty = some_rows.execute(
@@ -118,7 +118,7 @@ def test_a_page_view_brings_the_zones_state_up_to_today(some_rows):
     ).fetchone()
     # Up to today, or, in the first SETTLE minutes after a local midnight, up to the
     # day that just ended: it is not closed yet.
-    after = state.closed_until(datetime.now(UTC).replace(tzinfo=None), "Australia/Lord_Howe")
+    after = state.closed_until(some_rows, datetime.now(UTC).replace(tzinfo=None), "Australia/Lord_Howe")
     assert not dirty and through in {before, after}
     at = page("Australia/Lord_Howe")  # now read from the state: the same numbers
     assert not at.exception and not at.error

@@ -53,3 +53,19 @@ def test_production_is_not_written_without_permission(db, db_url, monkeypatch, c
     assert state.main(["--tz", "UTC"]) == 1
     assert "ALLOW_PROD_WRITES" in capsys.readouterr().err
     assert zones(db) == {}
+
+
+def test_a_day_closes_by_the_database_s_zone_rules_a_settle_time_after_it_ended(db):
+    # The database's rules, not the host Python's: where the two disagree (older tz data on
+    # the host), a day closed early by Python's clock would never get its last posts.
+    settle = state.SETTLE
+    for tz, midnight_utc in (("UTC", datetime(2026, 11, 28)), ("Asia/Kathmandu", datetime(2026, 11, 27, 18, 15))):
+        day = db.execute("SELECT ((%s AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", (midnight_utc, tz)).fetchone()[0]
+        assert state.closed_until(db, midnight_utc + settle - timedelta(microseconds=1), tz) == day - timedelta(days=1)
+        assert state.closed_until(db, midnight_utc + settle, tz) == day
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for tz in ("Africa/Casablanca", "America/Vancouver", "America/Havana"):
+        expected = db.execute(
+            "SELECT (((%s::timestamp - %s::interval) AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", (now, settle, tz)
+        ).fetchone()[0]
+        assert state.closed_until(db, now, tz) == expected
