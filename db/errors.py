@@ -91,9 +91,9 @@ def safe_message(exc: BaseException) -> str:
         return "The database user lacks a privilege this needs: " + scrub(_first_line(exc))
     if isinstance(exc, psycopg.Error) and (exc.sqlstate or "").startswith("40"):  # a deadlock, a serialization failure
         return (
-            "The database undid this to settle a conflict with another session, and nothing it did was kept: "
+            "A conflict with another session stopped this ("
             + scrub(_first_line(exc, lines=1))
-            + ". Try again."
+            + "): the database undid the step it was in; try again."
         )
     if isinstance(exc, psycopg.errors.LockNotAvailable):
         return "Another session holds a lock this needs: " + scrub(_first_line(exc, lines=1))

@@ -30,7 +30,7 @@ def test_a_deadlock_says_what_happened_and_that_nothing_was_kept(db_url):
         first.rollback()
     assert len(raised) == 1 and isinstance(raised[0], psycopg.errors.DeadlockDetected)
     message = safe_message(raised[0])
-    assert message.startswith("The database undid this to settle a conflict with another session")
+    assert message.startswith("A conflict with another session stopped this (deadlock detected)")
     assert "deadlock detected" in message and "Cannot reach" not in message and "DETAIL" not in message
 
 
