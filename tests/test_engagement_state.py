@@ -69,3 +69,13 @@ def test_a_day_closes_by_the_database_s_zone_rules_a_settle_time_after_it_ended(
             "SELECT (((%s::timestamp - %s::interval) AT TIME ZONE 'UTC') AT TIME ZONE %s)::date", (now, settle, tz)
         ).fetchone()[0]
         assert state.closed_until(db, now, tz) == expected
+
+
+def test_rows_dated_plus_or_minus_infinity_do_not_stop_the_state(db):
+    u = add_user(db, "far")
+    add_post(db, u, "-infinity")
+    add_post(db, u, "infinity")
+    add_post(db, u, datetime.now(UTC).replace(tzinfo=None) - timedelta(days=3))
+    assert state.refresh("UTC") is not None
+    first = db.execute("SELECT through FROM engagement_zones WHERE tz = 'UTC'").fetchone()[0]
+    assert first is not None

@@ -159,10 +159,11 @@ def test_all_time_starts_at_the_first_row_and_raw_counts_match(db):
     assert raw_count("users", rng=march_8, tz=NY) == 0
 
 
-def test_all_time_starts_at_the_first_dated_row_when_one_is_dated_minus_infinity(db):
+def test_all_time_starts_at_the_first_dated_row_when_some_are_dated_infinity(db):
     u = add_user(db, "old", "2026-01-05 12:00:00")
     add_post(db, u, "-infinity")
     add_post(db, u, "2026-02-01 12:00:00")
+    add_user(db, "never", "infinity")
     rng = resolve_range("all_time", tz=NY, now=NOW)
     assert rng.start == date(2026, 1, 5)
     result = explore("new_posts", rng=rng, granularity="month", tz=NY, cumulative=True)
