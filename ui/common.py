@@ -35,11 +35,27 @@ COMMON_ZONES = [
 ]
 
 
+# IANA's areas: leaves out Etc/GMT+5 (whose sign reads backwards) and the old
+# country aliases (US/Eastern, Canada/Pacific) that repeat a place's zone.
+AREAS = (
+    "Africa/",
+    "America/",
+    "Antarctica/",
+    "Arctic/",
+    "Asia/",
+    "Atlantic/",
+    "Australia/",
+    "Europe/",
+    "Indian/",
+    "Pacific/",
+)
+
+
 @cache
 def zone_choices(default: str) -> tuple[str, ...]:
     """The sidebar's zones: REPORT_TZ, the common ones, then every other place's zone
     A-Z (the box filters as one types: "Havana" finds America/Havana)."""
-    places = sorted(name for name in known_zone_names() if "/" in name and not name.startswith(("Etc/", "SystemV/")))
+    places = sorted(name for name in known_zone_names() if name.startswith(AREAS))
     return tuple(dict.fromkeys([default, *COMMON_ZONES, *places]))
 
 
