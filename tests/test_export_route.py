@@ -14,6 +14,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from db.errors import FOR_ADMINS
 from exports import files, raw
 from exports.formats import BOM
 from tests.browser import app_on_a_week_of_rows
@@ -182,12 +183,17 @@ def test_a_database_that_refuses_connections_gives_a_plain_503(app):
     with psycopg.connect(app["server"], autocommit=True) as admin:
         admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(sql.Identifier(app["name"])))
         try:
-            response = get(app, link())
+            response = get(app, link())  # an admin's link
+            visitors = get(app, link(pseudonym_key="share"))
         finally:
             admin.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(sql.Identifier(app["name"])))
-    assert response.status_code == 503 and response.headers["content-type"].startswith("text/plain")
-    assert response.text.startswith("The database is unavailable right now.")
-    assert "Traceback" not in response.text and "password" not in response.text.lower()
+    for answer in (response, visitors):
+        assert answer.status_code == 503 and answer.headers["content-type"].startswith("text/plain")
+        assert answer.text.startswith("The database is unavailable right now.")
+        assert "Traceback" not in answer.text and "password" not in answer.text.lower()
+    assert app["name"] in response.text  # the admin reads the database's own words
+    # A visitor's link (anyone it was shared with) names no server or database, as the pages do.
+    assert visitors.text == "The database is unavailable right now. " + FOR_ADMINS + "\n"
     assert get(app, link()).status_code == 200  # and back once it accepts connections
 
 

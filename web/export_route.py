@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from db.errors import DatabaseUnavailable, safe_message
+from db.errors import FOR_ADMINS, DatabaseUnavailable, is_connection_error, public_detail, safe_message
 from db.logs import logger
 from db.settings import ConfigError, get_settings, valid_timezone
 from exports import files, raw
@@ -124,7 +124,7 @@ async def raw_export(request: Request) -> Response:
         )
     except Exception as exc:
         _running -= 1
-        return _failure(exc)
+        return _failure(exc, admin=not key)
     except BaseException:  # cancelled: the thread may still have opened it
         _running -= 1
         with anyio.CancelScope(shield=True):
@@ -167,14 +167,20 @@ def _plain(status: int, message: str, headers: dict | None = None) -> Response:
     return PlainTextResponse(message + "\n", status_code=status, headers={**_NO_STORE, **(headers or {})})
 
 
-def _failure(exc: Exception) -> Response:
-    """A failure before the first byte, as a status and one plain line (tracebacks go to the log only)."""
-    if isinstance(exc, (DatabaseUnavailable, psycopg.OperationalError)):
-        return _plain(503, f"The database is unavailable right now. {safe_message(exc)}", {"Retry-After": "10"})
+def _failure(exc: Exception, *, admin: bool) -> Response:
+    """A failure before the first byte, as a status and one plain line (tracebacks go to the log only).
+    The database's own words (they can name its server) only on an admin's link, as on the pages."""
+    detail = safe_message(exc) if admin else public_detail(exc)
+    if isinstance(exc, DatabaseUnavailable) or (isinstance(exc, psycopg.OperationalError) and is_connection_error(exc)):
+        log.warning("raw extract: the database is unavailable: %s", safe_message(exc))
+        return _plain(503, f"The database is unavailable right now. {detail}", {"Retry-After": "10"})
+    if isinstance(exc, psycopg.OperationalError):  # a timeout, a lock wait, a conflict: worth a retry
+        log.warning("raw extract could not be opened: %s", safe_message(exc), exc_info=exc)
+        return _plain(503, f"The extract could not be made right now. {detail}", {"Retry-After": "10"})
     if isinstance(exc, ConfigError):
-        return _plain(500, f"The dashboard is not configured: {exc}")
+        return _plain(500, "The dashboard is not configured. " + (str(exc) if admin else FOR_ADMINS))
     log.error("raw extract failed before streaming", exc_info=exc)
-    return _plain(500, f"The extract could not be made. {safe_message(exc)}")
+    return _plain(500, f"The extract could not be made. {detail}")
 
 
 def _blocks(pieces: Iterator[bytes], size: int = CHUNK_BYTES) -> Iterator[bytes]:
