@@ -41,10 +41,12 @@ class _RecordingConnection(psycopg.Connection):
     @classmethod
     def connect(cls, conninfo: str = "", **kwargs: Any) -> Any:
         try:
-            return super().connect(conninfo, **kwargs)
+            conn = super().connect(conninfo, **kwargs)
         except psycopg.Error as exc:
             _connect_failures[conninfo] = (time.monotonic(), exc)
             raise
+        _connect_failures.pop(conninfo, None)  # a later timeout is not this old failure's
+        return conn
 
 
 def _recent_failure(url: str) -> str | None:
