@@ -149,7 +149,27 @@ def keep_up(tz: str, through: date | None, today: date) -> bool:
         return False
     from db.settings import get_settings
 
-    return refresh_in_background(get_settings().require_url(), tz)
+    settings = get_settings()
+    if through is None and tz != settings.report_tz and _zones_full(tz, settings.engagement_max_zones):
+        return False
+    return refresh_in_background(settings.require_url(), tz)
+
+
+def _zones_full(tz: str, limit: int) -> bool:
+    """Whether `tz` would be one zone too many: each kept zone costs a full count when
+    built, a refresh a day and a recount after any delete, and any visitor can pick
+    any zone. Such a zone is counted live, exactly, only slower at scale."""
+    from queries.reads import fetch
+
+    try:
+        kept = set(fetch("engagement.state.zones")["tz"])
+    except Exception:  # the refresh itself reports what is wrong
+        log.debug("could not read the kept engagement zones", exc_info=True)
+        return False
+    if tz in kept or len(kept) < limit:
+        return False
+    log.info("no engagement state for %s: %d zones are kept (ENGAGEMENT_MAX_ZONES); counted live", tz, len(kept))
+    return True
 
 
 def refresh_in_background(url_key: str, tz: str) -> bool:

@@ -223,6 +223,7 @@ class Settings:
     raw_export_max_rows: int = _spec(0, int, minimum=0)
     raw_export_timeout_ms: int = _spec(600_000, int, minimum=0)
     raw_export_concurrency: int = _spec(2, int, minimum=1)
+    engagement_max_zones: int = _spec(12, int, minimum=1)  # zones a page view may start a state for
     export_signing_key: str | None = _spec(None, secret=True)
 
     @property

@@ -122,3 +122,21 @@ def test_a_page_view_brings_the_zones_state_up_to_today(some_rows):
     assert not dirty and through in {before, after}
     at = page("Australia/Lord_Howe")  # now read from the state: the same numbers
     assert not at.exception and not at.error
+
+
+def test_a_visitor_cannot_make_the_server_keep_more_zones_than_it_allows(some_rows, monkeypatch):
+    from actions import engagement as state
+
+    monkeypatch.setenv("ENGAGEMENT_MAX_ZONES", "2")
+    for tz in ("Asia/Kathmandu", "Australia/Lord_Howe"):
+        page(tz)
+        assert state.wait_idle(60)  # one background refresh at a time
+    kept = {row[0] for row in some_rows.execute("SELECT tz FROM engagement_zones")}
+    assert kept == {"Asia/Kathmandu", "Australia/Lord_Howe"}
+    at = page("America/Havana")  # one zone too many: counted live, the same page
+    assert not at.exception and not at.error and at.dataframe
+    assert state.wait_idle(60)
+    assert {row[0] for row in some_rows.execute("SELECT tz FROM engagement_zones")} == kept
+    page("UTC")  # REPORT_TZ always gets its state
+    assert state.wait_idle(60)
+    assert "UTC" in {row[0] for row in some_rows.execute("SELECT tz FROM engagement_zones")}
