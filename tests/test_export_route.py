@@ -270,3 +270,14 @@ def test_a_pseudonymised_link_streams_no_personal_data_and_says_which_columns_ch
     assert [r["email"] for r in again] == [r["email"] for r in rows]  # stable within the key
     full = parse(get(app, link("users", start=start)).content)
     assert full[0]["personal_data"] == "full" and {r["email"] for r in full[1]} == emails
+
+
+def test_a_broken_setting_is_named_on_an_admins_link_only():
+    from db.settings import ConfigError
+
+    broken = ConfigError("RAW_EXPORT_CONCURRENCY must be a whole number, got 'abc'")
+    visitor = export_route._failure(broken, admin=False)
+    admin = export_route._failure(broken, admin=True)
+    assert visitor.status_code == admin.status_code == 500
+    assert visitor.body.decode() == f"The dashboard is not configured. {FOR_ADMINS}\n"
+    assert admin.body.decode() == f"The dashboard is not configured. {broken}\n"

@@ -91,6 +91,7 @@ def raw_link(
 
 async def raw_export(request: Request) -> Response:
     global _running
+    key = None  # known once the link is read: "" is an admin's
     try:
         kind, tz, start, end, style, cap, key = _parse(
             signing.verify(PURPOSE, request.query_params.multi_items(), FIELDS)
@@ -101,7 +102,7 @@ async def raw_export(request: Request) -> Response:
     except LinkRefused as exc:
         return _plain(exc.status, str(exc))
     except ConfigError as exc:
-        return _plain(500, f"The dashboard is not configured: {exc}")
+        return _failure(exc, admin=key == "")
     except ValueError as exc:  # an export key pseudonyms_for refuses
         return _plain(400, f"Bad download link: {exc}")
     name, mime = raw.raw_download_name(kind, start, end, style)
@@ -178,6 +179,7 @@ def _failure(exc: Exception, *, admin: bool) -> Response:
         log.warning("raw extract could not be opened: %s", safe_message(exc), exc_info=exc)
         return _plain(503, f"The extract could not be made right now. {detail}", {"Retry-After": "10"})
     if isinstance(exc, ConfigError):
+        log.error("raw extract: the dashboard is not configured: %s", exc)
         return _plain(500, "The dashboard is not configured. " + (str(exc) if admin else FOR_ADMINS))
     log.error("raw extract failed before streaming", exc_info=exc)
     return _plain(500, f"The extract could not be made. {detail}")
