@@ -8,7 +8,8 @@ from urllib.parse import quote
 import psycopg
 
 from db import conninfo
-from db.settings import setting
+from db.guard import WriteRefused
+from db.settings import ConfigError, setting
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -81,6 +82,8 @@ def safe_message(exc: BaseException) -> str:
     """One line describing a database error for a person, without secrets."""
     if isinstance(exc, (DatabaseUnavailable, SchemaBehind)):
         return str(exc)
+    if isinstance(exc, (ConfigError, WriteRefused)):  # our own wording, as they are; no class name before it
+        return scrub(str(exc))
     if isinstance(exc, (*SCHEMA_BEHIND, psycopg.errors.UndefinedFunction)):
         return "Database error: " + scrub(_first_line(exc)) + _PENDING_HINT
     if isinstance(exc, psycopg.errors.QueryCanceled):

@@ -47,3 +47,11 @@ def test_a_refused_connection_is_still_unreachable():
     with pytest.raises(psycopg.OperationalError) as caught:
         psycopg.connect("postgresql://nobody@127.0.0.1:1/none", connect_timeout=2)
     assert safe_message(caught.value).startswith("Cannot reach the database: ")
+
+
+def test_our_own_refusals_read_as_written():
+    from db.guard import WriteRefused
+    from db.settings import ConfigError
+
+    assert safe_message(ConfigError("CONNECTION_URL is not set")) == "CONNECTION_URL is not set"
+    assert safe_message(WriteRefused("Refused to write: production")) == "Refused to write: production"
